@@ -1,0 +1,84 @@
+namespace Sios.Ledger.Storage;
+
+/// <summary>
+/// Read access to a stored log. Implementations must be safe to call from many threads at once and may be
+/// used while a writer (possibly in another process) appends.
+/// </summary>
+public interface ILogReader
+{
+    /// <summary>Number of entries durably stored. May exceed the latest checkpoint's size after a crash.</summary>
+    Task<long> GetStoredSizeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The newest stored signed checkpoint (note bytes, verbatim), or null for a log never checkpointed.</summary>
+    Task<StoredCheckpoint?> GetLatestCheckpointAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Every stored checkpoint with size at least <paramref name="fromSize"/>, in increasing size.</summary>
+    IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(long fromSize, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The stored hashes of hash tile (<paramref name="level"/>, <paramref name="index"/>): between 1 and 256
+    /// concatenated 32-byte hashes (a partial tile holds a prefix of its final content), or null if absent.
+    /// </summary>
+    Task<byte[]?> ReadTileAsync(int level, long index, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The entries with indices [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>),
+    /// in order. Returns fewer when the log holds fewer; never skips an index silently (a gap ends the list).
+    /// </summary>
+    Task<IReadOnlyList<byte[]>> ReadEntriesAsync(long start, int count, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A log store: the narrow surface the append pipeline needs. Durability contract:
+/// <list type="bullet">
+/// <item><see cref="AcquireWriterAsync"/> must be called once before any write; it makes this instance the only
+/// writer of the log across all processes until disposal, or throws <see cref="LogInUseException"/>.</item>
+/// <item><see cref="WriteBatchAsync"/> is atomic and durable: when it returns, every entry and tile in the batch
+/// survives power loss; if it throws, none of it is visible, now or after a restart.</item>
+/// <item><see cref="WriteCheckpointAsync"/> is durable on return; it is only called for a tree whose entries and
+/// tiles a previous <see cref="WriteBatchAsync"/> made durable, so no signed checkpoint ever covers
+/// data that could be lost.</item>
+/// <item>A failure of either write leaves the writer unusable: the pipeline stops and recovers at restart.</item>
+/// </list>
+/// </summary>
+public interface ILogStore : ILogReader, IAsyncDisposable
+{
+    /// <summary>Takes the single-writer lock for this log, or throws <see cref="LogInUseException"/>.</summary>
+    Task AcquireWriterAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Atomically and durably appends <paramref name="batch"/>'s entries and replaces its tiles.</summary>
+    Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Durably records a signed checkpoint; its size is never below that of an earlier one.</summary>
+    Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A signed checkpoint as stored: its tree size and the signed note bytes, verbatim.</summary>
+/// <param name="Size">Tree size the checkpoint commits to.</param>
+/// <param name="Note">The signed note, exactly as served.</param>
+public sealed record StoredCheckpoint(long Size, byte[] Note);
+
+/// <summary>A tile's new content (the whole stored prefix, not a delta).</summary>
+/// <param name="Level">Tile level (0 = leaf hashes).</param>
+/// <param name="Index">Tile index within the level.</param>
+/// <param name="Hashes">Concatenated 32-byte hashes, 1 to 256 of them.</param>
+public sealed record TileWrite(int Level, long Index, byte[] Hashes);
+
+/// <summary>One sequenced batch: entries taking indices from <see cref="Start"/>, and the tiles they changed.</summary>
+/// <param name="Start">Index of the first entry; equals the stored size before the batch.</param>
+/// <param name="Entries">The entry bytes, in index order.</param>
+/// <param name="Tiles">Every tile whose content changed.</param>
+public sealed record LogBatch(long Start, IReadOnlyList<ReadOnlyMemory<byte>> Entries, IReadOnlyList<TileWrite> Tiles);
+
+/// <summary>Another process holds this log's writer lock.</summary>
+public sealed class LogInUseException : Exception
+{
+    /// <summary>Creates the exception naming the holder.</summary>
+    public LogInUseException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with no message.</summary>
+    public LogInUseException() { }
+
+    /// <summary>Creates the exception with a message and cause.</summary>
+    public LogInUseException(string message, Exception inner) : base(message, inner) { }
+}
