@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text;
+using Sios.Cli.Hosting;
+using Sios.Verify.Notes;
+
+namespace Sios.Cli.Commands;
+
+/// <summary><c>sios init</c>: a new data folder with both log key pairs and an empty, signed log.</summary>
+internal static class InitCommand
+{
+    public static Command Create()
+    {
+        var origin = new Option<string>("--origin")
+        {
+            Description = "The log's origin line, fixed for ever (e.g. ministry.example/sios-1): no spaces or '+', at most 255 bytes",
+            Required = true,
+            HelpName = "ORIGIN",
+        };
+        var command = new Command("init", """
+            Create a data folder: an ML-DSA-65 key pair (the log's signature) and an ML-DSA-44 key pair (its C2SP
+            cosignature), encrypted at rest with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a
+            signed size-0 checkpoint. Prints the two vkeys (ML-DSA-65 first) on stdout.
+            """) { origin };
+        command.SetAction(async (parse, ct) =>
+        {
+            var name = parse.GetValue(origin)!;
+            if (!NoteText.IsValidKeyName(name) || Encoding.UTF8.GetByteCount(name) > 255)
+            {
+                throw new CliException($"origin '{name}' is not usable: it must be 1 to 255 bytes with no spaces, '+' or control characters", ExitCodes.Usage);
+            }
+
+            var passphrase = CommonOptions.Passphrase();
+            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct).ConfigureAwait(false);
+            foreach (var key in folder.LoadVerifierKeys())
+            {
+                Terminal.Result(key.ToString());
+            }
+
+            Terminal.Message($"Initialised {folder.Path} for origin {name}. The private keys are encrypted with SIOS_KEY_PASSPHRASE: keep it safe, it cannot be recovered.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,269 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sios.Cli.Hosting;
+using System.Globalization;
+using Sios.Ledger.Entries;
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Proofs;
+using Sios.Ledger.Storage;
+using Sios.Verify;
+using Sios.Verify.Audit;
+using Sios.Verify.Checkpoints;
+
+namespace Sios.Cli.Commands;
+
+/// <summary><c>sios log ...</c>: seal, read, prove and audit the Open Audit Record.</summary>
+internal static class LogCommands
+{
+    public static Command Create() => new("log", "The Open Audit Record: seal notes, print checkpoints, entries, receipts and proofs, audit the whole log.")
+    {
+        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(),
+    };
+
+    private static Argument<long> IndexArgument() => new("INDEX")
+    {
+        Description = "Zero-based entry index",
+        Validators = { r => { if (r.GetValueOrDefault<long>() < 0) { r.AddError("INDEX must be 0 or more"); } } },
+    };
+
+    private static Command Note()
+    {
+        var text = new Argument<string?>("TEXT") { Description = "The note to seal (stored verbatim in an operator.note entry)", Arity = ArgumentArity.ZeroOrOne };
+        var stdin = new Option<bool>("--stdin") { Description = "Seal each line of stdin as its own note, as they arrive; prints each index, in input order, once sealed" };
+        var command = new Command("note", "Seal an operator.note entry; prints its index once it is durable and under a signed checkpoint. Needs SIOS_KEY_PASSPHRASE.") { text, stdin };
+        command.SetAction(async (parse, ct) =>
+        {
+            var single = parse.GetValue(text);
+            var fromStdin = parse.GetValue(stdin);
+            if ((single is null) == !fromStdin)
+            {
+                throw new CliException("give either TEXT or --stdin", ExitCodes.Usage);
+            }
+
+            var folder = CommonOptions.OpenData(parse);
+            var passphrase = CommonOptions.Passphrase();
+            var log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
+            await using (log.ConfigureAwait(false))
+            {
+                if (single is not null)
+                {
+                    var result = await log.AppendAsync(NoteEntry(single), ct).ConfigureAwait(false);
+                    Terminal.Result(result.Index.ToString(CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    await SealLinesAsync(log, Console.In, ct).ConfigureAwait(false);
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static byte[] NoteEntry(string text) =>
+        EntryWriter.Write("operator.note", "operator", json => json.WriteString("text", text)).Bytes;
+
+    /// <summary>Appends lines as they arrive and reports each index in input order, so output is a durable acknowledgement.</summary>
+    private static async Task SealLinesAsync(TransparencyLog log, TextReader input, CancellationToken ct)
+    {
+        var pending = System.Threading.Channels.Channel.CreateBounded<Task<AppendResult>>(4_096);
+        var printer = Task.Run(async () =>
+        {
+            await foreach (var append in pending.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                var result = await append.ConfigureAwait(false);
+                Terminal.Result(result.Index.ToString(CultureInfo.InvariantCulture));
+            }
+        }, ct);
+
+        try
+        {
+            while (await input.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+            {
+                await pending.Writer.WriteAsync(log.AppendAsync(NoteEntry(line), ct), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+        }
+
+        await printer.ConfigureAwait(false);
+    }
+
+    private static Command Checkpoint()
+    {
+        var command = new Command("checkpoint", "Print the latest signed checkpoint, verbatim (a C2SP signed note).");
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var store = CommonOptions.OpenData(parse).OpenReader();
+            var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
+                ?? throw new CliException("the log has no signed checkpoint yet");
+            Terminal.ResultBytes(latest.Note);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Receipt()
+    {
+        var index = IndexArgument();
+        var command = new Command("receipt", "Print the c2sp.org/tlog-proof@v1 receipt of entry INDEX against the latest checkpoint (SPEC §5).") { index };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var store = CommonOptions.OpenData(parse).OpenReader();
+            Terminal.ResultBytes(await WithinLog(() => LogProofs.ReceiptAsync(store, parse.GetValue(index), ct)).ConfigureAwait(false));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Consistency()
+    {
+        var from = new Option<long>("--from") { Description = "The older tree size", Required = true, HelpName = "N" };
+        var to = new Option<long?>("--to") { Description = "The newer tree size (default: the latest checkpoint's)", HelpName = "M" };
+        var command = new Command("consistency", "Print the RFC 9162 consistency proof between two tree sizes, one base64 hash per line.") { from, to };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var store = CommonOptions.OpenData(parse).OpenReader();
+            var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
+                ?? throw new CliException("the log has no signed checkpoint yet");
+            var proof = await WithinLog(() => LogProofs.ConsistencyAsync(store, parse.GetValue(from), parse.GetValue(to) ?? latest.Size, ct)).ConfigureAwait(false);
+            foreach (var hash in proof)
+            {
+                Terminal.Result(Convert.ToBase64String(hash));
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Entry()
+    {
+        var index = IndexArgument();
+        var command = new Command("entry", "Print the bytes of entry INDEX exactly as logged and hashed (no newline added).") { index };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var store = CommonOptions.OpenData(parse).OpenReader();
+            var i = parse.GetValue(index);
+            var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false);
+            var entries = i < (latest?.Size ?? 0) ? await store.ReadEntriesAsync(i, 1, ct).ConfigureAwait(false) : [];
+            if (entries.Count != 1)
+            {
+                throw new CliException($"entry {i} is not in the log (the latest checkpoint covers {latest?.Size ?? 0} entries)");
+            }
+
+            Terminal.ResultBytes(entries[0]);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var command = new Command("verify", """
+            Audit the whole stored log: re-hash every entry, recompute every tile and root, verify every stored
+            checkpoint's signatures and that they all describe one append-only tree. Prints a JSON summary on
+            stdout; exit 0 if intact, 1 naming the first bad index or tile otherwise.
+            """);
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var verifier = CheckpointVerifier.ForLogKeys(folder.LoadVerifierKeys());
+            await using var store = folder.OpenReader();
+            var (report, ok) = await LogAudit.RunAsync(store, verifier, ct).ConfigureAwait(false);
+            Terminal.Result(report);
+            return ok ? ExitCodes.Ok : ExitCodes.Invalid;
+        });
+        return command;
+    }
+
+    private static async Task<T> WithinLog<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new CliException(e.Message.Split(" (Parameter")[0]);
+        }
+        catch (LogEmptyException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+}
+
+/// <summary>The whole-log audit behind <c>sios log verify</c>.</summary>
+internal static class LogAudit
+{
+    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, CheckpointVerifier verifier, CancellationToken ct)
+    {
+        var claims = new List<RootClaim>();
+        long checkpoints = 0;
+        long previous = -1;
+        await foreach (var stored in store.ReadCheckpointsAsync(0, ct).ConfigureAwait(false))
+        {
+            checkpoints++;
+            VerifiedCheckpoint verified;
+            try
+            {
+                verified = verifier.Verify(stored.Note);
+            }
+            catch (VerificationException e)
+            {
+                return Fail($"checkpoint at size {stored.Size} does not verify: {e.Message}", null, $"checkpoint {stored.Size}");
+            }
+
+            if (verified.Checkpoint.Size != stored.Size || stored.Size <= previous)
+            {
+                return Fail($"checkpoint filed at size {stored.Size} says size {verified.Checkpoint.Size} (or is out of order)", null, $"checkpoint {stored.Size}");
+            }
+
+            previous = stored.Size;
+            claims.Add(new RootClaim(stored.Size, verified.Checkpoint.Root, $"signed checkpoint at size {stored.Size}"));
+        }
+
+        if (claims.Count == 0)
+        {
+            return Fail("the log has no signed checkpoint", null, null);
+        }
+
+        var size = claims[^1].Size;
+        AuditResult result;
+        using (var progress = new ProgressBar(size, "entries"))
+        {
+            result = await new LogAuditor(new StoreLogSource(store)).AuditAsync(size, claims, progress, ct).ConfigureAwait(false);
+        }
+
+        if (!result.Intact)
+        {
+            return Fail(result.Problem!, result.BadIndex, result.BadTile);
+        }
+
+        var stored = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);
+        if (stored > size)
+        {
+            Terminal.Message($"note: {stored - size} entries past the latest checkpoint are not yet signed; the next start of the log signs them");
+        }
+
+        Terminal.Message($"intact: {result.EntriesChecked} entries, {result.TilesChecked} tiles and {checkpoints} checkpoints agree");
+        return (JsonSerializer.Serialize(new AuditReport(true, size, result.EntriesChecked, result.TilesChecked, checkpoints, null, null, null), AuditReportJson.Default.AuditReport), true);
+
+        (string, bool) Fail(string problem, long? index, string? tile)
+        {
+            Terminal.Message($"NOT INTACT: {problem}");
+            return (JsonSerializer.Serialize(new AuditReport(false, null, null, null, checkpoints, problem, index, tile), AuditReportJson.Default.AuditReport), false);
+        }
+    }
+}
+
+/// <summary>The JSON summary printed by <c>sios log verify</c>.</summary>
+internal sealed record AuditReport(bool Intact, long? Size, long? Entries, long? Tiles, long Checkpoints, string? Problem, long? BadIndex, string? BadTile);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(AuditReport))]
+internal sealed partial class AuditReportJson : System.Text.Json.Serialization.JsonSerializerContext;

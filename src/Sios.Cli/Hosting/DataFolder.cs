@@ -1,0 +1,231 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sios.Ledger.Checkpoints;
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Sqlite;
+using Sios.Signing;
+using Sios.Verify.Crypto;
+using Sios.Verify.Notes;
+
+namespace Sios.Cli.Hosting;
+
+/// <summary>The on-disk layout of a SIOS data folder: config, the log's keys (encrypted at rest) and the log database.</summary>
+internal sealed class DataFolder
+{
+    private const string ConfigFile = "sios.json";
+
+    private DataFolder(string path, DataConfig config)
+    {
+        Path = path;
+        Config = config;
+    }
+
+    public string Path { get; }
+
+    public DataConfig Config { get; }
+
+    public string DatabasePath => System.IO.Path.Combine(Path, "log", "log.db");
+
+    private static string KeyFile(string root, MlDsaAlgorithm algorithm, bool isPublic) =>
+        System.IO.Path.Combine(root, "keys", $"log-{(algorithm == MlDsaAlgorithm.MlDsa65 ? "ml-dsa-65" : "ml-dsa-44")}{(isPublic ? ".pub" : "")}.pem");
+
+    /// <summary>Opens an existing data folder, or explains how to make one.</summary>
+    public static DataFolder Open(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var configPath = System.IO.Path.Combine(full, ConfigFile);
+        if (!File.Exists(configPath))
+        {
+            throw new CliException($"{full} is not a SIOS data folder (no {ConfigFile}); create one with 'sios init --origin ORIGIN --data {path}'");
+        }
+
+        DataConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize(File.ReadAllBytes(configPath), DataConfigJson.Default.DataConfig);
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"{configPath} is not valid: {e.Message}");
+        }
+
+        if (config is null || config.Format != 1 || string.IsNullOrEmpty(config.Origin))
+        {
+            throw new CliException($"{configPath} is not a format-1 SIOS configuration");
+        }
+
+        return new DataFolder(full, config);
+    }
+
+    /// <summary>Creates a new data folder atomically: everything is built beside it and renamed into place.</summary>
+    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (File.Exists(full) || (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()))
+        {
+            throw new CliException($"{full} already exists and is not empty; choose another --data folder");
+        }
+
+        var staging = full.TrimEnd(System.IO.Path.DirectorySeparatorChar) + $".init-{Environment.ProcessId}";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        CreatePrivateDirectory(staging);
+        CreatePrivateDirectory(System.IO.Path.Combine(staging, "keys"));
+        CreatePrivateDirectory(System.IO.Path.Combine(staging, "log"));
+        var config = new DataConfig { Format = 1, Origin = origin, Created = DateTimeOffset.UtcNow };
+        try
+        {
+            using var primary = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa65);
+            using var cosigner = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa44);
+            foreach (var key in new[] { primary, cosigner })
+            {
+                WritePrivate(KeyFile(staging, key.Algorithm, false), key.ExportEncryptedPem(passphrase));
+                WritePrivate(KeyFile(staging, key.Algorithm, true), key.ExportPublicKeyPem());
+            }
+
+            WritePrivate(System.IO.Path.Combine(staging, ConfigFile), JsonSerializer.Serialize(config, DataConfigJson.Default.DataConfig));
+            var folder = new DataFolder(staging, config);
+            // Opening the new log signs its size-0 checkpoint, so the folder is never without one.
+            var log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
+            await log.DisposeAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            Directory.Delete(staging, recursive: true);
+            throw;
+        }
+
+        if (Directory.Exists(full))
+        {
+            Directory.Delete(full);
+        }
+
+        Directory.Move(staging, full);
+        return new DataFolder(full, config);
+    }
+
+    /// <summary>The log's verifier keys from the public key files: ML-DSA-65 first, then the ML-DSA-44 cosigner.</summary>
+    public IReadOnlyList<VerifierKey> LoadVerifierKeys()
+    {
+        var keys = new List<VerifierKey>();
+        foreach (var (algorithm, kind) in new[] { (MlDsaAlgorithm.MlDsa65, NoteKeyKind.MlDsa65), (MlDsaAlgorithm.MlDsa44, NoteKeyKind.MlDsa44Cosignature) })
+        {
+            var file = KeyFile(Path, algorithm, true);
+            var (parsedAlgorithm, publicKey) = PublicKeyPem.Parse(ReadText(file));
+            if (parsedAlgorithm != algorithm)
+            {
+                throw new CliException($"{file} holds an {parsedAlgorithm} key, not {algorithm}");
+            }
+
+            keys.Add(VerifierKey.Create(Config.Origin, kind, publicKey));
+        }
+
+        return keys;
+    }
+
+    /// <summary>Decrypts the log's signing keys with the passphrase.</summary>
+    public LogSigner LoadSigner(string passphrase)
+    {
+        MlDsaPrivateKey LoadKey(MlDsaAlgorithm algorithm)
+        {
+            var file = KeyFile(Path, algorithm, false);
+            try
+            {
+                return MlDsaPrivateKey.ImportEncryptedPem(ReadText(file), passphrase);
+            }
+            catch (KeyPassphraseException)
+            {
+                throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
+            }
+            catch (KeyFormatException e)
+            {
+                throw new CliException($"{file} is not a usable key: {e.Message}");
+            }
+        }
+
+        var primary = LoadKey(MlDsaAlgorithm.MlDsa65);
+        try
+        {
+            return new LogSigner(Config.Origin, primary, LoadKey(MlDsaAlgorithm.MlDsa44));
+        }
+        catch
+        {
+            primary.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the store for reading only (no writer lock; safe while a server runs).</summary>
+    public SqliteLogStore OpenReader() => SqliteLogStore.Open(DatabasePath);
+
+    /// <summary>Opens the log for appending: writer lock, recovery, then the pipeline.</summary>
+    public async Task<TransparencyLog> OpenLogAsync(string passphrase, CancellationToken ct)
+    {
+        var signer = LoadSigner(passphrase);
+        var store = SqliteLogStore.Open(DatabasePath);
+        try
+        {
+            return await TransparencyLog.OpenAsync(store, signer, null, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            signer.Dispose();
+            throw;
+        }
+    }
+
+    private static string ReadText(string file)
+    {
+        if (!File.Exists(file))
+        {
+            throw new CliException($"{file} is missing from the data folder");
+        }
+
+        return File.ReadAllText(file);
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static void WritePrivate(string path, string content)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var stream = new FileStream(path, options);
+        using var writer = new StreamWriter(stream);
+        writer.Write(content);
+        writer.Flush();
+        stream.Flush(flushToDisk: true);
+    }
+}
+
+/// <summary>The contents of sios.json.</summary>
+internal sealed class DataConfig
+{
+    public int Format { get; init; }
+
+    public string Origin { get; init; } = "";
+
+    public DateTimeOffset Created { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(DataConfig))]
+internal sealed partial class DataConfigJson : JsonSerializerContext;

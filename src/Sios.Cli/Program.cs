@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Sios.Cli.Commands;
+using Sios.Cli.Hosting;
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Storage;
+using Sios.Signing;
+
+var root = new RootCommand($"""
+    sios — the Sovereign Intelligence Operating System.
+    The Open Audit Record: a post-quantum (ML-DSA) transparency log you hold on your own machine.
+
+    {ExitCodes.Help}
+    """)
+{
+    CommonOptions.Data,
+    InitCommand.Create(),
+    KeyCommands.Create(),
+    LogCommands.Create(),
+    VerifyCommands.Create(),
+};
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+    {
+        Console.Error.WriteLine($"sios: {error.Message}");
+    }
+
+    Console.Error.WriteLine($"Run '{string.Join(' ', ["sios", .. CommandPath(parse)])} --help' for usage.");
+    return ExitCodes.Usage;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
+}
+catch (CliException e)
+{
+    Console.Error.WriteLine($"sios: {e.Message}");
+    return e.ExitCode;
+}
+catch (LogInUseException e)
+{
+    Console.Error.WriteLine($"sios: {e.Message}");
+    return ExitCodes.InUse;
+}
+catch (LogIntegrityException e)
+{
+    Console.Error.WriteLine($"sios: refusing to run: {e.Message}");
+    return ExitCodes.Integrity;
+}
+catch (KeyPassphraseException e)
+{
+    Console.Error.WriteLine($"sios: {e.Message}");
+    return ExitCodes.Failed;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("sios: cancelled");
+    return ExitCodes.Failed;
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or LogFailedException)
+{
+    Console.Error.WriteLine($"sios: {e.Message}");
+    return ExitCodes.Failed;
+}
+
+static IEnumerable<string> CommandPath(ParseResult parse)
+{
+    var names = new List<string>();
+    for (var result = parse.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
+    {
+        names.Insert(0, result.Command.Name);
+    }
+
+    return names;
+}

@@ -1,0 +1,105 @@
+using Sios.Ledger.Checkpoints;
+using Sios.Ledger.Merkle;
+using Sios.Ledger.Storage;
+using Sios.Verify;
+using Sios.Verify.Checkpoints;
+using Sios.Verify.Merkle;
+using Sios.Verify.Tiles;
+
+namespace Sios.Ledger.Pipeline;
+
+/// <summary>
+/// Start-up recovery: the stored tiles must reproduce the last signed checkpoint exactly, or the log refuses to
+/// run. A tail of durable entries past it (a crash between the batch write and the checkpoint write) is
+/// re-derived from the entries themselves, checked against its stored tiles, and then signed.
+/// </summary>
+internal static class LogRecovery
+{
+    private const int ChunkSize = 4_096;
+
+    public static async Task<(TreeBuilder Builder, PublishedCheckpoint Latest)> RecoverAsync(ILogStore store, LogSigner signer, CancellationToken ct)
+    {
+        var stored = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);
+        var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false);
+        var source = new StoreLogSource(store);
+
+        long size = 0;
+        var root = Rfc6962.EmptyRoot.ToArray();
+        if (latest is not null)
+        {
+            VerifiedCheckpoint verified;
+            try
+            {
+                verified = new CheckpointVerifier(signer.Origin, signer.VerifierKeys).Verify(latest.Note);
+            }
+            catch (VerificationException e)
+            {
+                throw new LogIntegrityException($"the last stored checkpoint (size {latest.Size}) does not verify under this log's keys: {e.Message}", e);
+            }
+
+            if (verified.Checkpoint.Size != latest.Size)
+            {
+                throw new LogIntegrityException($"the last stored checkpoint is filed under size {latest.Size} but its note says {verified.Checkpoint.Size}");
+            }
+
+            if (stored < latest.Size)
+            {
+                throw new LogIntegrityException($"the store holds {stored} entries but its last signed checkpoint covers {latest.Size}: entries were lost or removed");
+            }
+
+            (size, root) = (latest.Size, verified.Checkpoint.Root);
+        }
+
+        TreeBuilder builder;
+        try
+        {
+            builder = await TreeBuilder.LoadAsync(size, source, ct).ConfigureAwait(false);
+        }
+        catch (VerificationException e)
+        {
+            throw new LogIntegrityException($"the stored tiles cannot be read at size {size}: {e.Message}", e);
+        }
+
+        if (!builder.Root().AsSpan().SequenceEqual(root))
+        {
+            throw new LogIntegrityException(
+                $"the stored tiles give root {Convert.ToBase64String(builder.Root())} at size {size}, but the last signed checkpoint says {Convert.ToBase64String(root)}: the stored log was altered (run 'sios log verify' to find where)");
+        }
+
+        if (latest is not null && stored == size)
+        {
+            return (builder, new PublishedCheckpoint(size, root, latest.Note));
+        }
+
+        await ReplayTailAsync(store, builder, stored, ct).ConfigureAwait(false);
+        var newRoot = builder.Root();
+        var note = signer.Sign(stored, newRoot);
+        await store.WriteCheckpointAsync(new StoredCheckpoint(stored, note), ct).ConfigureAwait(false);
+        return (builder, new PublishedCheckpoint(stored, newRoot, note));
+    }
+
+    private static async Task ReplayTailAsync(ILogStore store, TreeBuilder builder, long stored, CancellationToken ct)
+    {
+        while (builder.Size < stored)
+        {
+            var count = (int)Math.Min(ChunkSize, stored - builder.Size);
+            var start = builder.Size;
+            var entries = await store.ReadEntriesAsync(start, count, ct).ConfigureAwait(false);
+            if (entries.Count != count)
+            {
+                throw new LogIntegrityException($"entry {start + entries.Count} is missing from the unsigned tail of the store");
+            }
+
+            var tiles = builder.Append(entries.Select(e => Rfc6962.LeafHash(e)).ToList());
+            foreach (var tile in tiles)
+            {
+                var have = await store.ReadTileAsync(tile.Level, tile.Index, ct).ConfigureAwait(false);
+                if (have is null || have.Length < tile.Hashes.Length || !have.AsSpan(0, tile.Hashes.Length).SequenceEqual(tile.Hashes))
+                {
+                    var width = tile.Hashes.Length / Rfc6962.HashSize;
+                    throw new LogIntegrityException($"{TilePath.Tile(tile.Level, tile.Index, width)} disagrees with the entries in the unsigned tail of the store");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+using System.Threading.Channels;
+using Sios.Ledger.Checkpoints;
+using Sios.Ledger.Merkle;
+using Sios.Ledger.Storage;
+using Sios.Verify;
+using Sios.Verify.Checkpoints;
+using Sios.Verify.Merkle;
+using Sios.Verify.Tiles;
+
+namespace Sios.Ledger.Pipeline;
+
+/// <summary>
+/// The append pipeline of the Open Audit Record: append -> queue -> batch -> sequence -> integrate (entries and
+/// tiles durable in one transaction) -> sign the newest tree -> checkpoint durable -> release the waiters.
+/// An append completes only when its entry is durable and covered by a durable signed checkpoint.
+/// </summary>
+public sealed class TransparencyLog : IAsyncDisposable
+{
+    private readonly ILogStore _store;
+    private readonly LogSigner _signer;
+    private readonly TransparencyLogOptions _options;
+    private readonly Channel<Pending> _queue;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _integratedSignal = new(0);
+    private readonly Lock _integratedLock = new();
+    private readonly List<Integrated> _integrated = [];
+    private readonly TreeBuilder _builder;
+    private readonly Task _sequencer;
+    private readonly Task _publisher;
+    private PublishedCheckpoint _latest;
+    private volatile Exception? _failure;
+    private volatile bool _sequencerDone;
+
+    private TransparencyLog(ILogStore store, LogSigner signer, TransparencyLogOptions options, TreeBuilder builder, PublishedCheckpoint latest)
+    {
+        _store = store;
+        _signer = signer;
+        _options = options;
+        _builder = builder;
+        _latest = latest;
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _sequencer = Task.Run(SequenceLoopAsync);
+        _publisher = Task.Run(PublishLoopAsync);
+    }
+
+    /// <summary>The newest durable signed checkpoint.</summary>
+    public PublishedCheckpoint Latest => Volatile.Read(ref _latest);
+
+    /// <summary>The log's origin.</summary>
+    public string Origin => _signer.Origin;
+
+    /// <summary>Read access to the underlying store (safe alongside appends).</summary>
+    public ILogReader Reader => _store;
+
+    /// <summary>
+    /// Takes the store's writer lock, recovers (the stored tiles must reproduce the last signed checkpoint, or
+    /// the log refuses to run), signs any durable tail left by a crash, and starts the pipeline. The log owns
+    /// <paramref name="store"/> and <paramref name="signer"/> from here on.
+    /// </summary>
+    public static async Task<TransparencyLog> OpenAsync(ILogStore store, LogSigner signer, TransparencyLogOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(signer);
+        await store.AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
+        var (builder, latest) = await LogRecovery.RecoverAsync(store, signer, cancellationToken).ConfigureAwait(false);
+        return new TransparencyLog(store, signer, options ?? new TransparencyLogOptions(), builder, latest);
+    }
+
+    /// <summary>
+    /// Seals <paramref name="entry"/>. Completes with its index once it is durable and under a durable signed
+    /// checkpoint. Cancelling stops the wait only: an entry already queued is still sealed.
+    /// Throws <see cref="LogBackpressureException"/> at once when the queue is full and
+    /// <see cref="LogFailedException"/> when the log has stopped.
+    /// </summary>
+    public Task<AppendResult> AppendAsync(ReadOnlyMemory<byte> entry, CancellationToken cancellationToken = default)
+    {
+        if (entry.Length is 0 or > Entries.EntryWriter.MaxEntryBytes)
+        {
+            throw new ArgumentException($"an entry is 1 to {Entries.EntryWriter.MaxEntryBytes} bytes, not {entry.Length}", nameof(entry));
+        }
+
+        ThrowIfFailed();
+        var pending = new Pending(entry, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            ThrowIfFailed();
+            throw new LogBackpressureException($"the log's append queue is full ({_options.QueueCapacity} entries waiting)", TimeSpan.FromSeconds(1));
+        }
+
+        return cancellationToken.CanBeCanceled ? pending.Done.Task.WaitAsync(cancellationToken) : pending.Done.Task;
+    }
+
+    /// <summary>Stops accepting appends, seals what was queued, and releases the store and keys.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _sequencer.ConfigureAwait(false);
+            await _publisher.ConfigureAwait(false);
+        }
+        finally
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+            _signer.Dispose();
+            _writeLock.Dispose();
+            _integratedSignal.Dispose();
+        }
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            throw new LogFailedException($"the log stopped after a failure and seals nothing more until restarted: {failure.Message}", failure);
+        }
+    }
+
+    private async Task SequenceLoopAsync()
+    {
+        var batch = new List<Pending>(_options.MaxBatchSize);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                if (_options.BatchLinger > TimeSpan.Zero)
+                {
+                    await Task.Delay(_options.BatchLinger).ConfigureAwait(false);
+                }
+
+                while (batch.Count < _options.MaxBatchSize && _queue.Reader.TryRead(out var p))
+                {
+                    batch.Add(p);
+                }
+
+                await IntegrateAsync(batch).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e, batch);
+        }
+        finally
+        {
+            _sequencerDone = true;
+            _integratedSignal.Release();
+        }
+    }
+
+    private async Task IntegrateAsync(List<Pending> batch)
+    {
+        ThrowIfFailed();
+        var start = _builder.Size;
+        var hashes = new byte[batch.Count][];
+        var entries = new ReadOnlyMemory<byte>[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            entries[i] = batch[i].Entry;
+            hashes[i] = Rfc6962.LeafHash(batch[i].Entry.Span);
+        }
+
+        var tiles = _builder.Append(hashes);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Durability point 1: entries and tiles in one transaction. Nothing is signed for them before this returns.
+            await _store.WriteBatchAsync(new LogBatch(start, entries, tiles)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        var integrated = new Integrated(_builder.Size, _builder.Root(), [.. batch]);
+        lock (_integratedLock)
+        {
+            _integrated.Add(integrated);
+        }
+
+        if (_failure is { } failure)
+        {
+            // The publisher failed while this batch was being written: nobody will sign it, so fail its waiters.
+            Fail(failure, []);
+        }
+
+        _integratedSignal.Release();
+    }
+
+    private async Task PublishLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _integratedSignal.WaitAsync().ConfigureAwait(false);
+                var done = _sequencerDone;
+                List<Integrated> ready;
+                lock (_integratedLock)
+                {
+                    ready = [.. _integrated];
+                    _integrated.Clear();
+                }
+
+                if (ready.Count > 0)
+                {
+                    await PublishAsync(ready).ConfigureAwait(false);
+                }
+
+                // The sequencer sets the flag before its last signal, so nothing can be integrated after this.
+                if (done)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e, []);
+        }
+    }
+
+    private async Task PublishAsync(List<Integrated> ready)
+    {
+        // Coalesce: one signature covers every batch made durable since the last checkpoint.
+        var newest = ready[^1];
+        var note = _signer.Sign(newest.Size, newest.Root);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Durability point 2: the checkpoint, only ever for a tree whose data is already durable.
+            await _store.WriteCheckpointAsync(new StoredCheckpoint(newest.Size, note)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        var checkpoint = new PublishedCheckpoint(newest.Size, newest.Root, note);
+        Volatile.Write(ref _latest, checkpoint);
+        foreach (var batch in ready)
+        {
+            var first = batch.Size - batch.Waiters.Length;
+            for (var i = 0; i < batch.Waiters.Length; i++)
+            {
+                batch.Waiters[i].Done.TrySetResult(new AppendResult(first + i, checkpoint));
+            }
+        }
+    }
+
+    private void Fail(Exception cause, List<Pending> inFlight)
+    {
+        _failure ??= cause;
+        _queue.Writer.TryComplete();
+        var error = new LogFailedException($"the log stopped: {cause.Message}", cause);
+        foreach (var p in inFlight)
+        {
+            p.Done.TrySetException(error);
+        }
+
+        lock (_integratedLock)
+        {
+            foreach (var batch in _integrated)
+            {
+                foreach (var p in batch.Waiters)
+                {
+                    p.Done.TrySetException(error);
+                }
+            }
+
+            _integrated.Clear();
+        }
+
+        while (_queue.Reader.TryRead(out var queued))
+        {
+            queued.Done.TrySetException(error);
+        }
+    }
+
+    private readonly record struct Pending(ReadOnlyMemory<byte> Entry, TaskCompletionSource<AppendResult> Done);
+
+    private sealed record Integrated(long Size, byte[] Root, Pending[] Waiters);
+}

@@ -1,0 +1,25 @@
+namespace Sios.Ledger.Pipeline;
+
+/// <summary>Tuning of the append pipeline.</summary>
+public sealed class TransparencyLogOptions
+{
+    /// <summary>Entries that may wait for sequencing before appends are refused with backpressure.</summary>
+    public int QueueCapacity { get; init; } = 65_536;
+
+    /// <summary>Most entries sequenced in one durable batch.</summary>
+    public int MaxBatchSize { get; init; } = 4_096;
+
+    /// <summary>Extra time to wait for a batch to fill; zero batches whatever has queued (group commit).</summary>
+    public TimeSpan BatchLinger { get; init; } = TimeSpan.Zero;
+}
+
+/// <summary>A checkpoint the log has signed and made durable.</summary>
+/// <param name="Size">Tree size.</param>
+/// <param name="Root">Root hash at that size.</param>
+/// <param name="Note">The signed note bytes, verbatim.</param>
+public sealed record PublishedCheckpoint(long Size, byte[] Root, byte[] Note);
+
+/// <summary>A sealed entry: its index, and the first signed checkpoint that covers it.</summary>
+/// <param name="Index">The entry's index in the log.</param>
+/// <param name="Checkpoint">A durable signed checkpoint whose tree includes the entry.</param>
+public sealed record AppendResult(long Index, PublishedCheckpoint Checkpoint);

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Sios.Cli.Tests;
+
+/// <summary>Runs the real sios program (the built sios.dll beside the tests) as a child process.</summary>
+internal sealed record SiosRun(int ExitCode, byte[] Stdout, string Stderr)
+{
+    public string Out => Encoding.UTF8.GetString(Stdout);
+}
+
+internal static class SiosProcess
+{
+    public const string Passphrase = "correct horse battery staple";
+
+    public static string Dll { get; } = Path.Combine(AppContext.BaseDirectory, "sios.dll");
+
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? passphrase = Passphrase)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment.Remove("SIOS_KEY_PASSPHRASE");
+        if (passphrase is not null)
+        {
+            info.Environment["SIOS_KEY_PASSPHRASE"] = passphrase;
+        }
+
+        return info;
+    }
+
+    public static async Task<SiosRun> RunAsync(string[] args, string? passphrase = Passphrase, byte[]? stdin = null)
+    {
+        using var process = Process.Start(StartInfo(args, passphrase))!;
+        var stdout = new MemoryStream();
+        var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var readErr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        await copyOut;
+        return new SiosRun(process.ExitCode, stdout.ToArray(), await readErr);
+    }
+}
+
+/// <summary>A fresh data folder, initialised once per test class, deleted afterwards.</summary>
+public sealed class InitialisedLog : IAsyncLifetime
+{
+    public const string Origin = "test.sios.local/log";
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "sios-cli-" + Guid.NewGuid().ToString("N"));
+
+    public string Data => Path.Combine(Root, "data");
+
+    public string[] Vkeys { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Root);
+        var run = await SiosProcess.RunAsync(["init", "--origin", Origin, "--data", Data]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Vkeys = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(Root, recursive: true);
+        return Task.CompletedTask;
+    }
+}
