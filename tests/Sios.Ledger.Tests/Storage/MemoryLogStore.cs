@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Sios.Ledger.Storage;
+
+namespace Sios.Ledger.Tests.Storage;
+
+/// <summary>
+/// An in-memory <see cref="ILogStore"/> for tests. Every instance opened on the same directory string shares one log,
+/// so reopening sees earlier writes, and the writer lock excludes a second instance as a real backend's would.
+/// <see cref="Fault"/> injects failures at the durability points.
+/// </summary>
+public sealed class MemoryLogStore : ILogStore
+{
+    private const int MaxTileBytes = 256 * 32;
+
+    private static readonly ConcurrentDictionary<string, SharedLog> Logs = new(StringComparer.Ordinal);
+
+    private readonly string _directory;
+    private readonly SharedLog _log;
+    private bool _isWriter;
+    private Exception? _writeFailure;
+    private bool _disposed;
+
+    private MemoryLogStore(string directory, SharedLog log)
+    {
+        _directory = directory;
+        _log = log;
+    }
+
+    /// <summary>
+    /// Consulted at each durability point with its name: "batch.before", "batch.after", "checkpoint.before",
+    /// "checkpoint.after". A returned exception is thrown there; at an ".after" point the write has already been made,
+    /// simulating a crash between the durable write and its acknowledgement. Either way the writer becomes unusable.
+    /// </summary>
+    public Func<string, Exception?>? Fault { get; set; }
+
+    /// <summary>Opens (creating on first use) the shared in-memory log named by <paramref name="directory"/>.</summary>
+    public static MemoryLogStore Open(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return new MemoryLogStore(directory, Logs.GetOrAdd(directory, _ => new SharedLog()));
+    }
+
+    /// <inheritdoc />
+    public Task<long> GetStoredSizeAsync(CancellationToken cancellationToken = default) =>
+        Read(log => (long)log.Entries.Count, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<StoredCheckpoint?> GetLatestCheckpointAsync(CancellationToken cancellationToken = default) =>
+        Read(
+            log => log.Checkpoints.Count == 0
+                ? null
+                : new StoredCheckpoint(log.Checkpoints.Keys[^1], (byte[])log.Checkpoints.Values[^1].Clone()),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(
+        long fromSize, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fromSize);
+        var snapshot = await Read(
+            log => log.Checkpoints
+                .Where(pair => pair.Key >= fromSize)
+                .Select(pair => new StoredCheckpoint(pair.Key, (byte[])pair.Value.Clone()))
+                .ToList(),
+            cancellationToken);
+        foreach (var checkpoint in snapshot)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return checkpoint;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<byte[]?> ReadTileAsync(int level, long index, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(level);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        return Read(
+            log => log.Tiles.TryGetValue((level, index), out var hashes) ? (byte[])hashes.Clone() : null,
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<byte[]>> ReadEntriesAsync(long start, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return Read<IReadOnlyList<byte[]>>(
+            log =>
+            {
+                var end = Math.Min(log.Entries.Count, start + count);
+                var result = new List<byte[]>();
+                for (var i = start; i < end; i++)
+                {
+                    result.Add((byte[])log.Entries[(int)i].Clone());
+                }
+
+                return result;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task AcquireWriterAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_log.Gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_isWriter)
+            {
+                throw new InvalidOperationException("AcquireWriterAsync was already called on this store; call it once.");
+            }
+
+            if (_log.Writer is not null)
+            {
+                throw new LogInUseException($"log is in use by PID {Environment.ProcessId} (memory log {_directory})");
+            }
+
+            _log.Writer = this;
+            _isWriter = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
+    {
+        ValidateBatch(batch);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_log.Gate)
+        {
+            RequireWriter();
+            if (batch.Start != _log.Entries.Count)
+            {
+                throw new InvalidOperationException(
+                    $"the batch starts at index {batch.Start} but the log holds {_log.Entries.Count} entries");
+            }
+
+            InjectFault("batch.before");
+            foreach (var entry in batch.Entries)
+            {
+                _log.Entries.Add(entry.ToArray());
+            }
+
+            foreach (var tile in batch.Tiles)
+            {
+                _log.Tiles[(tile.Level, tile.Index)] = (byte[])tile.Hashes.Clone();
+            }
+
+            InjectFault("batch.after");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(checkpoint.Note);
+        ArgumentOutOfRangeException.ThrowIfNegative(checkpoint.Size);
+        if (checkpoint.Note.Length == 0)
+        {
+            throw new ArgumentException("the checkpoint note is empty", nameof(checkpoint));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_log.Gate)
+        {
+            RequireWriter();
+            if (_log.Checkpoints.Count > 0 && checkpoint.Size < _log.Checkpoints.Keys[^1])
+            {
+                throw new InvalidOperationException(
+                    $"checkpoint size {checkpoint.Size} is below the latest stored one, {_log.Checkpoints.Keys[^1]}");
+            }
+
+            if (checkpoint.Size > _log.Entries.Count)
+            {
+                throw new InvalidOperationException(
+                    $"checkpoint size {checkpoint.Size} exceeds the {_log.Entries.Count} stored entries");
+            }
+
+            InjectFault("checkpoint.before");
+            _log.Checkpoints[checkpoint.Size] = (byte[])checkpoint.Note.Clone();
+            InjectFault("checkpoint.after");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Releases the writer lock if this instance holds it.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_log.Gate)
+        {
+            _disposed = true;
+            if (_isWriter && ReferenceEquals(_log.Writer, this))
+            {
+                _log.Writer = null;
+            }
+
+            _isWriter = false;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void ValidateBatch(LogBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(batch.Entries);
+        ArgumentNullException.ThrowIfNull(batch.Tiles);
+        ArgumentOutOfRangeException.ThrowIfNegative(batch.Start);
+        foreach (var tile in batch.Tiles)
+        {
+            if (tile?.Hashes is null || tile.Level < 0 || tile.Index < 0
+                || tile.Hashes.Length == 0 || tile.Hashes.Length > MaxTileBytes || tile.Hashes.Length % 32 != 0)
+            {
+                throw new ArgumentException("a tile is 1 to 256 hashes of 32 bytes at non-negative coordinates", nameof(batch));
+            }
+        }
+    }
+
+    private Task<T> Read<T>(Func<SharedLog, T> read, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        lock (_log.Gate)
+        {
+            return _disposed ? Task.FromException<T>(new ObjectDisposedException(GetType().Name)) : Task.FromResult(read(_log));
+        }
+    }
+
+    private void RequireWriter()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_isWriter)
+        {
+            throw new InvalidOperationException("this store is not the writer; call AcquireWriterAsync before writing");
+        }
+
+        if (_writeFailure is not null)
+        {
+            throw new InvalidOperationException("an earlier write failed; dispose the store and reopen it", _writeFailure);
+        }
+    }
+
+    private void InjectFault(string point)
+    {
+        if (Fault?.Invoke(point) is { } fault)
+        {
+            _writeFailure = fault;
+            throw fault;
+        }
+    }
+
+    private sealed class SharedLog
+    {
+        public Lock Gate { get; } = new();
+
+        public List<byte[]> Entries { get; } = [];
+
+        public Dictionary<(int Level, long Index), byte[]> Tiles { get; } = [];
+
+        public SortedList<long, byte[]> Checkpoints { get; } = [];
+
+        public MemoryLogStore? Writer { get; set; }
+    }
+}
