@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Sios.Verify.Merkle;
@@ -7,6 +8,8 @@ public static class Rfc6962
 {
     /// <summary>Length of every hash in the tree.</summary>
     public const int HashSize = 32;
+
+    private const int StackLeafLimit = 1024;
 
     /// <summary>The root of the empty tree, SHA-256 of the empty string.</summary>
     public static ReadOnlySpan<byte> EmptyRoot =>
@@ -18,11 +21,28 @@ public static class Rfc6962
     /// <summary>Writes the leaf hash of <paramref name="entry"/> into <paramref name="destination"/>.</summary>
     public static void LeafHash(ReadOnlySpan<byte> entry, Span<byte> destination)
     {
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        ReadOnlySpan<byte> prefix = [0x00];
-        h.AppendData(prefix);
-        h.AppendData(entry);
-        h.GetHashAndReset(destination);
+        // One-shot hashing of a prefixed copy avoids allocating a hash object per leaf; entries are at most
+        // 64 KiB, so the copy costs far less than the hashing itself.
+        if (entry.Length < StackLeafLimit)
+        {
+            Span<byte> buffer = stackalloc byte[entry.Length + 1];
+            buffer[0] = 0x00;
+            entry.CopyTo(buffer[1..]);
+            SHA256.HashData(buffer, destination);
+            return;
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(entry.Length + 1);
+        try
+        {
+            rented[0] = 0x00;
+            entry.CopyTo(rented.AsSpan(1));
+            SHA256.HashData(rented.AsSpan(0, entry.Length + 1), destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Returns the leaf hash of <paramref name="entry"/>.</summary>
