@@ -19,18 +19,6 @@ var root = new RootCommand($"""
     VerifyCommands.Create(),
 };
 
-var parse = root.Parse(args);
-if (parse.Errors.Count > 0)
-{
-    foreach (var error in parse.Errors)
-    {
-        Console.Error.WriteLine($"sios: {error.Message}");
-    }
-
-    Console.Error.WriteLine($"Run '{string.Join(' ', ["sios", .. CommandPath(parse)])} --help' for usage.");
-    return ExitCodes.Usage;
-}
-
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -40,6 +28,18 @@ Console.CancelKeyPress += (_, e) =>
 
 try
 {
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0)
+    {
+        foreach (var error in parse.Errors)
+        {
+            Console.Error.WriteLine($"sios: {error.Message}");
+        }
+
+        Console.Error.WriteLine($"Run '{string.Join(' ', ["sios", .. CommandPath(parse)])} --help' for usage.");
+        return ExitCodes.Usage;
+    }
+
     return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
 }
 catch (CliException e)
@@ -70,6 +70,17 @@ catch (OperationCanceledException)
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or LogFailedException)
 {
     Console.Error.WriteLine($"sios: {e.Message}");
+    return ExitCodes.Failed;
+}
+catch (Exception e)
+{
+    // A defect, not a user error: say so plainly; the stack trace only on request, never by default.
+    Console.Error.WriteLine($"sios: internal error ({e.GetType().Name}): {e.Message}");
+    if (Environment.GetEnvironmentVariable("SIOS_DEBUG") == "1")
+    {
+        Console.Error.WriteLine(e);
+    }
+
     return ExitCodes.Failed;
 }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Sios.Cli.Hosting;
-using System.Globalization;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Proofs;
@@ -23,7 +23,16 @@ internal static class LogCommands
     private static Argument<long> IndexArgument() => new("INDEX")
     {
         Description = "Zero-based entry index",
-        Validators = { r => { if (r.GetValueOrDefault<long>() < 0) { r.AddError("INDEX must be 0 or more"); } } },
+        CustomParser = r =>
+        {
+            var token = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            if (!long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+            {
+                r.AddError($"INDEX must be a whole number, 0 or more (got '{token}')");
+            }
+
+            return index;
+        },
     };
 
     private static Command Note()
@@ -244,10 +253,10 @@ internal static class LogAudit
             return Fail(result.Problem!, result.BadIndex, result.BadTile);
         }
 
-        var stored = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);
-        if (stored > size)
+        var storedSize = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);
+        if (storedSize > size)
         {
-            Terminal.Message($"note: {stored - size} entries past the latest checkpoint are not yet signed; the next start of the log signs them");
+            Terminal.Message($"note: {storedSize - size} entries past the latest checkpoint are not yet signed; the next start of the log signs them");
         }
 
         Terminal.Message($"intact: {result.EntriesChecked} entries, {result.TilesChecked} tiles and {checkpoints} checkpoints agree");

@@ -193,13 +193,13 @@ public sealed class TransparencyLog : IAsyncDisposable
 
     private async Task PublishLoopAsync()
     {
+        List<Integrated> ready = [];
         try
         {
             while (true)
             {
                 await _integratedSignal.WaitAsync().ConfigureAwait(false);
                 var done = _sequencerDone;
-                List<Integrated> ready;
                 lock (_integratedLock)
                 {
                     ready = [.. _integrated];
@@ -220,7 +220,9 @@ public sealed class TransparencyLog : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Fail(e, []);
+            // The batches being published are durable but unsigned: their waiters learn of the failure, and the
+            // next start of the log signs them during recovery.
+            Fail(e, [.. ready.SelectMany(batch => batch.Waiters)]);
         }
     }
 

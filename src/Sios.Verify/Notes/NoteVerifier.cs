@@ -16,7 +16,7 @@ public sealed record VerifiedSignature(VerifierKey Key, ulong? Timestamp);
 /// </summary>
 public sealed class NoteVerifier
 {
-    private readonly IReadOnlyList<VerifierKey> _keys;
+    private readonly List<VerifierKey> _keys;
     private readonly NoteLimits _limits;
 
     /// <summary>Creates a verifier requiring a valid signature from each of <paramref name="keys"/>.</summary>

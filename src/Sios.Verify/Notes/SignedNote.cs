@@ -62,7 +62,13 @@ public sealed class SignedNote
         }
 
         var text = all[..(split + 1)];
-        var lines = all[(split + 2)..^1].Split('\n');
+        var block = all[(split + 2)..];
+        if (block.Length == 0)
+        {
+            throw new FormatViolationException("note has no signature lines after its last blank line");
+        }
+
+        var lines = block[..^1].Split('\n');
         if (lines.Length > limits.MaxSignatures)
         {
             throw new FormatViolationException($"note has {lines.Length} signature lines, over the limit of {limits.MaxSignatures}");

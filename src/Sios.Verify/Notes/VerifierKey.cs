@@ -45,7 +45,8 @@ public sealed class VerifierKey
     {
         ArgumentNullException.ThrowIfNull(vkey);
         vkey = vkey.Trim();
-        var parts = vkey.Split('+');
+        // Names cannot contain '+' and the key ID is hex, but base64 can: only the first two '+' separate parts.
+        var parts = vkey.Split('+', 3);
         if (parts.Length != 3)
         {
             throw new FormatViolationException("a vkey has three parts separated by '+': name+keyid+base64key");

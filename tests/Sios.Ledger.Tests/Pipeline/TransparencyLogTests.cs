@@ -28,7 +28,7 @@ public sealed class TransparencyLogTests
     private static Task<TransparencyLog> OpenAsync(ILogStore store, TransparencyLogOptions? options = null) =>
         TransparencyLog.OpenAsync(store, Signer(), options);
 
-    private static async Task AssertIntactAsync(ILogReader store, long expectedSize)
+    private static async Task AssertIntactAsync(MemoryLogStore store, long expectedSize)
     {
         var verifier = CheckpointVerifier.ForLogKeys(Signer().VerifierKeys);
         var claims = new List<RootClaim>();
@@ -113,7 +113,7 @@ public sealed class TransparencyLogTests
             accepted.Add(log.AppendAsync(Entry(i)));
         }
 
-        var refused = Assert.Throws<LogBackpressureException>(() => log.AppendAsync(Entry(99)));
+        var refused = Assert.Throws<LogBackpressureException>(() => { _ = log.AppendAsync(Entry(99)); });
         Assert.True(refused.RetryAfter > TimeSpan.Zero);
         gate.Set();
         store.Fault = null;
@@ -140,7 +140,7 @@ public sealed class TransparencyLogTests
         store.Fault = p => p == point ? new IOException($"injected fault at {p}") : null;
         var failed = await Assert.ThrowsAsync<LogFailedException>(() => log.AppendAsync(Entry(5)));
         Assert.Contains("injected fault", failed.Message, StringComparison.Ordinal);
-        Assert.Throws<LogFailedException>(() => log.AppendAsync(Entry(6)));
+        Assert.Throws<LogFailedException>(() => { _ = log.AppendAsync(Entry(6)); });
         await log.DisposeAsync();
 
         var reopened = MemoryLogStore.Open(directory);
@@ -163,8 +163,8 @@ public sealed class TransparencyLogTests
     public async Task Entries_outside_1_to_65535_bytes_are_refused()
     {
         await using var log = await OpenAsync(MemoryLogStore.Open(NewDirectory()));
-        Assert.Throws<ArgumentException>(() => log.AppendAsync(Array.Empty<byte>()));
-        Assert.Throws<ArgumentException>(() => log.AppendAsync(new byte[65_536]));
+        Assert.Throws<ArgumentException>(() => { _ = log.AppendAsync(Array.Empty<byte>()); });
+        Assert.Throws<ArgumentException>(() => { _ = log.AppendAsync(new byte[65_536]); });
         Assert.Equal(0, (await log.AppendAsync(new byte[65_535])).Index);
     }
 

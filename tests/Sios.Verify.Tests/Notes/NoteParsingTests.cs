@@ -27,7 +27,7 @@ public sealed class NoteParsingTests
     [InlineData("text\n\n\u2014 example.com/foo AAAAAQI\n", "base64")]
     [InlineData("text\n\n\u2014 exa+mple AAAAAQI=\n", "not a valid key name")]
     [InlineData("te\txt\n\n" + Sig, "control character")]
-    [InlineData("text\n\n" + Sig + "\n", "em dash")]
+    [InlineData("text\n\n" + Sig + "\n", "no signature lines")]
     public void Malformed_notes_are_rejected_with_a_reason(string note, string reason)
     {
         var e = Assert.ThrowsAny<FormatViolationException>(() => SignedNote.Parse(Encoding.UTF8.GetBytes(note)));
@@ -63,5 +63,17 @@ public sealed class NoteParsingTests
     {
         var e = Assert.ThrowsAny<FormatViolationException>(() => VerifierKey.Parse(vkey));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vkeys_whose_base64_contains_plus_signs_round_trip()
+    {
+        var key = VerifierKey.Create("log.example/a", NoteKeyKind.Ed25519, Enumerable.Repeat((byte)0xfb, 32).ToArray());
+        var text = key.ToString();
+        Assert.True(text.Count(c => c == '+') > 2, text);
+        var parsed = VerifierKey.Parse(text);
+        Assert.Equal(key.PublicKey, parsed.PublicKey);
+        Assert.Equal(key.KeyId, parsed.KeyId);
+        Assert.Equal(text, parsed.ToString());
     }
 }
