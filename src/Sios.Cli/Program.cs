@@ -17,6 +17,7 @@ var root = new RootCommand($"""
     KeyCommands.Create(),
     LogCommands.Create(),
     VerifyCommands.Create(),
+    DemoCommand.Create(),
 };
 
 using var cancel = new CancellationTokenSource();

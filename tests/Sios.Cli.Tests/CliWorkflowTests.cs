@@ -195,8 +195,26 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
         Assert.Equal(2, (await SiosProcess.RunAsync(["verify", "receipt", "x", "--vkey", "not-a-vkey"], passphrase: null)).ExitCode);
     }
 
+    [Fact]
+    public async Task Demo_creates_its_folder_once_and_seals_a_verified_note_each_run()
+    {
+        var dir = Path.Combine(log.Root, "demo");
+        var first = await SiosProcess.RunAsync(["demo", "--dir", dir], passphrase: null);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(dir + "\n", first.Out);
+        Assert.Contains("Sealed entry 0", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("verified offline", first.Stderr, StringComparison.Ordinal);
+        var second = await SiosProcess.RunAsync(["demo", "--dir", dir], passphrase: null);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Contains("Sealed entry 1", second.Stderr, StringComparison.Ordinal);
+        var receipt = await File.ReadAllBytesAsync(Path.Combine(dir, "receipt-1.tlog-proof"));
+        var vkeys = (await SiosProcess.RunAsync(["key", "vkeys", "--data", dir], passphrase: null)).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1, new ReceiptVerifier(vkeys.Select(VerifierKey.Parse).ToList()).Verify(receipt).Index);
+    }
+
     [Theory]
     [InlineData("")]
+    [InlineData("demo")]
     [InlineData("init")]
     [InlineData("key")]
     [InlineData("key vkeys")]
