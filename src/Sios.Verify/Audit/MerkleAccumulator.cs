@@ -16,21 +16,33 @@ public sealed class MerkleAccumulator
     public long Size { get; private set; }
 
     /// <summary>Adds the next leaf hash.</summary>
-    public void Push(ReadOnlySpan<byte> leafHash)
+    public void Push(ReadOnlySpan<byte> leafHash) => Push(leafHash, 0);
+
+    /// <summary>
+    /// Adds the root of the next perfect subtree of 2^<paramref name="height"/> leaves; the leaves pushed so far
+    /// must be a multiple of that, which holds at every tile boundary.
+    /// </summary>
+    public void Push(ReadOnlySpan<byte> subtreeRoot, int height)
     {
-        var hash = leafHash.ToArray();
-        var height = 0;
-        while (_heights.Count > 0 && _heights[^1] == height)
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        if ((Size & ((1L << height) - 1)) != 0)
+        {
+            throw new InvalidOperationException($"a subtree of height {height} cannot start at leaf {Size}");
+        }
+
+        var hash = subtreeRoot.ToArray();
+        var h = height;
+        while (_heights.Count > 0 && _heights[^1] == h)
         {
             hash = Rfc6962.NodeHash(_roots[^1], hash);
             _roots.RemoveAt(_roots.Count - 1);
             _heights.RemoveAt(_heights.Count - 1);
-            height++;
+            h++;
         }
 
         _roots.Add(hash);
-        _heights.Add(height);
-        Size++;
+        _heights.Add(h);
+        Size += 1L << height;
     }
 
     /// <summary>The root of the leaves pushed so far (SHA-256 of nothing for none).</summary>
