@@ -196,6 +196,37 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     }
 
     [Fact]
+    public async Task An_exported_log_audits_offline_from_its_tiles_and_names_an_altered_bundle()
+    {
+        await NoteAsync("exported");
+        var dir = Path.Combine(log.Root, "published-" + Guid.NewGuid().ToString("N"));
+        var export = await SiosProcess.RunAsync(D("log", "export", dir), passphrase: null);
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        var size = long.Parse(export.Out.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(File.Exists(Path.Combine(dir, "checkpoint")));
+        Assert.True(File.Exists(Path.Combine(dir, "tile", "entries", $"000.p/{size}".Replace('/', Path.DirectorySeparatorChar))));
+        Assert.True(File.Exists(Path.Combine(dir, "tile", "0", $"000.p/{size}".Replace('/', Path.DirectorySeparatorChar))));
+        string[] vkeyArgs = [.. log.Vkeys.SelectMany(v => new[] { "--vkey", v })];
+
+        var ok = await SiosProcess.RunAsync(["verify", "log", dir, .. vkeyArgs], passphrase: null);
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        using (var report = JsonDocument.Parse(ok.Stdout))
+        {
+            Assert.True(report.RootElement.GetProperty("intact").GetBoolean());
+            Assert.Equal(size, report.RootElement.GetProperty("size").GetInt64());
+        }
+
+        var bundle = Path.Combine(dir, "tile", "entries", $"000.p/{size}".Replace('/', Path.DirectorySeparatorChar));
+        var bytes = await File.ReadAllBytesAsync(bundle);
+        bytes[^3] ^= 0x01;
+        await File.WriteAllBytesAsync(bundle, bytes);
+        var bad = await SiosProcess.RunAsync(["verify", "log", dir, .. vkeyArgs], passphrase: null);
+        Assert.Equal(1, bad.ExitCode);
+        using var badReport = JsonDocument.Parse(bad.Stdout);
+        Assert.Equal(size - 1, badReport.RootElement.GetProperty("bad_index").GetInt64());
+    }
+
+    [Fact]
     public async Task Demo_creates_its_folder_once_and_seals_a_verified_note_each_run()
     {
         var dir = Path.Combine(log.Root, "demo");
@@ -225,6 +256,8 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     [InlineData("log consistency")]
     [InlineData("log entry")]
     [InlineData("log verify")]
+    [InlineData("log export")]
+    [InlineData("verify log")]
     [InlineData("verify")]
     [InlineData("verify receipt")]
     public async Task Every_command_has_help(string commandLine)

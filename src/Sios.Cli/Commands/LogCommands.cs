@@ -17,7 +17,7 @@ internal static class LogCommands
 {
     public static Command Create() => new("log", "The Open Audit Record: seal notes, print checkpoints, entries, receipts and proofs, audit the whole log.")
     {
-        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(),
+        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(),
     };
 
     private static Argument<long> IndexArgument() => new("INDEX")
@@ -185,6 +185,24 @@ internal static class LogCommands
             var (report, ok) = await LogAudit.RunAsync(store, verifier, ct).ConfigureAwait(false);
             Terminal.Result(report);
             return ok ? ExitCodes.Ok : ExitCodes.Invalid;
+        });
+        return command;
+    }
+
+    private static Command Export()
+    {
+        var dir = new Argument<string>("DIR") { Description = "Folder to publish into (created if absent; existing full tiles are kept)" };
+        var command = new Command("export", """
+            Publish the log as static c2sp.org/tlog-tiles files: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>] and
+            DIR/tile/entries/<N>[.p/<W>], ready for any static web server, or for 'sios verify log DIR' offline.
+            The checkpoint is written last, so DIR never names tiles it does not hold. Prints the exported size.
+            """) { dir };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var store = CommonOptions.OpenData(parse).OpenReader();
+            var size = await TileExport.RunAsync(store, parse.GetValue(dir)!, ct).ConfigureAwait(false);
+            Terminal.Result(size.ToString(CultureInfo.InvariantCulture));
+            return ExitCodes.Ok;
         });
         return command;
     }

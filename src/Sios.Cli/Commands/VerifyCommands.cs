@@ -1,6 +1,9 @@
 using System.CommandLine;
+using System.Text.Json;
 using Sios.Cli.Hosting;
 using Sios.Verify;
+using Sios.Verify.Audit;
+using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Receipts;
 
@@ -11,19 +14,89 @@ internal static class VerifyCommands
 {
     public static Command Create() => new("verify", "Offline verification with nothing but the log's vkeys (no data folder, no server).")
     {
-        Receipt(),
+        Receipt(), Log(),
     };
+
+    private static Option<string[]> VkeyOption() => new("--vkey")
+    {
+        Description = "A trusted vkey of the log; repeat for the cosignature key. Every vkey given must have signed the checkpoint.",
+        Required = true,
+        HelpName = "V",
+    };
+
+    private static List<VerifierKey> ParseVkeys(string[] given)
+    {
+        List<VerifierKey> keys;
+        try
+        {
+            keys = given.Select(VerifierKey.Parse).ToList();
+        }
+        catch (FormatViolationException e)
+        {
+            throw new CliException($"--vkey: {e.Message}", ExitCodes.Usage);
+        }
+
+        if (keys.Select(k => k.Name).Distinct().Count() != 1)
+        {
+            throw new CliException("--vkey: all vkeys must name the same log (their key name is the origin)", ExitCodes.Usage);
+        }
+
+        return keys;
+    }
+
+    private static Command Log()
+    {
+        var dir = new Argument<string>("DIR") { Description = "A folder of static tlog-tiles files (as written by 'sios log export')" };
+        var vkeys = VkeyOption();
+        var command = new Command("log", """
+            Audit a published log offline from its tiles alone: verify DIR/checkpoint under the given vkeys, re-hash
+            every entry bundle, recompute every tile and the root. Prints a JSON summary on stdout.
+            Exit codes: 0 intact, 1 not intact (the first bad index or tile is named), 2 usage error.
+            """) { dir, vkeys };
+        command.SetAction(async (parse, ct) =>
+        {
+            var keys = ParseVkeys(parse.GetValue(vkeys)!);
+            var folder = parse.GetValue(dir)!;
+            if (!Directory.Exists(folder))
+            {
+                throw new CliException($"{folder}: no such folder", ExitCodes.Usage);
+            }
+
+            var source = new DirectoryLogSource(folder);
+            VerifiedCheckpoint checkpoint;
+            try
+            {
+                checkpoint = CheckpointVerifier.ForLogKeys(keys).Verify(source.ReadCheckpoint());
+            }
+            catch (VerificationException e)
+            {
+                Terminal.Message($"NOT INTACT: the checkpoint does not verify: {e.Message}");
+                Terminal.Result(JsonSerializer.Serialize(new AuditReport(false, null, null, null, 1, e.Message, null, "checkpoint"), AuditReportJson.Default.AuditReport));
+                return ExitCodes.Invalid;
+            }
+
+            var size = checkpoint.Checkpoint.Size;
+            AuditResult result;
+            using (var progress = new ProgressBar(size, "entries"))
+            {
+                result = await new LogAuditor(source).AuditAsync(size, [new RootClaim(size, checkpoint.Checkpoint.Root, "published checkpoint")], progress, ct).ConfigureAwait(false);
+            }
+
+            Terminal.Message(result.Intact
+                ? $"intact: {result.EntriesChecked} entries and {result.TilesChecked} tiles agree with the checkpoint at size {size}"
+                : $"NOT INTACT: {result.Problem}");
+            Terminal.Result(JsonSerializer.Serialize(
+                new AuditReport(result.Intact, size, result.EntriesChecked, result.TilesChecked, 1, result.Problem, result.BadIndex, result.BadTile),
+                AuditReportJson.Default.AuditReport));
+            return result.Intact ? ExitCodes.Ok : ExitCodes.Invalid;
+        });
+        return command;
+    }
 
     private static Command Receipt()
     {
         var file = new Argument<string>("FILE") { Description = "The .tlog-proof receipt, or - for stdin" };
-        var vkeys = new Option<string[]>("--vkey")
-        {
-            Description = "A trusted vkey of the log; repeat for the cosignature key. Every vkey given must have signed the checkpoint.",
-            Required = true,
-            HelpName = "V",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var vkeys = VkeyOption();
         var command = new Command("receipt", """
             Verify a receipt offline: the checkpoint's signatures under the given vkeys (its origin must be theirs),
             and the inclusion of the entry it carries. On success prints the entry bytes on stdout.
@@ -31,20 +104,7 @@ internal static class VerifyCommands
             """) { file, vkeys };
         command.SetAction(parse =>
         {
-            List<VerifierKey> keys;
-            try
-            {
-                keys = parse.GetValue(vkeys)!.Select(VerifierKey.Parse).ToList();
-            }
-            catch (FormatViolationException e)
-            {
-                throw new CliException($"--vkey: {e.Message}", ExitCodes.Usage);
-            }
-
-            if (keys.Select(k => k.Name).Distinct().Count() != 1)
-            {
-                throw new CliException("--vkey: all vkeys must name the same log (their key name is the origin)", ExitCodes.Usage);
-            }
+            var keys = ParseVkeys(parse.GetValue(vkeys)!);
 
             var bytes = ReadInput(parse.GetValue(file)!);
             try

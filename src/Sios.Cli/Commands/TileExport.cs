@@ -1,0 +1,65 @@
+using Sios.Cli.Hosting;
+using Sios.Ledger.Storage;
+using Sios.Verify.Tiles;
+
+namespace Sios.Cli.Commands;
+
+/// <summary>Writes a stored log out as static tlog-tiles files.</summary>
+internal static class TileExport
+{
+    public static async Task<long> RunAsync(ILogReader store, string directory, CancellationToken ct)
+    {
+        var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
+            ?? throw new CliException("the log has no signed checkpoint yet");
+        var root = Path.GetFullPath(directory);
+        Directory.CreateDirectory(root);
+        var source = new StoreLogSource(store);
+        var size = latest.Size;
+        var bundles = (size + TilePath.FullWidth - 1) / TilePath.FullWidth;
+        using (var progress = new ProgressBar(bundles, "bundles"))
+        {
+            foreach (var tile in TilePath.TilesForSize(size))
+            {
+                var path = TilePath.Format(tile);
+                if (tile.Width < TilePath.FullWidth || !File.Exists(Local(root, path)))
+                {
+                    Write(root, path, (await source.ReadTileAsync(tile.Level, tile.Index, tile.Width, ct).ConfigureAwait(false)).Span);
+                }
+            }
+
+            for (long n = 0; n < bundles; n++)
+            {
+                var width = (int)Math.Min(TilePath.FullWidth, size - n * TilePath.FullWidth);
+                var path = TilePath.EntryBundle(n, width);
+                if (width < TilePath.FullWidth || !File.Exists(Local(root, path)))
+                {
+                    Write(root, path, (await source.ReadEntryBundleAsync(n, width, ct).ConfigureAwait(false)).Span);
+                }
+
+                progress.Report(n + 1);
+            }
+        }
+
+        // Last, so a reader of the folder never sees a checkpoint whose tiles are not all there yet.
+        Write(root, "checkpoint", latest.Note);
+        Terminal.Message($"exported {size} entries as tlog-tiles into {root}");
+        return size;
+    }
+
+    private static string Local(string root, string path) => Path.Combine(root, path.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>Writes through a temporary file and a rename, so no reader ever sees half a file.</summary>
+    private static void Write(string root, string path, ReadOnlySpan<byte> bytes)
+    {
+        var file = Local(root, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var temp = file + ".tmp-" + Environment.ProcessId;
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, file, overwrite: true);
+    }
+}

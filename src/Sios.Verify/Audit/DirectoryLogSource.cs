@@ -1,0 +1,78 @@
+using Sios.Verify.Merkle;
+using Sios.Verify.Tiles;
+
+namespace Sios.Verify.Audit;
+
+/// <summary>
+/// A log published as static tlog-tiles files (<c>checkpoint</c>, <c>tile/...</c>, <c>tile/entries/...</c>) in a
+/// folder, as any web server would serve them. A missing partial tile falls back to the full tile, truncated,
+/// as tlog-tiles allows clients to do.
+/// </summary>
+public sealed class DirectoryLogSource(string root) : ILogSource
+{
+    /// <summary>Largest file read: a full entry bundle of 256 maximal entries.</summary>
+    private const long MaxFileBytes = TilePath.FullWidth * (2L + ushort.MaxValue);
+
+    /// <summary>The folder holding the published log.</summary>
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>Reads the published <c>checkpoint</c> file.</summary>
+    public byte[] ReadCheckpoint() => Read("checkpoint", 1 << 20) ?? throw new VerificationException($"{Path.Combine(Root, "checkpoint")} is missing");
+
+    /// <summary>Reads the first <paramref name="width"/> hashes of a tile, from its partial or its full file.</summary>
+    public ValueTask<ReadOnlyMemory<byte>> ReadTileAsync(int level, long index, int width, CancellationToken cancellationToken)
+    {
+        var bytes = ReadTileFile(TilePath.Tile(level, index, width), TilePath.Tile(level, index, TilePath.FullWidth), width);
+        if (bytes.Length < width * Rfc6962.HashSize)
+        {
+            throw new VerificationException($"{TilePath.Tile(level, index, width)} holds {bytes.Length} bytes, fewer than {width * Rfc6962.HashSize}");
+        }
+
+        return ValueTask.FromResult<ReadOnlyMemory<byte>>(bytes.AsMemory(0, width * Rfc6962.HashSize));
+    }
+
+    /// <summary>Reads an entry bundle; a full bundle stands in for a missing partial one (only its prefix is used).</summary>
+    public ValueTask<ReadOnlyMemory<byte>> ReadEntryBundleAsync(long index, int width, CancellationToken cancellationToken)
+    {
+        var bytes = ReadTileFile(TilePath.EntryBundle(index, width), TilePath.EntryBundle(index, TilePath.FullWidth), width);
+        if (width < TilePath.FullWidth && !File.Exists(Local(TilePath.EntryBundle(index, width))))
+        {
+            bytes = Prefix(bytes, width);
+        }
+
+        return ValueTask.FromResult<ReadOnlyMemory<byte>>(bytes);
+    }
+
+    private byte[] ReadTileFile(string path, string fullPath, int width) =>
+        Read(path, MaxFileBytes) ?? (width < TilePath.FullWidth ? Read(fullPath, MaxFileBytes) : null)
+        ?? throw new VerificationException($"{path} is missing from {Root}");
+
+    private static byte[] Prefix(byte[] bundle, int count)
+    {
+        var at = 0;
+        for (var i = 0; i < count && at + 2 <= bundle.Length; i++)
+        {
+            at += 2 + (bundle[at] << 8 | bundle[at + 1]);
+        }
+
+        return bundle.AsSpan(0, Math.Min(at, bundle.Length)).ToArray();
+    }
+
+    private string Local(string path) => Path.Combine(Root, path.Replace('/', Path.DirectorySeparatorChar));
+
+    private byte[]? Read(string path, long limit)
+    {
+        var file = Local(path);
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        if (new FileInfo(file).Length > limit)
+        {
+            throw new VerificationException($"{path} is larger than any valid file of its kind ({limit} bytes)");
+        }
+
+        return File.ReadAllBytes(file);
+    }
+}
