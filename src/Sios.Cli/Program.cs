@@ -18,6 +18,7 @@ var root = new RootCommand($"""
     LogCommands.Create(),
     VerifyCommands.Create(),
     DemoCommand.Create(),
+    BrainCommands.Create(),
 };
 
 using var cancel = new CancellationTokenSource();

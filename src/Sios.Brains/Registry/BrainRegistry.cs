@@ -1,0 +1,363 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sios.Brains.Integrity;
+using Sios.Verify;
+
+namespace Sios.Brains.Registry;
+
+/// <summary>
+/// The brains of one data folder, kept in <c>brains.json</c>. Every change is sealed in the Open Audit Record, in the
+/// order that keeps the record truthful across a crash: the log may claim a brain the folder does not (yet) hold,
+/// but the folder never holds a brain the log does not claim. So a registration is sealed before the file commits
+/// it, and a removal is committed before it is sealed. A crash in between leaves, at worst, a
+/// <c>brain.registered</c> for a brain that never became loadable (running add again seals a second one), or a
+/// brain gone from the folder whose <c>brain.removed</c> is missing; never a loadable brain the log does not show.
+/// </summary>
+public sealed class BrainRegistry
+{
+    /// <summary>The registry's file name in the data folder.</summary>
+    public const string FileName = "brains.json";
+
+    private const string LockFileName = "brains.lock";
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly EntrySealer? _sealer;
+    private readonly TimeProvider _clock;
+
+    /// <summary>
+    /// Opens the registry of the data folder <paramref name="directory"/>. Without a <paramref name="sealer"/> it is
+    /// read-only: changes must be sealed, so <see cref="AddAsync"/> and <see cref="RemoveAsync"/> refuse.
+    /// </summary>
+    public BrainRegistry(string directory, EntrySealer? sealer = null, TimeProvider? clock = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Folder = Path.GetFullPath(directory);
+        _sealer = sealer;
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>The data folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>Full path of <c>brains.json</c>.</summary>
+    public string FilePath => Path.Combine(Folder, FileName);
+
+    /// <summary>Every registered brain, by name.</summary>
+    public IReadOnlyList<BrainManifest> List() => Read();
+
+    /// <summary>The brain named <paramref name="name"/>, or null.</summary>
+    public BrainManifest? Find(string name) => Read().FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.Ordinal));
+
+    /// <summary>The brain named <paramref name="name"/>; throws <see cref="BrainRegistryException"/> when there is none.</summary>
+    public BrainManifest Get(string name) =>
+        Find(name) ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Folder}");
+
+    /// <summary>
+    /// Registers <paramref name="draft"/>: resolves its file paths to full paths, hashes the files and pins their
+    /// digests (a digest already in the draft must match the file, else <see cref="WeightMismatchException"/>),
+    /// seals <c>brain.registered</c>, then commits. Refuses invalid manifests (<see cref="BrainManifestException"/>),
+    /// missing files and taken names (<see cref="BrainRegistryException"/>). Returns the pinned manifest.
+    /// </summary>
+    public async Task<BrainManifest> AddAsync(BrainManifest draft, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        var sealer = RequireSealer();
+        draft.Validate(requirePins: false);
+        RefuseTaken(Read(), draft.Name);
+        var model = ExistingFile(draft.ModelPath, "model");
+        var adapter = draft.AdapterPath is null ? null : ExistingFile(draft.AdapterPath, "adapter");
+
+        // Hash outside the lock: a large model takes a while, and nothing here depends on the registry's contents.
+        var pinned = draft with
+        {
+            ModelPath = model,
+            ModelSha256 = await PinAsync(model, draft.ModelSha256, "model", progress, cancellationToken).ConfigureAwait(false),
+            AdapterPath = adapter,
+            AdapterSha256 = adapter is null ? null : await PinAsync(adapter, draft.AdapterSha256, "adapter", progress, cancellationToken).ConfigureAwait(false),
+            AdapterScale = adapter is null ? null : draft.AdapterScale ?? 1f,
+        };
+        pinned.Validate(requirePins: true);
+        var entry = BrainEntries.Registered(pinned, BrainEntries.Operator, _clock);
+
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var brains = Read().ToList();
+            RefuseTaken(brains, pinned.Name);
+            // Seal first: if we crash after this, the log claims a brain the folder never got, which is harmless.
+            await sealer(entry, cancellationToken).ConfigureAwait(false);
+            brains.Add(pinned);
+            Write(brains);
+        }
+
+        return pinned;
+    }
+
+    /// <summary>
+    /// Removes the brain named <paramref name="name"/>: commits the smaller registry, then seals <c>brain.removed</c>.
+    /// Returns the removed manifest.
+    /// </summary>
+    public async Task<BrainManifest> RemoveAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var sealer = RequireSealer();
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var brains = Read().ToList();
+            var brain = brains.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.Ordinal))
+                ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Folder}");
+            var entry = BrainEntries.Removed(brain, BrainEntries.Operator, _clock);
+            brains.Remove(brain);
+            // Commit first: once this returns the brain cannot be loaded, so the brain.removed that follows can
+            // never precede an answer by it. A crash in between leaves a stale registration, never a hidden brain.
+            Write(brains);
+            try
+            {
+                await sealer(entry, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                throw new BrainRegistryException($"brain '{name}' was removed, but its brain.removed entry could not be sealed: {e.Message}", e);
+            }
+
+            return brain;
+        }
+    }
+
+    /// <summary>
+    /// Re-hashes the model and adapter of the brain named <paramref name="name"/> against their pinned digests.
+    /// Returns the manifest when both match; throws <see cref="WeightMismatchException"/> naming the file and both
+    /// digests (or that it is missing) otherwise.
+    /// </summary>
+    public async Task<BrainManifest> VerifyAsync(string name, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var brain = Get(name);
+        await VerifyWeightsAsync(brain, progress, cancellationToken).ConfigureAwait(false);
+        return brain;
+    }
+
+    /// <summary>
+    /// Re-hashes <paramref name="brain"/>'s model, then its adapter, against their pinned digests; throws
+    /// <see cref="WeightMismatchException"/> for the first that differs or is missing.
+    /// </summary>
+    public static async Task VerifyWeightsAsync(BrainManifest brain, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(brain);
+        var check = (await CheckWeightsAsync([brain], progress, cancellationToken).ConfigureAwait(false))[0];
+        if (check.Mismatch is { } mismatch)
+        {
+            throw mismatch;
+        }
+    }
+
+    /// <summary>
+    /// Re-hashes the weights of every brain in <paramref name="brains"/>, hashing a file shared by several (one
+    /// base model under many adapters) only once. Returns one result per brain, in order.
+    /// </summary>
+    public static async Task<IReadOnlyList<WeightCheck>> CheckWeightsAsync(IReadOnlyList<BrainManifest> brains, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(brains);
+        var digests = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var results = new List<WeightCheck>(brains.Count);
+        foreach (var brain in brains)
+        {
+            brain.Validate(requirePins: true);
+            var mismatch = await CheckFileAsync(brain.ModelPath, brain.ModelSha256!, "model").ConfigureAwait(false);
+            if (mismatch is null && brain.AdapterPath is not null)
+            {
+                mismatch = await CheckFileAsync(brain.AdapterPath, brain.AdapterSha256!, "adapter").ConfigureAwait(false);
+            }
+
+            results.Add(new WeightCheck(brain, mismatch));
+        }
+
+        return results;
+
+        async Task<WeightMismatchException?> CheckFileAsync(string path, string expected, string role)
+        {
+            if (!digests.TryGetValue(path, out var actual))
+            {
+                try
+                {
+                    actual = await WeightDigest.ComputeAsync(path, Relay(progress, path), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    actual = null;
+                }
+
+                digests[path] = actual;
+            }
+
+            return string.Equals(actual, expected, StringComparison.Ordinal) ? null : new WeightMismatchException(path, expected, actual, role);
+        }
+    }
+
+    /// <summary>Brains as an indented JSON array, in the same form as in <c>brains.json</c>.</summary>
+    public static string ToJson(IReadOnlyList<BrainManifest> brains) =>
+        JsonSerializer.Serialize(brains.ToList(), BrainsJson.Default.ListBrainManifest);
+
+    private EntrySealer RequireSealer() =>
+        _sealer ?? throw new InvalidOperationException("this brain registry was opened read-only; changes to brains are sealed, so open it with a sealer");
+
+    private static void RefuseTaken(IEnumerable<BrainManifest> brains, string name)
+    {
+        if (brains.Any(b => string.Equals(b.Name, name, StringComparison.Ordinal)))
+        {
+            throw new BrainRegistryException($"a brain named '{name}' is already registered; remove it first or choose another name");
+        }
+    }
+
+    private static string ExistingFile(string path, string role)
+    {
+        var full = Path.GetFullPath(path);
+        return File.Exists(full) ? full : throw new BrainRegistryException($"the {role} file {full} does not exist");
+    }
+
+    private static async Task<string> PinAsync(string path, string? expected, string role, IProgress<HashProgress>? progress, CancellationToken ct) =>
+        expected is null
+            ? await WeightDigest.ComputeAsync(path, Relay(progress, path), ct).ConfigureAwait(false)
+            : await WeightDigest.VerifyAsync(path, expected, role, Relay(progress, path), ct).ConfigureAwait(false);
+
+    private static SyncProgress? Relay(IProgress<HashProgress>? progress, string path)
+    {
+        if (progress is null)
+        {
+            return null;
+        }
+
+        var info = new FileInfo(path);
+        var length = info.Exists ? info.Length : 0;
+        return new SyncProgress(hashed => progress.Report(new HashProgress(path, hashed, length)));
+    }
+
+    private List<BrainManifest> Read()
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(FilePath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return [];
+        }
+
+        BrainsFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(bytes, BrainsJson.Default.BrainsFile);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatViolationException($"{FilePath} is not a valid brain registry: {e.Message}", e);
+        }
+
+        if (file is null || file.Format != BrainsFile.CurrentFormat)
+        {
+            throw new FormatViolationException($"{FilePath} is not a format-{BrainsFile.CurrentFormat} brain registry");
+        }
+
+        foreach (var brain in file.Brains)
+        {
+            var problems = brain.Problems(requirePins: true);
+            if (problems.Count > 0)
+            {
+                throw new FormatViolationException($"{FilePath} holds an invalid brain '{brain.Name}': {string.Join("; ", problems)}");
+            }
+        }
+
+        var duplicate = file.Brains.GroupBy(b => b.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new FormatViolationException($"{FilePath} lists brain '{duplicate.Key}' more than once");
+        }
+
+        return [.. file.Brains.OrderBy(b => b.Name, StringComparer.Ordinal)];
+    }
+
+    private void Write(List<BrainManifest> brains)
+    {
+        var file = new BrainsFile { Brains = [.. brains.OrderBy(b => b.Name, StringComparer.Ordinal)] };
+        AtomicFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile));
+    }
+
+    /// <summary>
+    /// Serialises changes across processes (a server and the CLI) and within one: the OS lock taken by
+    /// <see cref="FileShare.None"/> conflicts between any two open handles, so contenders simply retry.
+    /// </summary>
+    private async Task<IDisposable> LockAsync(CancellationToken ct)
+    {
+        var path = Path.Combine(Folder, LockFileName);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, LockOptions());
+            }
+            catch (IOException) when (waited.Elapsed < LockTimeout)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(25), ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"another process has been changing the brains of {Folder} for {LockTimeout.TotalSeconds:0} s ({path} is held); try again", e);
+            }
+        }
+    }
+
+    private static FileStreamOptions LockOptions()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return options;
+    }
+
+    /// <summary>Reports on the caller's thread, in order (unlike <see cref="Progress{T}"/>, which posts).</summary>
+    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}
+
+/// <summary>The outcome of re-hashing one brain's weights.</summary>
+/// <param name="Brain">The brain checked.</param>
+/// <param name="Mismatch">Null when its weights match their pins; else the first file that differs or is missing.</param>
+public sealed record WeightCheck(BrainManifest Brain, WeightMismatchException? Mismatch);
+
+/// <summary>The registry cannot do what was asked: a name taken or unknown, a file missing, a change not sealed.</summary>
+public sealed class BrainRegistryException : Exception
+{
+    /// <summary>Creates the exception with a message a person can act on.</summary>
+    public BrainRegistryException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and cause.</summary>
+    public BrainRegistryException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Creates the exception with no message.</summary>
+    public BrainRegistryException() { }
+}
+
+/// <summary>The contents of <c>brains.json</c>.</summary>
+internal sealed class BrainsFile
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    public List<BrainManifest> Brains { get; init; } = [];
+}
+
+// Unknown members are refused, not dropped: a newer SIOS's fields would otherwise vanish on the next write.
+[JsonSourceGenerationOptions(
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    RespectNullableAnnotations = true)]
+[JsonSerializable(typeof(BrainsFile))]
+[JsonSerializable(typeof(List<BrainManifest>))]
+internal sealed partial class BrainsJson : JsonSerializerContext;

@@ -1,0 +1,295 @@
+using System.CommandLine;
+using System.Globalization;
+using Sios.Brains.Integrity;
+using Sios.Brains.Registry;
+using Sios.Cli.Hosting;
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Storage;
+using Sios.Signing;
+using Sios.Verify;
+
+namespace Sios.Cli.Commands;
+
+/// <summary><c>sios brain ...</c>: register, list, verify and remove brains; every change is sealed in the log.</summary>
+internal static class BrainCommands
+{
+    public static Command Create() => new("brain", """
+        The brains this machine serves: local models pinned by the SHA-256 of their weights. Adding and removing a
+        brain is sealed in the Open Audit Record (brain.registered, brain.removed); a brain whose weights changed
+        is refused.
+        """)
+    {
+        Add(), List(), Verify(), Remove(),
+    };
+
+    private static Argument<string> NameArgument(string description) => new("NAME") { Description = description };
+
+    private static Command Add()
+    {
+        var name = NameArgument("The brain's name: 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit");
+        var model = new Option<string>("--model") { Description = "The GGUF model file (its digest is pinned now)", Required = true, HelpName = "PATH" };
+        var adapter = new Option<string?>("--adapter") { Description = "A LoRA adapter file for the model (its digest is pinned now)", HelpName = "PATH" };
+        var adapterScale = new Option<float?>("--adapter-scale") { Description = "How strongly the adapter applies, -10 to 10 (default 1)", HelpName = "F" };
+        var description = new Option<string?>("--description") { Description = "What the brain is for (one line, sealed in the log)", HelpName = "T" };
+        var systemPrompt = new Option<string?>("--system-prompt") { Description = "The system prompt (the log holds only its SHA-256)", HelpName = "TEXT" };
+        var temperature = new Option<float?>("--temperature") { Description = "Default sampling temperature, 0 to 2", HelpName = "F" };
+        var topP = new Option<float?>("--top-p") { Description = "Default nucleus sampling mass, above 0 up to 1", HelpName = "F" };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Default most tokens per answer", HelpName = "N" };
+        var stop = new Option<string[]>("--stop") { Description = "A default stop sequence; repeat for more (up to 16)", HelpName = "S", AllowMultipleArgumentsPerToken = false };
+        var seed = new Option<uint?>("--seed") { Description = "Default random seed, 0 to 4294967295", HelpName = "N" };
+        var context = new Option<int?>("--context") { Description = "Context window in tokens, 64 to 1048576", HelpName = "N" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for generation, 1 to 1024", HelpName = "N" };
+        var command = new Command("add", """
+            Register a brain: hash the model (and adapter) and pin the digests, seal brain.registered, then save it
+            in the data folder's brains.json. Prints the name and the model's digest (then the adapter's, if any).
+            Needs SIOS_KEY_PASSPHRASE.
+            """)
+        {
+            name, model, adapter, adapterScale, description, systemPrompt, temperature, topP, maxTokens, stop, seed, context, threads,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var draft = new BrainManifest
+            {
+                Name = parse.GetValue(name)!,
+                Description = parse.GetValue(description) ?? "",
+                ModelPath = parse.GetValue(model)!,
+                AdapterPath = parse.GetValue(adapter),
+                AdapterScale = parse.GetValue(adapterScale),
+                SystemPrompt = parse.GetValue(systemPrompt),
+                Sampling = new SamplingDefaults
+                {
+                    Temperature = parse.GetValue(temperature),
+                    TopP = parse.GetValue(topP),
+                    MaxTokens = parse.GetValue(maxTokens),
+                    Stop = parse.GetValue(stop) ?? [],
+                    Seed = parse.GetValue(seed),
+                },
+                ContextSize = parse.GetValue(context),
+                Threads = parse.GetValue(threads),
+            };
+            var problems = draft.Problems(requirePins: false);
+            if (problems.Count > 0)
+            {
+                throw new CliException(string.Join("; ", problems), ExitCodes.Usage);
+            }
+
+            var folder = CommonOptions.OpenData(parse);
+            var log = await folder.OpenLogAsync(CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            await using (log.ConfigureAwait(false))
+            {
+                var registry = new BrainRegistry(folder.Path, Sealer(log));
+                using var progress = new HashProgressBars();
+                var pinned = await Registry(() => registry.AddAsync(draft, progress, ct)).ConfigureAwait(false);
+                Terminal.Result(string.Join(' ', new[] { pinned.Name, pinned.ModelSha256, pinned.AdapterSha256 }.OfType<string>()));
+                Terminal.Message($"registered brain '{pinned.Name}' and sealed brain.registered");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the full manifests as a JSON array" };
+        var command = new Command("list", """
+            List the registered brains, one per line: name, model digest, adapter digest (or -), description,
+            separated by tabs. No passphrase needed.
+            """) { json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var brains = await Registry(() => Task.FromResult(new BrainRegistry(folder.Path).List())).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                Terminal.Result(BrainRegistry.ToJson(brains));
+                return ExitCodes.Ok;
+            }
+
+            foreach (var brain in brains)
+            {
+                Terminal.Result($"{brain.Name}\t{brain.ModelSha256}\t{brain.AdapterSha256 ?? "-"}\t{brain.Description}");
+            }
+
+            if (brains.Count == 0)
+            {
+                Terminal.Message("no brains registered; add one with 'sios brain add NAME --model FILE'");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var name = new Argument<string?>("NAME") { Description = "The brain to verify (default: all)", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("verify", """
+            Re-hash the weights of one brain, or all, against their pinned digests. Prints one line per brain:
+            its name, then ok or MISMATCH. A mismatch is explained on stderr (the file and both digests) and sealed
+            as brain.refused when SIOS_KEY_PASSPHRASE is set and the log is free; otherwise says it was not sealed.
+            Exit codes: 0 all match, 1 a mismatch or missing weight file, 3 could not run.
+            """) { name };
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var registry = new BrainRegistry(folder.Path);
+            var only = parse.GetValue(name);
+            var brains = await Registry(() => Task.FromResult<IReadOnlyList<BrainManifest>>(only is null ? registry.List() : [registry.Get(only)])).ConfigureAwait(false);
+            if (brains.Count == 0)
+            {
+                Terminal.Message("no brains registered; nothing to verify");
+                return ExitCodes.Ok;
+            }
+
+            IReadOnlyList<WeightCheck> checks;
+            using (var progress = new HashProgressBars())
+            {
+                checks = await BrainRegistry.CheckWeightsAsync(brains, progress, ct).ConfigureAwait(false);
+            }
+
+            var refused = new List<(BrainManifest Brain, WeightMismatchException Mismatch)>();
+            foreach (var check in checks)
+            {
+                if (check.Mismatch is { } mismatch)
+                {
+                    refused.Add((check.Brain, mismatch));
+                    Terminal.Result($"{check.Brain.Name}\tMISMATCH");
+                    Terminal.Message($"MISMATCH: brain '{check.Brain.Name}': {mismatch.Message}");
+                }
+                else
+                {
+                    Terminal.Result($"{check.Brain.Name}\tok");
+                }
+            }
+
+            if (refused.Count == 0)
+            {
+                Terminal.Message($"ok: the weights of {brains.Count} brain{(brains.Count == 1 ? "" : "s")} match their pinned digests");
+                return ExitCodes.Ok;
+            }
+
+            await SealRefusalsAsync(folder, refused, ct).ConfigureAwait(false);
+            return ExitCodes.Invalid;
+        });
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var name = NameArgument("The brain to remove");
+        var command = new Command("remove", """
+            Remove a brain from brains.json, then seal brain.removed. The weight files are not touched.
+            Prints the name. Needs SIOS_KEY_PASSPHRASE.
+            """) { name };
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var brain = parse.GetValue(name)!;
+            var log = await folder.OpenLogAsync(CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            await using (log.ConfigureAwait(false))
+            {
+                var removed = await Registry(() => new BrainRegistry(folder.Path, Sealer(log)).RemoveAsync(brain, ct)).ConfigureAwait(false);
+                Terminal.Result(removed.Name);
+                Terminal.Message($"removed brain '{removed.Name}' and sealed brain.removed");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static EntrySealer Sealer(TransparencyLog log) => (entry, ct) => log.AppendAsync(entry, ct);
+
+    /// <summary>Seals a brain.refused per mismatch if it can; a verify that cannot seal still reports, and says so.</summary>
+    private static async Task SealRefusalsAsync(DataFolder folder, List<(BrainManifest Brain, WeightMismatchException Mismatch)> refused, CancellationToken ct)
+    {
+        string passphrase;
+        try
+        {
+            passphrase = KeyPassphrase.FromEnvironment();
+        }
+        catch (KeyPassphraseException e)
+        {
+            Terminal.Message($"the refusal{(refused.Count == 1 ? " was" : "s were")} NOT sealed: {e.Message}");
+            return;
+        }
+
+        TransparencyLog log;
+        try
+        {
+            log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CliException or LogInUseException or LogIntegrityException or IOException)
+        {
+            Terminal.Message($"the refusal{(refused.Count == 1 ? " was" : "s were")} NOT sealed: {e.Message}");
+            return;
+        }
+
+        await using (log.ConfigureAwait(false))
+        {
+            foreach (var (brain, mismatch) in refused)
+            {
+                var result = await log.AppendAsync(BrainEntries.Refused(brain.Name, mismatch, BrainEntries.Operator), ct).ConfigureAwait(false);
+                Terminal.Message($"sealed brain.refused for '{brain.Name}' as entry {result.Index.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+    }
+
+    /// <summary>Turns the registry's typed failures into the CLI's exit codes.</summary>
+    private static async Task<T> Registry<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (BrainManifestException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Usage);
+        }
+        catch (BrainRegistryException e)
+        {
+            throw new CliException(e.Message);
+        }
+        catch (FormatViolationException e)
+        {
+            throw new CliException(e.Message);
+        }
+        catch (WeightMismatchException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Invalid);
+        }
+    }
+}
+
+/// <summary>One progress bar per large weight file being hashed, on stderr when it is a terminal.</summary>
+internal sealed class HashProgressBars : IProgress<HashProgress>, IDisposable
+{
+    /// <summary>Smaller files hash in well under a second: a bar would only flicker.</summary>
+    private const long MinimumLength = 64L << 20;
+
+    private string? _file;
+    private long _hashed;
+    private ProgressBar? _bar;
+
+    public void Report(HashProgress value)
+    {
+        if (!string.Equals(value.File, _file, StringComparison.Ordinal) || value.Hashed < _hashed)
+        {
+            _bar?.Dispose();
+            _bar = null;
+            _file = value.File;
+            if (value.Length >= MinimumLength && !Console.IsErrorRedirected)
+            {
+                Terminal.Message($"hashing {value.File}");
+                _bar = new ProgressBar(value.Length, "bytes");
+            }
+        }
+
+        _hashed = value.Hashed;
+        _bar?.Report(value.Hashed);
+    }
+
+    public void Dispose() => _bar?.Dispose();
+}
