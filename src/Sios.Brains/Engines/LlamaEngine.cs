@@ -36,8 +36,18 @@ public sealed class LlamaEngine : IBrainEngine
         ContextSize = Math.Min(options.ContextSize, model.TrainedContext);
         (_template, _templateProblem) = ResolveTemplate(model, options.ChatTemplate);
 
-        _context = model.Weights.CreateContext(ContextParams(
-            contextSize: ContextSize * options.MaxParallel, batch: options.BatchSize, sequences: options.MaxParallel, embeddings: false));
+        model.EngineStarted();
+        try
+        {
+            _context = model.Weights.CreateContext(ContextParams(
+                contextSize: ContextSize * options.MaxParallel, batch: options.BatchSize, sequences: options.MaxParallel, embeddings: false));
+        }
+        catch
+        {
+            model.EngineStopped();
+            throw;
+        }
+
         try
         {
             ApplyAdapter(_context);
@@ -47,6 +57,7 @@ public sealed class LlamaEngine : IBrainEngine
         catch
         {
             _context.Dispose();
+            model.EngineStopped();
             throw;
         }
     }
@@ -65,6 +76,9 @@ public sealed class LlamaEngine : IBrainEngine
 
     /// <summary>Requests decoded together; more wait in FIFO order.</summary>
     public int MaxParallel => _options.MaxParallel;
+
+    /// <summary>CPU threads used for decoding.</summary>
+    public int Threads => _options.Threads;
 
     /// <summary>Length of the vectors <see cref="EmbedAsync"/> returns.</summary>
     public int EmbeddingSize => Model.EmbeddingSize;
@@ -196,6 +210,7 @@ public sealed class LlamaEngine : IBrainEngine
         await _embedGate.WaitAsync().ConfigureAwait(false);
         _embedContext?.Dispose();
         _embedGate.Dispose();
+        Model.EngineStopped();
         if (_ownsModel)
         {
             Model.Dispose();

@@ -18,6 +18,7 @@ public sealed class LlamaModel : IDisposable
     private readonly Dictionary<string, LoraAdapter> _adapters = new(StringComparer.Ordinal);
     private readonly Lock _adapterGate = new();
     private int _adapterLoads;
+    private int _liveEngines;
     private bool _disposed;
 
     private LlamaModel(string path, LLamaWeights weights, GgufHeader header)
@@ -89,6 +90,17 @@ public sealed class LlamaModel : IDisposable
         return new LlamaEngine(this, ownsModel: false, options, adapter);
     }
 
+    /// <summary>Engines created from this model and not yet disposed.</summary>
+    public int LiveEngines => Volatile.Read(ref _liveEngines);
+
+    internal void EngineStarted()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Interlocked.Increment(ref _liveEngines);
+    }
+
+    internal void EngineStopped() => Interlocked.Decrement(ref _liveEngines);
+
     /// <summary>
     /// A specialist: an engine on these same weights with the LoRA adapter at <paramref name="adapterPath"/>
     /// applied at <paramref name="scale"/>. The adapter file is loaded once per model and reused.
@@ -130,12 +142,18 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
-    /// <summary>Frees the weights and every adapter; engines created from this model must be disposed first.</summary>
+    /// <summary>Frees the weights and every adapter.</summary>
+    /// <exception cref="InvalidOperationException">Engines created from this model are still running on its weights.</exception>
     public void Dispose()
     {
         if (_disposed)
         {
             return;
+        }
+
+        if (LiveEngines > 0)
+        {
+            throw new InvalidOperationException($"{LiveEngines} engine(s) still run on '{Path}'; dispose them before the model, whose weights they use.");
         }
 
         _disposed = true;

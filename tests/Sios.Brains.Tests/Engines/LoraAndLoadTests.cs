@@ -136,6 +136,22 @@ public sealed class LoraAndLoadTests(LlamaFixture fx)
     }
 
     [Fact]
+    public async Task A_model_cannot_be_freed_under_its_engines()
+    {
+        var model = await LlamaModel.LoadAsync(fx.BasePath);
+        var engine = model.CreateSpecialist(fx.AdapterA, 1f, LlamaFixture.Options);
+        Assert.Equal(1, model.LiveEngines);
+
+        Assert.Throws<InvalidOperationException>(model.Dispose);
+        Assert.Equal(FinishReason.Length, (await LlamaFixture.RunAsync(engine, Greedy)).Final.FinishReason);
+
+        await engine.DisposeAsync();
+        Assert.Equal(0, model.LiveEngines);
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => model.CreateEngine(LlamaFixture.Options));
+    }
+
+    [Fact]
     public async Task Loading_a_lora_file_as_a_model_is_refused()
     {
         var e = await Assert.ThrowsAsync<ModelLoadException>(() => LlamaModel.LoadAsync(fx.AdapterA));
