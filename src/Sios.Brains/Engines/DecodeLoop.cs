@@ -66,9 +66,6 @@ internal sealed class DecodeLoop : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Tokens one generation may occupy (prompt plus answer).</summary>
-    public int SequenceLength => _sequenceLength;
-
     /// <summary>Queues <paramref name="job"/>; its updates arrive on <see cref="GenerationJob.Updates"/>.</summary>
     public void Submit(GenerationJob job)
     {
