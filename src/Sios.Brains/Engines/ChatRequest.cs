@@ -1,0 +1,129 @@
+namespace Sios.Brains.Engines;
+
+/// <summary>One chat turn.</summary>
+/// <param name="Role">The speaker: <c>system</c>, <c>user</c>, <c>assistant</c> (or any role the template knows).</param>
+/// <param name="Content">The text of the turn.</param>
+public sealed record ChatMessage(string Role, string Content);
+
+/// <summary>The shape the answer must take.</summary>
+public abstract record ResponseFormat
+{
+    private ResponseFormat()
+    {
+    }
+
+    /// <summary>Free text (no constraint).</summary>
+    public static ResponseFormat Text { get; } = new TextFormat();
+
+    /// <summary>Any single JSON object.</summary>
+    public static ResponseFormat JsonObject { get; } = new JsonObjectFormat();
+
+    /// <summary>JSON that follows <paramref name="schema"/> (a JSON Schema document as text).</summary>
+    public static ResponseFormat JsonSchema(string schema) => new JsonSchemaFormat(schema);
+
+    /// <summary>Free text.</summary>
+    public sealed record TextFormat : ResponseFormat;
+
+    /// <summary>Any JSON object.</summary>
+    public sealed record JsonObjectFormat : ResponseFormat;
+
+    /// <summary>JSON following a schema.</summary>
+    /// <param name="Schema">The JSON Schema document.</param>
+    public sealed record JsonSchemaFormat(string Schema) : ResponseFormat;
+}
+
+/// <summary>A chat completion request: the conversation and how to sample the answer.</summary>
+public sealed record ChatRequest
+{
+    /// <summary>The conversation so far, oldest first.</summary>
+    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+
+    /// <summary>Most tokens to generate; reaching it ends with <see cref="FinishReason.Length"/>.</summary>
+    public int MaxTokens { get; init; } = 256;
+
+    /// <summary>Sampling temperature; 0 picks the most likely token every time.</summary>
+    public float Temperature { get; init; } = 0.8f;
+
+    /// <summary>Nucleus sampling mass (1 disables it).</summary>
+    public float TopP { get; init; } = 1f;
+
+    /// <summary>Seed of the sampler; the same seed, model and request give the same answer. Null picks one at random.</summary>
+    public uint? Seed { get; init; }
+
+    /// <summary>Strings that end the answer when generated; they are not part of the answer.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>The required shape of the answer.</summary>
+    public ResponseFormat ResponseFormat { get; init; } = ResponseFormat.Text;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (Messages is null || Messages.Count == 0)
+        {
+            throw new ArgumentException("A chat request needs at least one message.", nameof(Messages));
+        }
+
+        foreach (var m in Messages)
+        {
+            if (m is null || string.IsNullOrEmpty(m.Role) || m.Content is null)
+            {
+                throw new ArgumentException("Every message needs a role and a content (which may be empty).", nameof(Messages));
+            }
+        }
+
+        if (MaxTokens < 1)
+        {
+            throw new ArgumentException($"max_tokens must be at least 1 (got {MaxTokens}).", nameof(MaxTokens));
+        }
+
+        if (!float.IsFinite(Temperature) || Temperature < 0 || Temperature > 10)
+        {
+            throw new ArgumentException($"temperature must be between 0 and 10 (got {Temperature}).", nameof(Temperature));
+        }
+
+        if (!float.IsFinite(TopP) || TopP <= 0 || TopP > 1)
+        {
+            throw new ArgumentException($"top_p must be in (0, 1] (got {TopP}).", nameof(TopP));
+        }
+
+        if (Stop is null || Stop.Count > 16 || Stop.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("stop takes at most 16 non-empty strings.", nameof(Stop));
+        }
+
+        ArgumentNullException.ThrowIfNull(ResponseFormat);
+    }
+}
+
+/// <summary>Why generation ended.</summary>
+public enum FinishReason
+{
+    /// <summary>The model ended its turn or a stop sequence was generated.</summary>
+    Stop,
+
+    /// <summary>max_tokens (or the context window) was reached.</summary>
+    Length,
+}
+
+/// <summary>Token counts of one request.</summary>
+/// <param name="PromptTokens">Tokens of the templated prompt.</param>
+/// <param name="CompletionTokens">Tokens generated (the end-of-turn token is not counted).</param>
+public sealed record Usage(int PromptTokens, int CompletionTokens)
+{
+    /// <summary>Prompt plus completion tokens.</summary>
+    public int TotalTokens => PromptTokens + CompletionTokens;
+}
+
+/// <summary>
+/// One streamed step: a text delta, or (last) the finish reason with the usage. Exactly one update of a stream
+/// has <see cref="FinishReason"/> set, and it is the final one.
+/// </summary>
+/// <param name="Text">New answer text (empty on the final update when nothing was pending).</param>
+/// <param name="FinishReason">Set on the final update only.</param>
+/// <param name="Usage">Set on the final update only.</param>
+public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, Usage? Usage = null)
+{
+    /// <summary>Whether this is the final update of the stream.</summary>
+    public bool IsFinal => FinishReason is not null;
+}

@@ -1,0 +1,321 @@
+using System.Threading.Channels;
+using LLama.Native;
+using LLama.Sampling;
+
+namespace Sios.Brains.Engines;
+
+/// <summary>One chat generation as the decode loop sees it.</summary>
+internal sealed class GenerationJob(LLamaToken[] prompt, int maxTokens, IReadOnlyList<string> stops, ISamplingPipeline sampler)
+{
+    private int _cancelled;
+
+    public LLamaToken[] Prompt { get; } = prompt;
+    public int MaxTokens { get; } = maxTokens;
+    public ISamplingPipeline Sampler { get; } = sampler;
+    public AnswerText Text { get; } = new(stops);
+    public Channel<GenerationUpdate> Updates { get; } =
+        Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
+
+    /// <summary>Marks the job cancelled; the loop drops it before its next decode step.</summary>
+    public void Cancel() => Interlocked.Exchange(ref _cancelled, 1);
+
+    internal LLamaSeqId Sequence;
+    internal int Position;
+    internal int Prefilled;
+    internal int Completion;
+    internal int LogitIndex = -1;
+    internal LLamaToken Next;
+    internal bool Done;
+
+    /// <summary>Ends the stream with <paramref name="error"/> (or normally when null) and marks the job for retirement.</summary>
+    public void Complete(Exception? error)
+    {
+        Done = true;
+        Updates.Writer.TryComplete(error);
+    }
+}
+
+/// <summary>
+/// Continuous batching over one llama.cpp context: a dedicated thread owns the context and, at every step,
+/// decodes the next token of every running generation plus prompt chunks of new ones in a single llama_batch,
+/// then samples each generation from its own row of logits. Up to <c>maxParallel</c> requests run at once, each
+/// in its own KV sequence; the rest wait in FIFO order. With <c>maxParallel</c> = 1 this is a per-model queue.
+/// </summary>
+internal sealed class DecodeLoop : IDisposable
+{
+    private readonly SafeLLamaContextHandle _ctx;
+    private readonly int _maxParallel;
+    private readonly int _sequenceLength;
+    private readonly int _batchSize;
+    private readonly Queue<GenerationJob> _waiting = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Thread _thread;
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
+    public DecodeLoop(SafeLLamaContextHandle ctx, int maxParallel, int sequenceLength, int batchSize, string name)
+    {
+        _ctx = ctx;
+        _maxParallel = maxParallel;
+        _sequenceLength = sequenceLength;
+        _batchSize = batchSize;
+        _thread = new Thread(Run) { IsBackground = true, Name = "sios-decode " + name };
+        _thread.Start();
+    }
+
+    /// <summary>Queues <paramref name="job"/>; its updates arrive on <see cref="GenerationJob.Updates"/>.</summary>
+    public void Submit(GenerationJob job)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _waiting.Enqueue(job);
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>Nudges the loop so a cancelled job is dropped without waiting for the next step.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop is gone; there is nothing left to wake.
+        }
+    }
+
+    /// <summary>Stops the loop after the current step; unfinished jobs end with <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _shutdown.Cancel();
+        _thread.Join();
+        _shutdown.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        var active = new List<GenerationJob>(_maxParallel);
+        var free = new Stack<int>(Enumerable.Range(0, _maxParallel).Reverse());
+        var batch = new LLamaBatch();
+        try
+        {
+            while (!_shutdown.IsCancellationRequested)
+            {
+                Retire(active, free, j => j.IsCancelled, null);
+                Admit(active, free);
+                if (active.Count == 0)
+                {
+                    _wake.Wait(_shutdown.Token);
+                    continue;
+                }
+
+                Step(active, batch);
+                Retire(active, free, j => j.Done, null);
+            }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Shutting down: fall through and fail what is left.
+        }
+        catch (Exception e)
+        {
+            Retire(active, free, _ => true, new InferenceException("The decode loop failed: " + e.Message, e));
+            FailWaiting(new InferenceException("The decode loop failed: " + e.Message, e));
+            return;
+        }
+
+        var gone = new ObjectDisposedException(nameof(LlamaEngine), "The engine was disposed before the request finished.");
+        Retire(active, free, _ => true, gone);
+        FailWaiting(gone);
+    }
+
+    private void Admit(List<GenerationJob> active, Stack<int> free)
+    {
+        lock (_gate)
+        {
+            while (active.Count < _maxParallel && _waiting.TryDequeue(out var job))
+            {
+                if (job.IsCancelled)
+                {
+                    job.Sampler.Dispose();
+                    job.Updates.Writer.TryComplete(new OperationCanceledException());
+                    continue;
+                }
+
+                job.Sequence = (LLamaSeqId)free.Pop();
+                active.Add(job);
+            }
+        }
+    }
+
+    private void Step(List<GenerationJob> active, LLamaBatch batch)
+    {
+        batch.Clear();
+        var budget = _batchSize;
+        foreach (var job in active)
+        {
+            if (job.Prefilled == job.Prompt.Length)
+            {
+                job.LogitIndex = batch.Add(job.Next, job.Position, job.Sequence, true);
+                job.Position++;
+                budget--;
+            }
+            else
+            {
+                job.LogitIndex = -1;
+            }
+        }
+
+        foreach (var job in active)
+        {
+            if (budget == 0 || job.Prefilled == job.Prompt.Length)
+            {
+                continue;
+            }
+
+            var n = Math.Min(budget, job.Prompt.Length - job.Prefilled);
+            for (var i = 0; i < n; i++)
+            {
+                var last = job.Prefilled + i == job.Prompt.Length - 1;
+                var index = batch.Add(job.Prompt[job.Prefilled + i], job.Position + i, job.Sequence, last);
+                if (last)
+                {
+                    job.LogitIndex = index;
+                }
+            }
+
+            job.Prefilled += n;
+            job.Position += n;
+            budget -= n;
+        }
+
+        var result = _ctx.Decode(batch);
+        if (result != DecodeResult.Ok)
+        {
+            var error = new InferenceException($"llama.cpp could not decode the batch ({result}); the request was dropped.");
+            foreach (var job in active)
+            {
+                job.Complete(error);
+            }
+
+            return;
+        }
+
+        foreach (var job in active)
+        {
+            if (job.LogitIndex >= 0)
+            {
+                Advance(job);
+            }
+        }
+    }
+
+    private void Advance(GenerationJob job)
+    {
+        LLamaToken token;
+        try
+        {
+            token = job.Sampler.Sample(_ctx, job.LogitIndex);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            job.Complete(new InferenceException("Sampling failed: " + e.Message, e));
+            return;
+        }
+
+        var vocab = _ctx.ModelHandle.Vocab;
+        if (token.IsEndOfGeneration(vocab))
+        {
+            Finish(job, FinishReason.Stop);
+            return;
+        }
+
+        job.Completion++;
+        Span<byte> piece = stackalloc byte[256];
+        var length = (int)_ctx.ModelHandle.TokenToSpan(token, piece, 0, false);
+        if (length > piece.Length)
+        {
+            piece = new byte[length];
+            length = (int)_ctx.ModelHandle.TokenToSpan(token, piece, 0, false);
+        }
+
+        var text = job.Text.Push(piece[..length]);
+        if (text.Length > 0)
+        {
+            job.Updates.Writer.TryWrite(new GenerationUpdate(text));
+        }
+
+        if (job.Text.Stopped)
+        {
+            Finish(job, FinishReason.Stop);
+        }
+        else if (job.Completion >= job.MaxTokens || job.Position >= _sequenceLength)
+        {
+            Finish(job, FinishReason.Length);
+        }
+        else
+        {
+            job.Next = token;
+        }
+    }
+
+    private static void Finish(GenerationJob job, FinishReason reason)
+    {
+        var rest = job.Text.Flush();
+        if (rest.Length > 0)
+        {
+            job.Updates.Writer.TryWrite(new GenerationUpdate(rest));
+        }
+
+        job.Updates.Writer.TryWrite(new GenerationUpdate(string.Empty, reason, new Usage(job.Prompt.Length, job.Completion)));
+        job.Complete(null);
+    }
+
+    private void Retire(List<GenerationJob> active, Stack<int> free, Func<GenerationJob, bool> done, Exception? error)
+    {
+        for (var i = active.Count - 1; i >= 0; i--)
+        {
+            var job = active[i];
+            if (!done(job))
+            {
+                continue;
+            }
+
+            job.Complete(error ?? (job.IsCancelled ? new OperationCanceledException() : null));
+            _ctx.MemorySequenceRemove(job.Sequence, -1, -1);
+            job.Sampler.Dispose();
+            free.Push((int)job.Sequence);
+            active.RemoveAt(i);
+        }
+    }
+
+    private void FailWaiting(Exception error)
+    {
+        lock (_gate)
+        {
+            while (_waiting.TryDequeue(out var job))
+            {
+                job.Sampler.Dispose();
+                job.Updates.Writer.TryComplete(error);
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace Sios.Brains.Engines;
+
+/// <summary>
+/// A loaded brain that answers chats and embeds text. Implementations are safe to call concurrently; how they
+/// share the model between requests is theirs to decide.
+/// </summary>
+public interface IBrainEngine : IAsyncDisposable
+{
+    /// <summary>The digest of the weights this engine runs, as pinned by the caller (the engine does not compute it).</summary>
+    string ModelDigest { get; }
+
+    /// <summary>
+    /// Streams the answer to <paramref name="request"/>: text deltas, then one final update with the finish reason
+    /// and usage. Cancelling <paramref name="ct"/> (or abandoning the enumeration) stops generation promptly.
+    /// </summary>
+    IAsyncEnumerable<GenerationUpdate> GenerateAsync(ChatRequest request, CancellationToken ct);
+
+    /// <summary>One L2-normalised embedding per input, each as long as the model's embedding width.</summary>
+    Task<float[][]> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct);
+}

@@ -1,0 +1,348 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using LLama;
+using LLama.Common;
+using LLama.Exceptions;
+using LLama.Native;
+using LLama.Sampling;
+
+namespace Sios.Brains.Engines;
+
+/// <summary>
+/// A brain run in-process by llama.cpp (through LLamaSharp): the model's chat template, seeded
+/// temperature/top-p sampling, stop sequences, max_tokens, GBNF-constrained JSON, streaming with prompt
+/// cancellation, and concurrent requests decoded together by a continuous-batching loop on one context.
+/// </summary>
+public sealed class LlamaEngine : IBrainEngine
+{
+    private readonly bool _ownsModel;
+    private readonly LlamaEngineOptions _options;
+    private readonly LoraAdapter? _adapter;
+    private readonly LLamaContext _context;
+    private readonly DecodeLoop _loop;
+    private readonly string? _template;
+    private readonly string? _templateProblem;
+    private readonly SemaphoreSlim _embedGate = new(1, 1);
+    private LLamaContext? _embedContext;
+    private int _disposed;
+
+    internal LlamaEngine(LlamaModel model, bool ownsModel, LlamaEngineOptions options, LoraAdapter? adapter)
+    {
+        options.Validate();
+        Model = model;
+        _ownsModel = ownsModel;
+        _options = options;
+        _adapter = adapter;
+        ContextSize = Math.Min(options.ContextSize, model.TrainedContext);
+        (_template, _templateProblem) = ResolveTemplate(model, options.ChatTemplate);
+
+        model.EngineStarted();
+        try
+        {
+            _context = model.Weights.CreateContext(ContextParams(
+                contextSize: ContextSize * options.MaxParallel, batch: options.BatchSize, sequences: options.MaxParallel, embeddings: false));
+        }
+        catch
+        {
+            model.EngineStopped();
+            throw;
+        }
+
+        try
+        {
+            ApplyAdapter(_context);
+            _loop = new DecodeLoop(_context.NativeHandle, options.MaxParallel, ContextSize, options.BatchSize,
+                System.IO.Path.GetFileName(adapter?.Path ?? model.Path));
+        }
+        catch
+        {
+            _context.Dispose();
+            model.EngineStopped();
+            throw;
+        }
+    }
+
+    /// <summary>The base weights this engine runs on (shared with other engines of the same model).</summary>
+    public LlamaModel Model { get; }
+
+    /// <inheritdoc />
+    public string ModelDigest => _options.ModelDigest;
+
+    /// <summary>The LoRA adapter file applied on top of the base, or null.</summary>
+    public string? AdapterPath => _adapter?.Path;
+
+    /// <summary>Tokens one request may use (prompt plus answer).</summary>
+    public int ContextSize { get; }
+
+    /// <summary>Requests decoded together; more wait in FIFO order.</summary>
+    public int MaxParallel => _options.MaxParallel;
+
+    /// <summary>CPU threads used for decoding.</summary>
+    public int Threads => _options.Threads;
+
+    /// <summary>Length of the vectors <see cref="EmbedAsync"/> returns.</summary>
+    public int EmbeddingSize => Model.EmbeddingSize;
+
+    /// <summary>Whether chats can be templated (the model has a usable template, or one was configured).</summary>
+    public bool HasChatTemplate => _templateProblem is null;
+
+    /// <summary>
+    /// Loads the GGUF at <paramref name="modelPath"/> for this engine alone (disposed with it). To share one base
+    /// between several specialists use <see cref="LlamaModel.LoadAsync"/> and <see cref="LlamaModel.CreateSpecialist"/>.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The model or adapter cannot be loaded.</exception>
+    public static async Task<LlamaEngine> LoadAsync(string modelPath, LlamaEngineOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var model = await LlamaModel.LoadAsync(modelPath, options.GpuLayers, ct).ConfigureAwait(false);
+        try
+        {
+            var adapter = options.LoraAdapterPath is null ? null : model.GetAdapter(options.LoraAdapterPath);
+            return new LlamaEngine(model, ownsModel: true, options, adapter);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Renders <paramref name="messages"/> with the chat template, ready for the assistant's turn.</summary>
+    /// <exception cref="MissingChatTemplateException">The model has no usable template and none was configured.</exception>
+    public string RenderPrompt(IReadOnlyList<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (_templateProblem is not null)
+        {
+            throw new MissingChatTemplateException(_templateProblem);
+        }
+
+        var template = new LLamaTemplate(_template) { AddAssistant = true };
+        foreach (var m in messages)
+        {
+            template.Add(m.Role, m.Content);
+        }
+
+        return Encoding.UTF8.GetString(template.Apply());
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(ChatRequest request, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        request.Validate();
+        ct.ThrowIfCancellationRequested();
+
+        var prompt = Tokenize(RenderPrompt(request.Messages), special: true);
+        if (prompt.Length >= ContextSize)
+        {
+            throw new ContextWindowExceededException(
+                $"The prompt is {prompt.Length} tokens; this brain's context holds {ContextSize} tokens per request, including the answer.");
+        }
+
+        var job = new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request));
+        using var registration = ct.Register(() =>
+        {
+            job.Cancel();
+            _loop.Wake();
+        });
+        _loop.Submit(job);
+        try
+        {
+            await foreach (var update in job.Updates.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            if (!job.Done)
+            {
+                job.Cancel();
+                _loop.Wake();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var tokenized = new LLamaToken[inputs.Count][];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (string.IsNullOrEmpty(inputs[i]))
+            {
+                throw new ArgumentException($"Input {i} is empty; there is nothing to embed.", nameof(inputs));
+            }
+
+            tokenized[i] = Tokenize(inputs[i], special: false);
+            if (tokenized[i].Length > ContextSize)
+            {
+                throw new ContextWindowExceededException($"Input {i} is {tokenized[i].Length} tokens; embeddings take at most {ContextSize}.");
+            }
+        }
+
+        await _embedGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() => EmbedAll(tokenized, ct), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _embedGate.Release();
+        }
+    }
+
+    /// <summary>Stops the decode loop (unfinished requests fail), frees the contexts, and the model if this engine loaded it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Task.Run(_loop.Dispose).ConfigureAwait(false);
+        _context.Dispose();
+        await _embedGate.WaitAsync().ConfigureAwait(false);
+        _embedContext?.Dispose();
+        _embedGate.Dispose();
+        Model.EngineStopped();
+        if (_ownsModel)
+        {
+            Model.Dispose();
+        }
+    }
+
+    private LLamaToken[] Tokenize(string text, bool special) =>
+        Model.Weights.NativeHandle.Tokenize(text, Model.Weights.Vocab.ShouldAddBOS, special, Encoding.UTF8);
+
+    private static DefaultSamplingPipeline CreateSampler(ChatRequest request)
+    {
+        var grammar = request.ResponseFormat switch
+        {
+            ResponseFormat.JsonObjectFormat => JsonGrammar.AnyObject,
+            ResponseFormat.JsonSchemaFormat s => JsonSchemaGrammar.FromSchema(s.Schema),
+            _ => null,
+        };
+
+        return new DefaultSamplingPipeline
+        {
+            Temperature = request.Temperature,
+            TopP = request.TopP,
+            TopK = 0,
+            MinP = 0,
+            TypicalP = 1,
+            RepeatPenalty = 1,
+            Seed = request.Seed ?? (uint)Random.Shared.Next(),
+            Grammar = grammar is null ? null : new Grammar(grammar, "root"),
+        };
+    }
+
+    private float[][] EmbedAll(LLamaToken[][] inputs, CancellationToken ct)
+    {
+        _embedContext ??= CreateEmbeddingContext();
+        var handle = _embedContext.NativeHandle;
+        var batch = new LLamaBatch();
+        var results = new float[inputs.Length][];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            handle.MemoryClear(true);
+            batch.Clear();
+            batch.AddRange(inputs[i], 0, LLamaSeqId.Zero, true);
+            var result = handle.Decode(batch);
+            if (result != DecodeResult.Ok)
+            {
+                throw new InferenceException($"llama.cpp could not compute the embedding of input {i} ({result}).");
+            }
+
+            results[i] = Normalise(handle.GetEmbeddingsSeq(LLamaSeqId.Zero));
+        }
+
+        return results;
+    }
+
+    private LLamaContext CreateEmbeddingContext()
+    {
+        var context = Model.Weights.CreateContext(ContextParams(ContextSize, ContextSize, sequences: 1, embeddings: true));
+        try
+        {
+            ApplyAdapter(context);
+            return context;
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    private ModelParams ContextParams(int contextSize, int batch, int sequences, bool embeddings) => new(Model.Path)
+    {
+        ContextSize = (uint)contextSize,
+        BatchSize = (uint)batch,
+        UBatchSize = (uint)batch,
+        SeqMax = (uint)sequences,
+        KVUnified = false,
+        Threads = _options.Threads,
+        BatchThreads = _options.Threads,
+        Embeddings = embeddings,
+        PoolingType = embeddings ? LLamaPoolingType.Mean : LLamaPoolingType.Unspecified,
+    };
+
+    private void ApplyAdapter(LLamaContext context)
+    {
+        if (_adapter is not null)
+        {
+            context.NativeHandle.SetLoraAdapters((_adapter, _options.LoraScale));
+        }
+    }
+
+    private static float[] Normalise(ReadOnlySpan<float> vector)
+    {
+        var result = vector.ToArray();
+        double sum = 0;
+        foreach (var v in result)
+        {
+            sum += v * (double)v;
+        }
+
+        var norm = Math.Sqrt(sum);
+        if (norm > 0)
+        {
+            for (var i = 0; i < result.Length; i++)
+            {
+                result[i] = (float)(result[i] / norm);
+            }
+        }
+
+        return result;
+    }
+
+    private static (string? Template, string? Problem) ResolveTemplate(LlamaModel model, string? configured)
+    {
+        var template = configured ?? model.Weights.NativeHandle.GetTemplate(null, strict: false);
+        if (template is null)
+        {
+            return (null, $"The model '{model.Path}' has no chat template (tokenizer.chat_template) and none is configured; " +
+                "set a template (e.g. 'chatml') in the brain's settings.");
+        }
+
+        try
+        {
+            var probe = new LLamaTemplate(template) { AddAssistant = true };
+            probe.Add("user", "probe");
+            _ = probe.Apply();
+            return (template, null);
+        }
+        catch (MissingTemplateException)
+        {
+            return (null, $"The chat template of '{model.Path}'{(configured is null ? "" : " (as configured)")} is not one llama.cpp can apply; " +
+                "configure a known template name such as 'chatml', 'llama3' or 'mistral-v7'.");
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using System.Reflection;
+using LLama;
+using LLama.Common;
+using LLama.Exceptions;
+using LLama.Native;
+using Sios.Brains.Synth;
+using Sios.Verify;
+
+namespace Sios.Brains.Engines;
+
+/// <summary>
+/// Base weights loaded once into this process by llama.cpp, shared by every engine created from it: plain
+/// engines and LoRA specialists each get their own context, never their own copy of the weights.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private static int s_loadCount;
+    private readonly Dictionary<string, LoraAdapter> _adapters = new(StringComparer.Ordinal);
+    private readonly Lock _adapterGate = new();
+    private int _adapterLoads;
+    private int _liveEngines;
+    private bool _disposed;
+
+    private LlamaModel(string path, LLamaWeights weights, GgufHeader header)
+    {
+        Path = path;
+        Weights = weights;
+        Header = header;
+    }
+
+    /// <summary>How many base models this process has loaded so far (adapters and contexts do not count).</summary>
+    public static int LoadCount => Volatile.Read(ref s_loadCount);
+
+    /// <summary>Full path of the GGUF file.</summary>
+    public string Path { get; }
+
+    /// <summary>The llama.cpp weights (one native model handle for the lifetime of this object).</summary>
+    public LLamaWeights Weights { get; }
+
+    /// <summary>The file's GGUF header, as read before the load.</summary>
+    public GgufHeader Header { get; }
+
+    /// <summary>Width of the residual stream, which is also the embedding length.</summary>
+    public int EmbeddingSize => Weights.EmbeddingSize;
+
+    /// <summary>The context length the model was trained with.</summary>
+    public int TrainedContext => Weights.ContextSize;
+
+    /// <summary>How many distinct adapter files have been loaded onto this base.</summary>
+    public int AdapterLoadCount => Volatile.Read(ref _adapterLoads);
+
+    /// <summary>
+    /// Loads the GGUF at <paramref name="path"/>. The header is checked first so a file that is not GGUF fails
+    /// with a <see cref="ModelLoadException"/> naming it, before llama.cpp sees it.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The file is missing, not GGUF, or rejected by llama.cpp.</exception>
+    public static async Task<LlamaModel> LoadAsync(string path, int gpuLayers = 0, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = System.IO.Path.GetFullPath(path);
+        var header = ReadHeader(full, "model");
+        if (header.GetString("general.type") is "adapter")
+        {
+            throw new ModelLoadException($"'{full}' is a LoRA adapter, not a model; load its base model and add the adapter to it.");
+        }
+
+        LlamaNative.EnsureInstalled();
+        var parameters = new ModelParams(full) { GpuLayerCount = gpuLayers };
+        var mark = LlamaNative.Mark();
+        LLamaWeights weights;
+        try
+        {
+            weights = await LLamaWeights.LoadFromFileAsync(parameters, ct).ConfigureAwait(false);
+        }
+        catch (LoadWeightsFailedException e)
+        {
+            throw new ModelLoadException($"llama.cpp could not load '{full}': {LlamaNative.ProblemsSince(mark)}.", e);
+        }
+
+        Interlocked.Increment(ref s_loadCount);
+        return new LlamaModel(full, weights, header);
+    }
+
+    /// <summary>An engine on these weights with no adapter; see <see cref="LlamaEngine.LoadAsync"/> for the options.</summary>
+    public LlamaEngine CreateEngine(LlamaEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var adapter = options.LoraAdapterPath is null ? null : GetAdapter(options.LoraAdapterPath);
+        return new LlamaEngine(this, ownsModel: false, options, adapter);
+    }
+
+    /// <summary>Engines created from this model and not yet disposed.</summary>
+    public int LiveEngines => Volatile.Read(ref _liveEngines);
+
+    internal void EngineStarted()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Interlocked.Increment(ref _liveEngines);
+    }
+
+    internal void EngineStopped() => Interlocked.Decrement(ref _liveEngines);
+
+    /// <summary>
+    /// A specialist: an engine on these same weights with the LoRA adapter at <paramref name="adapterPath"/>
+    /// applied at <paramref name="scale"/>. The adapter file is loaded once per model and reused.
+    /// </summary>
+    public LlamaEngine CreateSpecialist(string adapterPath, float scale, LlamaEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return CreateEngine(options with { LoraAdapterPath = adapterPath, LoraScale = scale });
+    }
+
+    /// <summary>
+    /// The loaded adapter for <paramref name="adapterPath"/>, loading it on first use. Its header is checked against
+    /// this base first, because llama.cpp signals a rejected adapter with a null handle that would crash on use.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The adapter is not a LoRA for this base.</exception>
+    public LoraAdapter GetAdapter(string adapterPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(adapterPath);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var full = System.IO.Path.GetFullPath(adapterPath);
+        lock (_adapterGate)
+        {
+            if (_adapters.TryGetValue(full, out var cached))
+            {
+                return cached;
+            }
+
+            CheckAdapter(full, ReadHeader(full, "LoRA adapter"));
+            var mark = LlamaNative.Mark();
+            var adapter = Weights.NativeHandle.LoadLoraFromFile(full);
+            if (NativePointer(adapter) == IntPtr.Zero)
+            {
+                throw new ModelLoadException($"llama.cpp rejected the LoRA adapter '{full}' for base '{Path}': {LlamaNative.ProblemsSince(mark)}.");
+            }
+
+            _adapters.Add(full, adapter);
+            _adapterLoads++;
+            return adapter;
+        }
+    }
+
+    /// <summary>Frees the weights and every adapter.</summary>
+    /// <exception cref="InvalidOperationException">Engines created from this model are still running on its weights.</exception>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (LiveEngines > 0)
+        {
+            throw new InvalidOperationException($"{LiveEngines} engine(s) still run on '{Path}'; dispose them before the model, whose weights they use.");
+        }
+
+        _disposed = true;
+        lock (_adapterGate)
+        {
+            foreach (var adapter in _adapters.Values)
+            {
+                adapter.Unload();
+            }
+
+            _adapters.Clear();
+        }
+
+        Weights.Dispose();
+    }
+
+    private void CheckAdapter(string full, GgufHeader adapter)
+    {
+        if (adapter.GetString("general.type") != "adapter" || adapter.GetString("adapter.type") != "lora")
+        {
+            throw new ModelLoadException($"'{full}' is not a LoRA adapter (general.type must be 'adapter' and adapter.type 'lora').");
+        }
+
+        var arch = adapter.GetString("general.architecture");
+        var baseArch = Header.GetString("general.architecture");
+        if (arch != baseArch)
+        {
+            throw new ModelLoadException($"The LoRA adapter '{full}' is for architecture '{arch}', but the base '{Path}' is '{baseArch}'.");
+        }
+
+        var pairs = new Dictionary<string, (GgufTensorInfo? A, GgufTensorInfo? B)>(StringComparer.Ordinal);
+        foreach (var t in adapter.Tensors)
+        {
+            if (t.Name.EndsWith(".lora_a", StringComparison.Ordinal))
+            {
+                var key = t.Name[..^7];
+                pairs[key] = (t, pairs.GetValueOrDefault(key).B);
+            }
+            else if (t.Name.EndsWith(".lora_b", StringComparison.Ordinal))
+            {
+                var key = t.Name[..^7];
+                pairs[key] = (pairs.GetValueOrDefault(key).A, t);
+            }
+            else if (!t.Name.EndsWith("_norm.weight", StringComparison.Ordinal))
+            {
+                throw new ModelLoadException($"The LoRA adapter '{full}' has a tensor '{t.Name}' that is neither lora_a nor lora_b.");
+            }
+        }
+
+        foreach (var (name, (a, b)) in pairs)
+        {
+            if (a is null || b is null)
+            {
+                throw new ModelLoadException($"The LoRA adapter '{full}' has only one half of the pair for '{name}'.");
+            }
+
+            var target = Header.FindTensor(name)
+                ?? throw new ModelLoadException($"The LoRA adapter '{full}' adapts '{name}', which the base '{Path}' does not have (wrong base model?).");
+            var shapeOk = name.EndsWith("token_embd.weight", StringComparison.Ordinal)
+                ? target.Shape[0] == b.Shape[1] && target.Shape[1] == a.Shape[1]
+                : a.Shape.Count == 2 && b.Shape.Count == 2 && target.Shape.Count >= 2
+                  && target.Shape[0] == a.Shape[0] && target.Shape[1] == b.Shape[1] && a.Shape[1] == b.Shape[0];
+            if (!shapeOk)
+            {
+                throw new ModelLoadException($"The LoRA adapter '{full}' has the wrong shape for '{name}' (wrong base model?).");
+            }
+        }
+    }
+
+    private static GgufHeader ReadHeader(string full, string what)
+    {
+        if (!File.Exists(full))
+        {
+            throw new ModelLoadException($"The {what} file '{full}' does not exist.");
+        }
+
+        try
+        {
+            return GgufHeader.Read(full);
+        }
+        catch (FormatViolationException e)
+        {
+            throw new ModelLoadException($"The {what} file '{full}' cannot be loaded: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new ModelLoadException($"The {what} file '{full}' cannot be read: {e.Message}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ModelLoadException($"The {what} file '{full}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// LLamaSharp keeps the native adapter pointer internal and does not check it for null; reading it is the only
+    /// way to turn a rejected adapter into an exception instead of a crash in the first decode.
+    /// </summary>
+    private static IntPtr NativePointer(LoraAdapter adapter) =>
+        typeof(LoraAdapter).GetProperty("Pointer", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(adapter) is IntPtr p
+            ? p
+            : new IntPtr(1);
+}
