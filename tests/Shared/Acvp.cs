@@ -18,6 +18,26 @@ internal static class Acvp
     public static JsonElement.ArrayEnumerator Groups(string relative) =>
         Cache.GetOrAdd(relative, Load).GetProperty("testGroups").EnumerateArray();
 
+    /// <summary>(group, test) of every case in the groups SIOS runs (pure mode, ML-DSA-44/65); empty without vectors.</summary>
+    public static IEnumerable<(JsonElement Group, JsonElement Test)> PureCases(string relative)
+    {
+        if (Vectors.Root is null)
+        {
+            yield break;
+        }
+
+        foreach (var group in Groups(relative))
+        {
+            if (Kind(group) == GroupKind.Pure)
+            {
+                foreach (var test in group.GetProperty("tests").EnumerateArray())
+                {
+                    yield return (group, test);
+                }
+            }
+        }
+    }
+
     /// <summary>The test case with the given tcId in a vector file.</summary>
     public static (JsonElement Group, JsonElement Test) Case(string relative, int tcId)
     {

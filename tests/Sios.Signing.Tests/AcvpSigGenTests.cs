@@ -11,20 +11,9 @@ public class AcvpSigGenTests
     public static TheoryData<int, int> Cases()
     {
         var data = new TheoryData<int, int>();
-        if (Vectors.Root is null)
+        foreach (var (group, test) in Acvp.PureCases(Acvp.SigGenPrompt))
         {
-            return data;
-        }
-
-        foreach (var group in Acvp.Groups(Acvp.SigGenPrompt))
-        {
-            if (Acvp.Kind(group) == GroupKind.Pure)
-            {
-                foreach (var test in group.GetProperty("tests").EnumerateArray())
-                {
-                    data.Add(group.GetProperty("tgId").GetInt32(), Acvp.TcId(test));
-                }
-            }
+            data.Add(group.GetProperty("tgId").GetInt32(), Acvp.TcId(test));
         }
 
         return data;

@@ -9,20 +9,9 @@ public class AcvpSigVerTests
     public static TheoryData<int, int> Cases()
     {
         var data = new TheoryData<int, int>();
-        if (Vectors.Root is null)
+        foreach (var (group, test) in Acvp.PureCases(Acvp.SigVer))
         {
-            return data;
-        }
-
-        foreach (var group in Acvp.Groups(Acvp.SigVer))
-        {
-            if (Acvp.Kind(group) == GroupKind.Pure)
-            {
-                foreach (var test in group.GetProperty("tests").EnumerateArray())
-                {
-                    data.Add(group.GetProperty("tgId").GetInt32(), Acvp.TcId(test));
-                }
-            }
+            data.Add(group.GetProperty("tgId").GetInt32(), Acvp.TcId(test));
         }
 
         return data;
