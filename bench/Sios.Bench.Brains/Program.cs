@@ -57,6 +57,10 @@ try
     {
         Log($"engine vs bare decode loop: {tokens} tokens, {rounds} round(s), {threads} thread(s) ...");
         var (bare, viaEngine) = await LlamaBench.CompareAsync(engine, messages, tokens, rounds);
+
+        // The serving engine keeps a KV sequence per parallel slot; one slot shows what that layout costs a lone request.
+        await using var single = model.CreateEngine(options with { MaxParallel = 1 });
+        var (bareAgain, viaSingle) = await LlamaBench.CompareAsync(single, messages, tokens, rounds);
         report["decode"] = new JsonObject
         {
             ["prompt_tokens"] = bare.PromptTokens,
@@ -66,6 +70,14 @@ try
             ["engine"] = Speed(viaEngine),
             ["ratio_engine_to_bare_generation"] = Round(viaEngine.GenerationTokensPerSecond / bare.GenerationTokensPerSecond, 3),
             ["ratio_engine_to_bare_prompt"] = Round(viaEngine.PromptTokensPerSecond / bare.PromptTokensPerSecond, 3),
+            ["engine_max_parallel"] = options.MaxParallel,
+            ["single_slot"] = new JsonObject
+            {
+                ["bare_loop"] = Speed(bareAgain),
+                ["engine"] = Speed(viaSingle),
+                ["ratio_engine_to_bare_generation"] = Round(viaSingle.GenerationTokensPerSecond / bareAgain.GenerationTokensPerSecond, 3),
+                ["ratio_engine_to_bare_prompt"] = Round(viaSingle.PromptTokensPerSecond / bareAgain.PromptTokensPerSecond, 3),
+            },
         };
 
         Log($"concurrency: {Clients} clients, batched (one decode for all) vs queued (one request at a time) ...");
