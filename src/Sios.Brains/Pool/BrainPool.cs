@@ -64,6 +64,7 @@ public sealed class BrainPool : IAsyncDisposable
     /// A brain whose registration changed since it was loaded is reloaded as registered now.
     /// </summary>
     /// <exception cref="BrainRegistryException">No brain of that name is registered.</exception>
+    /// <exception cref="Verify.FormatViolationException">The registry file is damaged.</exception>
     /// <exception cref="BrainLoadException">The brain could not be loaded (refused weights, llama.cpp error, too large for the budget).</exception>
     public async Task<BrainLease> AcquireAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -300,11 +301,18 @@ public sealed class BrainPool : IAsyncDisposable
                     (brain, _) => Task.FromResult(model.CreateEngine(EngineOptions(brain))), cancellationToken: ct).ConfigureAwait(false);
             }
 
+            var retired = new List<Task>();
             lock (_gate)
             {
                 slot.Engine = engine;
                 slot.LastUsed = _clock.GetTimestamp();
                 _loads++;
+                // Re-registered while loading, and every request for it gave up: nobody can reach it by name any more.
+                if (slot.Retired && slot.Leases == 0)
+                {
+                    Evict(slot, retired);
+                }
+
                 Signal();
             }
 

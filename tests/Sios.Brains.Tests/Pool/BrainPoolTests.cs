@@ -243,3 +243,54 @@ public sealed class BrainPoolTests : IDisposable
         Assert.Equal(1, pool.Snapshot().ModelLoads);
     }
 }
+
+[Collection(LlamaTestGroup.Name)]
+public sealed class BrainPoolConcurrencyTests : IDisposable
+{
+    private readonly PoolWorld _world = new();
+
+    public void Dispose() => _world.Dispose();
+
+    [Fact]
+    public async Task Many_concurrent_requests_over_few_slots_all_answer_within_the_limits()
+    {
+        var basePath = _world.Model("base.gguf", seed: 31);
+        var other = _world.Model("other.gguf", seed: 32);
+        var names = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            await _world.AddAsync($"c-{i}", basePath, _world.Adapter($"c-{i}.lora", basePath, (ulong)(300 + i)));
+            names.Add($"c-{i}");
+        }
+
+        await _world.AddAsync("c-other", other);
+        names.Add("c-other");
+        var modelBytes = new FileInfo(basePath).Length;
+        var adapterBytes = new FileInfo(_world.File("c-0.lora")).Length;
+        var budget = modelBytes + (4 * adapterBytes);
+        await using var pool = _world.Pool(budget + modelBytes, maxLoaded: 3);
+
+        var random = new Random(7);
+        var order = Enumerable.Range(0, 40).Select(_ => names[random.Next(names.Count)]).ToArray();
+        using var gate = new SemaphoreSlim(4);
+        var answers = await Task.WhenAll(order.Select(name => Task.Run(async () =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                return await PoolWorld.AskAsync(pool, name);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })));
+
+        Assert.All(answers, a => Assert.Equal(4, a.Usage.CompletionTokens));
+        var snapshot = pool.Snapshot();
+        Assert.True(snapshot.PeakLoaded <= 3, $"peak {snapshot.PeakLoaded}");
+        Assert.True(snapshot.PeakBytes <= budget + modelBytes, $"peak {snapshot.PeakBytes}");
+        Assert.Equal(snapshot.Loads, _world.Entries("brain.loaded").Count);
+        Assert.Equal(snapshot.Loads - snapshot.Loaded.Count, snapshot.Evictions);
+    }
+}
