@@ -142,10 +142,23 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [InlineData("brain add ok --model M --context 256 --max-tokens 512")]
     [InlineData("brain list --bogus")]
     [InlineData("brain remove")]
+    [InlineData("brain synth")]
+    [InlineData("brain synth --out F --layers many")]
+    [InlineData("brain synth --out F --embd 30 --heads 4")]
+    [InlineData("brain synth --out F --rank 8")]
+    [InlineData("brain synth --out F --lora-of M --layers 3")]
+    [InlineData("brain synth --out F --lora-of M --f16")]
+    [InlineData("brain synth --out F --lora-of M --rank 0")]
+    [InlineData("brain run")]
+    [InlineData("brain run some-brain")]
+    [InlineData("brain run some-brain --prompt hi --temperature 3")]
+    [InlineData("brain run some-brain --prompt hi --max-tokens 0")]
+    [InlineData("brain run some-brain --prompt hi --top-p 0")]
     public async Task Usage_errors_exit_2(string commandLine)
     {
         var model = RandomFile("cli-usage.gguf", 10);
-        var args = commandLine.Split(' ').Select(a => a == "M" ? model : a).ToArray();
+        var output = Path.Combine(log.Root, "cli-usage-out.gguf");
+        var args = commandLine.Split(' ').Select(a => a switch { "M" => model, "F" => output, _ => a }).ToArray();
         var run = await SiosProcess.RunAsync(D(args));
         Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}: {run.Stderr}");
         Assert.Empty(run.Stdout);
@@ -158,6 +171,8 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [InlineData("brain list")]
     [InlineData("brain verify")]
     [InlineData("brain remove")]
+    [InlineData("brain synth")]
+    [InlineData("brain run")]
     public async Task Every_brain_command_has_help(string commandLine)
     {
         var run = await SiosProcess.RunAsync([.. commandLine.Split(' '), "--help"], passphrase: null);

@@ -30,7 +30,7 @@ public sealed class BrainLoadGuard
     /// The files are hashed by path and then loaded by path: a writer that swaps a file in between is not caught
     /// here. Weight files belong in a folder only the operator can write.
     /// </remarks>
-    public async Task<T> LoadAsync<T>(
+    public Task<T> LoadAsync<T>(
         BrainManifest brain,
         Func<BrainManifest, CancellationToken, Task<T>> load,
         IProgress<HashProgress>? progress = null,
@@ -38,7 +38,29 @@ public sealed class BrainLoadGuard
     {
         ArgumentNullException.ThrowIfNull(brain);
         ArgumentNullException.ThrowIfNull(load);
-        await VerifyOrRefuseAsync(brain, progress, cancellationToken).ConfigureAwait(false);
+        return LoadCoreAsync(brain, load, () => VerifyOrRefuseAsync(brain, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="LoadAsync"/> for a specialist whose base model is already in memory: re-hashes only the
+    /// adapter, because the resident base's bytes were verified when they were loaded (re-reading the file would
+    /// check the disk, not the weights that answer). Seals <c>brain.loaded</c> or <c>brain.refused</c> the same way.
+    /// </summary>
+    public Task<T> LoadOnResidentModelAsync<T>(
+        BrainManifest brain,
+        Func<BrainManifest, CancellationToken, Task<T>> load,
+        IProgress<HashProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(brain);
+        ArgumentNullException.ThrowIfNull(load);
+        return LoadCoreAsync(brain, load, () => RefuseOnMismatchAsync(brain, () => VerifyAdapterAsync(brain, progress, cancellationToken), cancellationToken), cancellationToken);
+    }
+
+    private async Task<T> LoadCoreAsync<T>(
+        BrainManifest brain, Func<BrainManifest, CancellationToken, Task<T>> load, Func<Task> verify, CancellationToken cancellationToken)
+    {
+        await verify().ConfigureAwait(false);
         var loaded = await load(brain, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -66,12 +88,28 @@ public sealed class BrainLoadGuard
     /// Re-hashes <paramref name="brain"/>'s weights; on a mismatch seals <c>brain.refused</c> and throws
     /// <see cref="WeightMismatchException"/>. Seals nothing when they match.
     /// </summary>
-    public async Task VerifyOrRefuseAsync(BrainManifest brain, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task VerifyOrRefuseAsync(BrainManifest brain, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(brain);
+        return RefuseOnMismatchAsync(brain, () => BrainRegistry.VerifyWeightsAsync(brain, progress, cancellationToken), cancellationToken);
+    }
+
+    private static async Task VerifyAdapterAsync(BrainManifest brain, IProgress<HashProgress>? progress, CancellationToken cancellationToken)
+    {
+        brain.Validate(requirePins: true);
+        if (brain.AdapterPath is { } adapter)
+        {
+            var length = File.Exists(adapter) ? new FileInfo(adapter).Length : 0;
+            var relay = progress is null ? null : new Progress<long>(hashed => progress.Report(new HashProgress(adapter, hashed, length)));
+            await WeightDigest.VerifyAsync(adapter, brain.AdapterSha256!, "adapter", relay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RefuseOnMismatchAsync(BrainManifest brain, Func<Task> verify, CancellationToken cancellationToken)
+    {
         try
         {
-            await BrainRegistry.VerifyWeightsAsync(brain, progress, cancellationToken).ConfigureAwait(false);
+            await verify().ConfigureAwait(false);
         }
         catch (WeightMismatchException mismatch)
         {

@@ -19,7 +19,7 @@ internal static class BrainCommands
         is refused.
         """)
     {
-        Add(), List(), Verify(), Remove(),
+        Add(), List(), Verify(), Remove(), BrainRunCommands.Synth(), BrainRunCommands.Run(),
     };
 
     private static Argument<string> NameArgument(string description) => new("NAME") { Description = description };

@@ -156,4 +156,24 @@ public sealed class BrainLoadGuardTests : IDisposable
 
         public void Dispose() => Disposed = true;
     }
+
+    [Fact]
+    public async Task On_a_resident_model_only_the_adapter_is_re_hashed()
+    {
+        var brain = await RegisterAsync(withAdapter: true);
+        var guard = new BrainLoadGuard(_sealer.Seal);
+        // The model in memory was verified when it was loaded; what the file holds now does not change it.
+        FlipByte(brain.ModelPath);
+        Assert.Equal("ok", await guard.LoadOnResidentModelAsync(brain, (_, _) => Task.FromResult("ok")));
+        Assert.Equal("brain.loaded", _sealer.Single().GetProperty("type").GetString());
+
+        FlipByte(brain.AdapterPath!);
+        var loads = 0;
+        var e = await Assert.ThrowsAsync<WeightMismatchException>(() => guard.LoadOnResidentModelAsync(brain, (_, _) => Task.FromResult(++loads)));
+        Assert.Equal(0, loads);
+        Assert.Equal(brain.AdapterPath, e.File);
+        var refused = RecordingSealer.Parse(_sealer.Entries[^1]);
+        Assert.Equal("brain.refused", refused.GetProperty("type").GetString());
+        Assert.Equal(brain.AdapterSha256, refused.GetProperty("expected").GetString());
+    }
 }
