@@ -227,7 +227,7 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     }
 
     [Fact]
-    public async Task Demo_creates_its_folder_once_and_seals_a_verified_note_each_run()
+    public async Task Demo_creates_its_folder_and_brain_once_and_seals_a_verified_note_and_a_brain_load_each_run()
     {
         var dir = Path.Combine(log.Root, "demo");
         var first = await SiosProcess.RunAsync(["demo", "--dir", dir], passphrase: null);
@@ -235,12 +235,25 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
         Assert.Equal(dir + "\n", first.Out);
         Assert.Contains("Sealed entry 0", first.Stderr, StringComparison.Ordinal);
         Assert.Contains("verified offline", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("registered brain 'demo'", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("finish_reason: length", first.Stderr, StringComparison.Ordinal);
+
+        // Second run: note (3) and brain.loaded (4) after the first run's note, brain.registered and brain.loaded.
         var second = await SiosProcess.RunAsync(["demo", "--dir", dir], passphrase: null);
         Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Contains("Sealed entry 1", second.Stderr, StringComparison.Ordinal);
-        var receipt = await File.ReadAllBytesAsync(Path.Combine(dir, "receipt-1.tlog-proof"));
+        Assert.Contains("Sealed entry 3", second.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("registered brain", second.Stderr, StringComparison.Ordinal);
+        var receipt = await File.ReadAllBytesAsync(Path.Combine(dir, "receipt-3.tlog-proof"));
         var vkeys = (await SiosProcess.RunAsync(["key", "vkeys", "--data", dir], passphrase: null)).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(1, new ReceiptVerifier(vkeys.Select(VerifierKey.Parse).ToList()).Verify(receipt).Index);
+        Assert.Equal(3, new ReceiptVerifier(vkeys.Select(VerifierKey.Parse).ToList()).Verify(receipt).Index);
+        var types = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var entry = JsonDocument.Parse((await SiosProcess.RunAsync(["log", "entry", $"{i}", "--data", dir], passphrase: null)).Stdout);
+            types.Add(entry.RootElement.GetProperty("type").GetString()!);
+        }
+
+        Assert.Equal(["operator.note", "brain.registered", "brain.loaded", "operator.note", "brain.loaded"], types);
     }
 
     [Theory]

@@ -148,16 +148,11 @@ internal static class BrainRunCommands
             await using (log.ConfigureAwait(false))
             {
                 EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
-                var pool = new BrainPool(registry, new BrainLoadGuard(sealer), new BrainPoolOptions
-                {
-                    MaxLoaded = 1,
-                    MemoryBudgetBytes = long.MaxValue,
-                    KeepAlive = Timeout.InfiniteTimeSpan,
-                    Engine = new LlamaEngineOptions { MaxParallel = 1 },
-                });
+                var pool = SingleBrainPool(registry, sealer);
                 await using (pool.ConfigureAwait(false))
                 {
-                    await AnswerAsync(pool, brainName, request, ct).ConfigureAwait(false);
+                    using var stdout = Console.OpenStandardOutput();
+                    await AnswerAsync(pool, brainName, request, stdout, ct).ConfigureAwait(false);
                 }
             }
 
@@ -166,7 +161,8 @@ internal static class BrainRunCommands
         return command;
     }
 
-    private static async Task AnswerAsync(BrainPool pool, string brain, ChatRequest request, CancellationToken ct)
+    /// <summary>Streams one answer from <paramref name="brain"/> to <paramref name="output"/>; usage goes to stderr.</summary>
+    internal static async Task AnswerAsync(BrainPool pool, string brain, ChatRequest request, Stream output, CancellationToken ct)
     {
         BrainLease lease;
         try
@@ -184,7 +180,7 @@ internal static class BrainRunCommands
 
         await using (lease.ConfigureAwait(false))
         {
-            using var stdout = Console.OpenStandardOutput();
+            var stdout = output;
             GenerationUpdate? final = null;
             try
             {
@@ -212,7 +208,16 @@ internal static class BrainRunCommands
         }
     }
 
-    private static ChatRequest Request(BrainManifest brain, string prompt, string? system, int? maxTokens, float? temperature, float? topP, uint? seed, string[]? stop)
+    /// <summary>A pool for one CLI process: one brain at a time, kept until the process ends.</summary>
+    internal static BrainPool SingleBrainPool(BrainRegistry registry, EntrySealer sealer) => new(registry, new BrainLoadGuard(sealer), new BrainPoolOptions
+    {
+        MaxLoaded = 1,
+        MemoryBudgetBytes = long.MaxValue,
+        KeepAlive = Timeout.InfiniteTimeSpan,
+        Engine = new LlamaEngineOptions { MaxParallel = 1 },
+    });
+
+    internal static ChatRequest Request(BrainManifest brain, string prompt, string? system, int? maxTokens, float? temperature, float? topP, uint? seed, string[]? stop)
     {
         var sampling = brain.Sampling;
         var defaults = new ChatRequest { Messages = [] };

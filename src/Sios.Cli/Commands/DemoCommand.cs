@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Sios.Brains.Registry;
+using Sios.Brains.Synth;
 using Sios.Cli.Hosting;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Proofs;
@@ -12,6 +14,7 @@ internal static class DemoCommand
 {
     public const string Origin = "demo.sios.local/log";
     public const string DemoPassphrase = "sios-demo-passphrase";
+    public const string DemoBrain = "demo";
 
     public static Command Create()
     {
@@ -44,6 +47,7 @@ internal static class DemoCommand
             await using (log.ConfigureAwait(false))
             {
                 index = (await log.AppendAsync(entry, ct).ConfigureAwait(false)).Index;
+                await AskDemoBrainAsync(path, (e, t) => log.AppendAsync(e, t), ct).ConfigureAwait(false);
             }
 
             var vkeys = data.LoadVerifierKeys();
@@ -68,11 +72,42 @@ internal static class DemoCommand
                   sios log receipt {i}                  the receipt again
                   sios verify receipt {receiptFile} $(sios key vkeys --data {path} | sed 's/^/--vkey /')
                   sios log verify                     audit the whole log
+                  sios brain list                     the brains, pinned by the SHA-256 of their weights
+                  SIOS_KEY_PASSPHRASE='{passphrase}' sios brain run {DemoBrain} --prompt "Hello"
                   SIOS_KEY_PASSPHRASE='{passphrase}' sios log note "your text"
                 """);
             Terminal.Result(path);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Generates and registers the demo brain on first use (sealed), then asks it one question (load sealed).</summary>
+    private static async Task AskDemoBrainAsync(string path, EntrySealer sealer, CancellationToken ct)
+    {
+        var registry = new BrainRegistry(path, sealer);
+        if (registry.Find(DemoBrain) is null)
+        {
+            var model = Path.Combine(path, "brains", "demo-base.gguf");
+            Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+            TinyModelSynth.WriteModel(model, new TinyModelOptions { Seed = 2026 });
+            var added = await registry.AddAsync(new BrainManifest
+            {
+                Name = DemoBrain,
+                Description = "generated demo brain (random weights: it babbles, but through real llama.cpp inference)",
+                ModelPath = model,
+                Sampling = new SamplingDefaults { MaxTokens = 32 },
+            }, cancellationToken: ct).ConfigureAwait(false);
+            Terminal.Message($"Generated a tiny demo model and registered brain '{DemoBrain}' pinned at {added.ModelSha256}.");
+        }
+
+        var pool = BrainRunCommands.SingleBrainPool(registry, sealer);
+        await using (pool.ConfigureAwait(false))
+        {
+            Terminal.Message($"Asking brain '{DemoBrain}' (its weights re-hashed and the load sealed first):");
+            using var stderr = Console.OpenStandardError();
+            var request = BrainRunCommands.Request(registry.Get(DemoBrain), "Hello, who holds the record?", null, null, null, null, 7, null);
+            await BrainRunCommands.AnswerAsync(pool, DemoBrain, request, stderr, ct).ConfigureAwait(false);
+        }
     }
 }
