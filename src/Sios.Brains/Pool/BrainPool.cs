@@ -97,7 +97,13 @@ public sealed class BrainPool : IAsyncDisposable
             await Task.WhenAll(retired).ConfigureAwait(false);
             if (slot is null)
             {
-                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                // Brains unloaded on this pass may have freed a shared model only once its pin was dropped: try
+                // again at once. Waiting is only for when nothing could be unloaded at all.
+                if (retired.Count == 0)
+                {
+                    await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
@@ -223,11 +229,15 @@ public sealed class BrainPool : IAsyncDisposable
     {
         _models.TryGetValue(ModelKey(brain), out var model);
         var modelBytes = model is null ? FileLength(brain.ModelPath) : 0;
-        var cost = FileLength(brain.AdapterPath) + _options.PerBrainBytes;
-        if (cost + modelBytes > _options.MemoryBudgetBytes)
+        // llama.cpp keeps an adapter with its base until the base goes (so switching specialists never reloads
+        // it): its bytes are charged to the model once, not to the brain.
+        var adapterBytes = brain.AdapterPath is { } adapter && !(model?.Adapters.Contains(adapter) ?? false) ? FileLength(adapter) : 0;
+        var cost = _options.PerBrainBytes;
+        var needed = modelBytes + adapterBytes + cost;
+        if (needed > _options.MemoryBudgetBytes)
         {
             throw new BrainLoadException(brain.Name,
-                $"it needs an estimated {cost + modelBytes:N0} bytes, more than the pool's whole budget of {_options.MemoryBudgetBytes:N0} bytes");
+                $"it needs an estimated {needed:N0} bytes, more than the pool's whole budget of {_options.MemoryBudgetBytes:N0} bytes");
         }
 
         // Pinning the shared model first keeps the evictions below from freeing the very weights this brain needs.
@@ -236,7 +246,7 @@ public sealed class BrainPool : IAsyncDisposable
             model.Refs++;
         }
 
-        while (_slots.Count + 1 > _options.MaxLoaded || _used + cost + modelBytes > _options.MemoryBudgetBytes)
+        while (_slots.Count + 1 > _options.MaxLoaded || _used + needed > _options.MemoryBudgetBytes)
         {
             var victim = _slots.Where(s => s.Leases == 0 && s.Engine is not null).MinBy(s => s.LastUsed);
             if (victim is null)
@@ -255,10 +265,17 @@ public sealed class BrainPool : IAsyncDisposable
         var loadsModel = model is null;
         if (model is null)
         {
-            model = new ModelEntry(ModelKey(brain), brain.ModelPath, modelBytes) { Refs = 1 };
+            model = new ModelEntry(ModelKey(brain), brain.ModelPath) { Refs = 1 };
             _models.Add(model.Key, model);
-            _used += modelBytes;
         }
+
+        if (brain.AdapterPath is not null)
+        {
+            model.Adapters.Add(brain.AdapterPath);
+        }
+
+        model.Bytes += modelBytes + adapterBytes;
+        _used += modelBytes + adapterBytes;
 
         var slot = new Slot(brain, model, cost);
         _slots.Add(slot);
@@ -452,13 +469,16 @@ public sealed class BrainPool : IAsyncDisposable
     }
 
     /// <summary>A model file in memory, shared by every brain on it.</summary>
-    private sealed class ModelEntry(string key, string path, long bytes)
+    private sealed class ModelEntry(string key, string path)
     {
         public string Key { get; } = key;
 
         public string Path { get; } = path;
 
-        public long Bytes { get; } = bytes;
+        /// <summary>The model file and every adapter file loaded onto it.</summary>
+        public long Bytes { get; set; }
+
+        public HashSet<string> Adapters { get; } = new(StringComparer.Ordinal);
 
         public int Refs { get; set; }
 

@@ -7,7 +7,8 @@ public sealed record BrainPoolOptions
 {
     /// <summary>
     /// Estimated bytes the resident weights may take: each distinct model file counts once however many brains
-    /// share it, each brain adds its adapter file and <see cref="PerBrainBytes"/>.
+    /// share it, each adapter file once while its base stays loaded (llama.cpp keeps adapters with their base),
+    /// and each loaded brain adds <see cref="PerBrainBytes"/>.
     /// </summary>
     public long MemoryBudgetBytes { get; init; } = 8L << 30;
 

@@ -50,6 +50,30 @@ public sealed class BrainPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Adapters_count_against_the_budget_until_their_base_goes()
+    {
+        await AddSpecialistsAsync("a", "b", "c", "d");
+        var modelBytes = new FileInfo(_base).Length;
+        var adapterBytes = new FileInfo(_world.File("a.lora")).Length;
+        await using var pool = _world.Pool(budget: modelBytes + (3 * adapterBytes));
+        await PoolWorld.AskAsync(pool, "a");
+        await PoolWorld.AskAsync(pool, "b");
+        await PoolWorld.AskAsync(pool, "a");
+        Assert.Equal(modelBytes + (2 * adapterBytes), pool.Snapshot().UsedBytes);
+        await PoolWorld.AskAsync(pool, "c");
+        Assert.Equal(1, pool.Snapshot().ModelLoads);
+        Assert.Equal(modelBytes + (3 * adapterBytes), pool.Snapshot().UsedBytes);
+
+        // Unloading specialists does not free their adapters, which stay with the base: only a fresh base makes room.
+        await PoolWorld.AskAsync(pool, "d");
+        var snapshot = pool.Snapshot();
+        Assert.Equal(["d"], snapshot.Loaded);
+        Assert.Equal(2, snapshot.ModelLoads);
+        Assert.Equal(modelBytes + adapterBytes, snapshot.UsedBytes);
+        Assert.Equal(modelBytes + (3 * adapterBytes), snapshot.PeakBytes);
+    }
+
+    [Fact]
     public async Task A_leased_brain_is_never_evicted_even_when_it_is_the_oldest()
     {
         await AddSpecialistsAsync("a", "b", "c");
