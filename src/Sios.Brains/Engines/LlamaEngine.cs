@@ -260,7 +260,7 @@ public sealed class LlamaEngine : IBrainEngine
                 throw new InferenceException($"llama.cpp could not compute the embedding of input {i} ({result}).");
             }
 
-            results[i] = Normalise(handle.GetEmbeddingsSeq(LLamaSeqId.Zero));
+            results[i] = EmbeddingVector.Normalised(handle.GetEmbeddingsSeq(LLamaSeqId.Zero));
         }
 
         return results;
@@ -300,27 +300,6 @@ public sealed class LlamaEngine : IBrainEngine
         {
             context.NativeHandle.SetLoraAdapters((_adapter, _options.LoraScale));
         }
-    }
-
-    private static float[] Normalise(ReadOnlySpan<float> vector)
-    {
-        var result = vector.ToArray();
-        double sum = 0;
-        foreach (var v in result)
-        {
-            sum += v * (double)v;
-        }
-
-        var norm = Math.Sqrt(sum);
-        if (norm > 0)
-        {
-            for (var i = 0; i < result.Length; i++)
-            {
-                result[i] = (float)(result[i] / norm);
-            }
-        }
-
-        return result;
     }
 
     private static (string? Template, string? Problem) ResolveTemplate(LlamaModel model, string? configured)

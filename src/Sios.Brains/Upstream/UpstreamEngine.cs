@@ -140,7 +140,7 @@ public sealed class UpstreamEngine : IBrainEngine
         var vectors = OpenAiWire.ParseEmbeddings(bytes, inputs.Count);
         foreach (var v in vectors)
         {
-            Normalise(v);
+            EmbeddingVector.NormaliseInPlace(v);
         }
 
         return vectors;
@@ -228,24 +228,6 @@ public sealed class UpstreamEngine : IBrainEngine
             }
 
             throw new UpstreamException($"The upstream {_options.BaseAddress} could not be reached or dropped the connection: {e.Message}", e);
-        }
-    }
-
-    private static void Normalise(float[] vector)
-    {
-        double sum = 0;
-        foreach (var v in vector)
-        {
-            sum += v * (double)v;
-        }
-
-        var norm = Math.Sqrt(sum);
-        if (norm > 0)
-        {
-            for (var i = 0; i < vector.Length; i++)
-            {
-                vector[i] = (float)(vector[i] / norm);
-            }
         }
     }
 }
