@@ -44,35 +44,16 @@ try
 
     return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
 }
-catch (CliException e)
+catch (Exception e) when (ExitCodeFor(e) is { } code)
 {
-    Console.Error.WriteLine($"sios: {e.Message}");
-    return e.ExitCode;
-}
-catch (LogInUseException e)
-{
-    Console.Error.WriteLine($"sios: {e.Message}");
-    return ExitCodes.InUse;
-}
-catch (LogIntegrityException e)
-{
-    Console.Error.WriteLine($"sios: refusing to run: {e.Message}");
-    return ExitCodes.Integrity;
-}
-catch (KeyPassphraseException e)
-{
-    Console.Error.WriteLine($"sios: {e.Message}");
-    return ExitCodes.Failed;
-}
-catch (OperationCanceledException)
-{
-    Console.Error.WriteLine("sios: cancelled");
-    return ExitCodes.Failed;
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or LogFailedException)
-{
-    Console.Error.WriteLine($"sios: {e.Message}");
-    return ExitCodes.Failed;
+    // User-facing failures: one line on stderr, the documented exit code, never a stack trace.
+    Console.Error.WriteLine(e switch
+    {
+        LogIntegrityException => $"sios: refusing to run: {e.Message}",
+        OperationCanceledException => "sios: cancelled",
+        _ => $"sios: {e.Message}",
+    });
+    return code;
 }
 catch (Exception e)
 {
@@ -85,6 +66,16 @@ catch (Exception e)
 
     return ExitCodes.Failed;
 }
+
+static int? ExitCodeFor(Exception e) => e switch
+{
+    CliException cli => cli.ExitCode,
+    LogInUseException => ExitCodes.InUse,
+    LogIntegrityException => ExitCodes.Integrity,
+    KeyPassphraseException or OperationCanceledException or IOException or UnauthorizedAccessException
+        or InvalidOperationException or LogFailedException => ExitCodes.Failed,
+    _ => null,
+};
 
 static IEnumerable<string> CommandPath(ParseResult parse)
 {

@@ -192,17 +192,7 @@ public sealed class SqliteLogStore : ILogStore
     public async Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
         ValidateBatch(batch);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var writer = RequireWriter();
-            cancellationToken.ThrowIfCancellationRequested();
-            ThrowIfRejected(Guard(() => writer.WriteBatch(batch, cancellationToken)));
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        await WriteAsync(writer => writer.WriteBatch(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -216,12 +206,18 @@ public sealed class SqliteLogStore : ILogStore
             throw new ArgumentException("the checkpoint note is empty; store the signed note bytes", nameof(checkpoint));
         }
 
+        await WriteAsync(writer => writer.WriteCheckpoint(checkpoint, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one write under the write gate; a rejection throws, any other failure poisons the writer.</summary>
+    private async Task WriteAsync(Func<WriterState, string?> write, CancellationToken cancellationToken)
+    {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var writer = RequireWriter();
             cancellationToken.ThrowIfCancellationRequested();
-            ThrowIfRejected(Guard(() => writer.WriteCheckpoint(checkpoint, cancellationToken)));
+            ThrowIfRejected(Guard(() => write(writer)));
         }
         finally
         {

@@ -88,7 +88,8 @@ internal sealed class DataFolder
 
             WritePrivate(System.IO.Path.Combine(staging, ConfigFile), JsonSerializer.Serialize(config, DataConfigJson.Default.DataConfig));
             var folder = new DataFolder(staging, config);
-            // Opening the new log signs its size-0 checkpoint, so the folder is never without one.
+            // Opening the new log reads the key files back (proving they decrypt with this passphrase) and signs the
+            // size-0 checkpoint, so the folder is never without one.
             var log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
             await log.DisposeAsync().ConfigureAwait(false);
         }

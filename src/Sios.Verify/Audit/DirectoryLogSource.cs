@@ -22,7 +22,7 @@ public sealed class DirectoryLogSource(string root) : ILogSource
     /// <summary>Reads the first <paramref name="width"/> hashes of a tile, from its partial or its full file.</summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadTileAsync(int level, long index, int width, CancellationToken cancellationToken)
     {
-        var bytes = ReadTileFile(TilePath.Tile(level, index, width), TilePath.Tile(level, index, TilePath.FullWidth), width);
+        var (bytes, _) = ReadTileFile(TilePath.Tile(level, index, width), TilePath.Tile(level, index, TilePath.FullWidth), width);
         if (bytes.Length < width * Rfc6962.HashSize)
         {
             throw new VerificationException($"{TilePath.Tile(level, index, width)} holds {bytes.Length} bytes, fewer than {width * Rfc6962.HashSize}");
@@ -34,18 +34,25 @@ public sealed class DirectoryLogSource(string root) : ILogSource
     /// <summary>Reads an entry bundle; a full bundle stands in for a missing partial one (only its prefix is used).</summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadEntryBundleAsync(long index, int width, CancellationToken cancellationToken)
     {
-        var bytes = ReadTileFile(TilePath.EntryBundle(index, width), TilePath.EntryBundle(index, TilePath.FullWidth), width);
-        if (width < TilePath.FullWidth && !File.Exists(Local(TilePath.EntryBundle(index, width))))
-        {
-            bytes = Prefix(bytes, width);
-        }
-
-        return ValueTask.FromResult<ReadOnlyMemory<byte>>(bytes);
+        var (bytes, fromFull) = ReadTileFile(TilePath.EntryBundle(index, width), TilePath.EntryBundle(index, TilePath.FullWidth), width);
+        return ValueTask.FromResult<ReadOnlyMemory<byte>>(fromFull ? Prefix(bytes, width) : bytes);
     }
 
-    private byte[] ReadTileFile(string path, string fullPath, int width) =>
-        Read(path, MaxFileBytes) ?? (width < TilePath.FullWidth ? Read(fullPath, MaxFileBytes) : null)
-        ?? throw new VerificationException($"{path} is missing from {Root}");
+    /// <summary>Reads a tile or bundle file; for a partial one that is gone, the full one (FromFull tells which).</summary>
+    private (byte[] Bytes, bool FromFull) ReadTileFile(string path, string fullPath, int width)
+    {
+        if (Read(path, MaxFileBytes) is { } exact)
+        {
+            return (exact, false);
+        }
+
+        if (width < TilePath.FullWidth && Read(fullPath, MaxFileBytes) is { } full)
+        {
+            return (full, true);
+        }
+
+        throw new VerificationException($"{path} is missing from {Root}");
+    }
 
     private static byte[] Prefix(byte[] bundle, int count)
     {
