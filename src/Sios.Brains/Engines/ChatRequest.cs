@@ -35,8 +35,14 @@ public abstract record ResponseFormat
 /// <summary>A chat completion request: the conversation and how to sample the answer.</summary>
 public sealed record ChatRequest
 {
-    /// <summary>The conversation so far, oldest first.</summary>
-    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+    /// <summary>The conversation so far, oldest first (empty when <see cref="Prompt"/> is set).</summary>
+    public IReadOnlyList<ChatMessage> Messages { get; init; } = [];
+
+    /// <summary>
+    /// Raw text to continue, without the chat template (the legacy completions API). Control-token text in it is
+    /// read as plain text, so a caller cannot forge turns. Null for a chat.
+    /// </summary>
+    public string? Prompt { get; init; }
 
     /// <summary>Most tokens to generate; reaching it ends with <see cref="FinishReason.Length"/>.</summary>
     public int MaxTokens { get; init; } = 256;
@@ -59,7 +65,14 @@ public sealed record ChatRequest
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
-        if (Messages is null || Messages.Count == 0)
+        if (Prompt is not null)
+        {
+            if (Messages is null || Messages.Count != 0)
+            {
+                throw new ArgumentException("A request has either a prompt or messages, not both.", nameof(Prompt));
+            }
+        }
+        else if (Messages is null || Messages.Count == 0)
         {
             throw new ArgumentException("A chat request needs at least one message.", nameof(Messages));
         }

@@ -16,5 +16,10 @@ public interface IBrainEngine : IAsyncDisposable
     IAsyncEnumerable<GenerationUpdate> GenerateAsync(ChatRequest request, CancellationToken ct);
 
     /// <summary>One L2-normalised embedding per input, each as long as the model's embedding width.</summary>
-    Task<float[][]> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct);
+    Task<EmbeddingResult> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct);
 }
+
+/// <summary>Embeddings with what they cost.</summary>
+/// <param name="Vectors">One L2-normalised vector per input, in input order.</param>
+/// <param name="PromptTokens">Tokens read to make them; null when the engine cannot know (an upstream that does not say).</param>
+public sealed record EmbeddingResult(float[][] Vectors, int? PromptTokens);

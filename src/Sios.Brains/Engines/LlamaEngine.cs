@@ -135,7 +135,7 @@ public sealed class LlamaEngine : IBrainEngine
         request.Validate();
         ct.ThrowIfCancellationRequested();
 
-        var prompt = Tokenize(RenderPrompt(request.Messages), special: true);
+        var prompt = request.Prompt is { } raw ? Tokenize(raw, special: false) : Tokenize(RenderPrompt(request.Messages), special: true);
         if (prompt.Length >= ContextSize)
         {
             throw new ContextWindowExceededException(
@@ -167,7 +167,7 @@ public sealed class LlamaEngine : IBrainEngine
     }
 
     /// <inheritdoc />
-    public async Task<float[][]> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+    public async Task<EmbeddingResult> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -189,7 +189,8 @@ public sealed class LlamaEngine : IBrainEngine
         await _embedGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return await Task.Run(() => EmbedAll(tokenized, ct), ct).ConfigureAwait(false);
+            var vectors = await Task.Run(() => EmbedAll(tokenized, ct), ct).ConfigureAwait(false);
+            return new EmbeddingResult(vectors, tokenized.Sum(t => t.Length));
         }
         finally
         {

@@ -134,8 +134,8 @@ internal static class OpenAiWire
         return new ChunkContent(text, finish, usage);
     }
 
-    /// <summary>Reads an embeddings answer: exactly <paramref name="expected"/> vectors of one width, in input order.</summary>
-    public static float[][] ParseEmbeddings(byte[] body, int expected)
+    /// <summary>Reads an embeddings answer: exactly <paramref name="expected"/> vectors of one width, in input order, and its prompt token count if given.</summary>
+    public static (float[][] Vectors, int? PromptTokens) ParseEmbeddings(byte[] body, int expected)
     {
         using var doc = Parse(body, "the embeddings answer");
         var root = doc.RootElement;
@@ -168,7 +168,13 @@ internal static class OpenAiWire
         }
 
         Require(result.All(r => r.Length == result[0].Length), "the embeddings differ in length");
-        return result;
+        int? promptTokens = null;
+        if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        {
+            promptTokens = Count(usage, "prompt_tokens");
+        }
+
+        return (result, promptTokens);
     }
 
     /// <summary>The error text in a non-2xx body: OpenAI's <c>error.message</c>, Ollama's <c>error</c>, FastAPI's <c>detail</c>, or the body itself.</summary>

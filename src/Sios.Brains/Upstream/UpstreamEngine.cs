@@ -113,7 +113,7 @@ public sealed class UpstreamEngine : IBrainEngine
     /// <exception cref="EgressRefusedException">The upstream's address is not in the egress allow-list; nothing was sent.</exception>
     /// <exception cref="UpstreamHttpException">The upstream answered with a non-2xx status (the message includes its own error text).</exception>
     /// <exception cref="UpstreamProtocolException">The answer is not a well-formed embeddings response for these inputs.</exception>
-    public async Task<float[][]> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+    public async Task<EmbeddingResult> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -127,7 +127,7 @@ public sealed class UpstreamEngine : IBrainEngine
 
         if (inputs.Count == 0)
         {
-            return [];
+            return new EmbeddingResult([], 0);
         }
 
         var body = OpenAiWire.EmbeddingsBody(_options.Model, inputs);
@@ -137,13 +137,13 @@ public sealed class UpstreamEngine : IBrainEngine
         using var response = await GuardAsync(() => SendAsync(_embeddings, body, "application/json", HttpCompletionOption.ResponseContentRead, token), deadline, ct)
             .ConfigureAwait(false);
         var bytes = await GuardAsync(() => response.Content.ReadAsByteArrayAsync(token), deadline, ct).ConfigureAwait(false);
-        var vectors = OpenAiWire.ParseEmbeddings(bytes, inputs.Count);
+        var (vectors, promptTokens) = OpenAiWire.ParseEmbeddings(bytes, inputs.Count);
         foreach (var v in vectors)
         {
             EmbeddingVector.NormaliseInPlace(v);
         }
 
-        return vectors;
+        return new EmbeddingResult(vectors, promptTokens);
     }
 
     /// <summary>Closes the connections to the upstream.</summary>

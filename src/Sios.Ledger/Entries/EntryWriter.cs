@@ -13,12 +13,20 @@ public static class EntryWriter
     /// Writes an entry of <paramref name="type"/> by <paramref name="actor"/>; <paramref name="body"/> adds the
     /// type's own members. Returns the bytes to log and the entry's UUIDv7 id.
     /// </summary>
-    public static (byte[] Bytes, string Id) Write(string type, string actor, Action<Utf8JsonWriter>? body = null, TimeProvider? clock = null)
+    public static (byte[] Bytes, string Id) Write(string type, string actor, Action<Utf8JsonWriter>? body = null, TimeProvider? clock = null) =>
+        Write(type, actor, NewId(clock), body, clock);
+
+    /// <summary>A fresh UUIDv7 entry id, for a caller that must know an entry's id before writing it (commitment nonces derive from it).</summary>
+    public static string NewId(TimeProvider? clock = null) =>
+        Guid.CreateVersion7((clock ?? TimeProvider.System).GetUtcNow()).ToString("D", CultureInfo.InvariantCulture);
+
+    /// <summary>Like <see cref="Write(string, string, Action{Utf8JsonWriter}?, TimeProvider?)"/> with an id made earlier by <see cref="NewId"/>.</summary>
+    public static (byte[] Bytes, string Id) Write(string type, string actor, string id, Action<Utf8JsonWriter>? body = null, TimeProvider? clock = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(type);
         ArgumentException.ThrowIfNullOrEmpty(actor);
+        ArgumentException.ThrowIfNullOrEmpty(id);
         var now = (clock ?? TimeProvider.System).GetUtcNow();
-        var id = Guid.CreateVersion7(now).ToString("D", CultureInfo.InvariantCulture);
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))
         {

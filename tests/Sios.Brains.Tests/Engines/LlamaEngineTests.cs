@@ -170,8 +170,8 @@ public sealed class LlamaEngineTests(LlamaFixture fx)
     public async Task Embeddings_have_the_model_width_are_unit_length_and_deterministic()
     {
         await using var engine = fx.Model.CreateEngine(LlamaFixture.Options);
-        var first = await engine.EmbedAsync(["the weights are the system", "something else"], CancellationToken.None);
-        var again = await engine.EmbedAsync(["the weights are the system"], CancellationToken.None);
+        var first = (await engine.EmbedAsync(["the weights are the system", "something else"], CancellationToken.None)).Vectors;
+        var again = (await engine.EmbedAsync(["the weights are the system"], CancellationToken.None)).Vectors;
 
         Assert.Equal(2, first.Length);
         Assert.Equal(64, first[0].Length);

@@ -124,7 +124,7 @@ public sealed class LoraAndLoadTests(LlamaFixture fx)
             Assert.False(bare.HasChatTemplate);
             var e = await Assert.ThrowsAsync<MissingChatTemplateException>(() => LlamaFixture.RunAsync(bare, Greedy));
             Assert.Contains("no chat template", e.Message, StringComparison.Ordinal);
-            Assert.Equal(64, (await bare.EmbedAsync(["still embeds"], CancellationToken.None))[0].Length);
+            Assert.Equal(64, (await bare.EmbedAsync(["still embeds"], CancellationToken.None)).Vectors[0].Length);
         }
 
         await using var configured = await LlamaEngine.LoadAsync(path, LlamaFixture.Options with { ChatTemplate = "chatml" });

@@ -121,7 +121,7 @@ public sealed class UpstreamEngineTests : IDisposable
             """);
         await using var engine = Engine();
 
-        var vectors = await engine.EmbedAsync(["first", "second"], CancellationToken.None);
+        var vectors = (await engine.EmbedAsync(["first", "second"], CancellationToken.None)).Vectors;
 
         Assert.Equal([1f, 0f, 0f], vectors[0]);
         Assert.Equal([0f, 0.6f, 0.8f], vectors[1]);
@@ -350,7 +350,7 @@ public sealed class UpstreamEngineTests : IDisposable
     {
         await using var engine = Engine();
 
-        Assert.Empty(await engine.EmbedAsync([], CancellationToken.None));
+        Assert.Empty((await engine.EmbedAsync([], CancellationToken.None)).Vectors);
         await Assert.ThrowsAsync<ArgumentException>(() => engine.EmbedAsync(["a", ""], CancellationToken.None));
         await Assert.ThrowsAsync<ArgumentException>(() => CollectAsync(engine, Request() with { MaxTokens = 0 }));
         Assert.Empty(_stub.Requests);
