@@ -140,6 +140,17 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [InlineData("brain add ok --model M --temperature warm")]
     [InlineData("brain add ok --model M --temperature 2.5")]
     [InlineData("brain add ok --model M --context 256 --max-tokens 512")]
+    [InlineData("brain add ok --model M --upstream http://127.0.0.1:9/ --upstream-model m")]
+    [InlineData("brain add ok --upstream http://127.0.0.1:9/")]
+    [InlineData("brain add ok --model M --upstream-model m")]
+    [InlineData("brain add ok --model M --upstream-key-env TOKEN")]
+    [InlineData("brain add ok --upstream not-a-url --upstream-model m")]
+    [InlineData("brain add ok --upstream ftp://gpu1.lan/ --upstream-model m")]
+    [InlineData("brain add ok --upstream http://gpu1.lan:11434/v1 --upstream-model m")]
+    [InlineData("brain add ok --upstream http://gpu1.lan/?key=1 --upstream-model m")]
+    [InlineData("brain add ok --upstream http://gpu1.lan/ --upstream-model m --threads 2")]
+    [InlineData("brain add ok --upstream http://gpu1.lan/ --upstream-model m --adapter M")]
+    [InlineData("brain add ok --upstream http://gpu1.lan/ --upstream-model m --upstream-key-env 1BAD")]
     [InlineData("brain list --bogus")]
     [InlineData("brain remove")]
     [InlineData("brain synth")]
@@ -154,6 +165,7 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [InlineData("brain run some-brain --prompt hi --temperature 3")]
     [InlineData("brain run some-brain --prompt hi --max-tokens 0")]
     [InlineData("brain run some-brain --prompt hi --top-p 0")]
+    [InlineData("brain run some-brain --prompt hi --egress http://gpu1.lan")]
     public async Task Usage_errors_exit_2(string commandLine)
     {
         var model = RandomFile("cli-usage.gguf", 10);

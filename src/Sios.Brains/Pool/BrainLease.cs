@@ -63,7 +63,8 @@ public sealed record BrainPoolSnapshot(
 
 /// <summary>
 /// A brain could not be loaded: its weights were refused (<see cref="Integrity.WeightMismatchException"/> inside),
-/// llama.cpp rejected them (<see cref="ModelLoadException"/>), or it cannot fit the pool's budget. Only the requests
+/// llama.cpp rejected them (<see cref="ModelLoadException"/>), it cannot fit the pool's budget, or its upstream's
+/// host is not in the egress allow-list (<see cref="Upstream.EgressRefusedException"/> inside). Only the requests
 /// for this brain fail; the pool and its other brains go on serving.
 /// </summary>
 public sealed class BrainLoadException : Exception
@@ -89,4 +90,7 @@ public sealed class BrainLoadException : Exception
 
     /// <summary>True when the brain's weights did not match their pinned digests (the refusal was sealed).</summary>
     public bool Refused => InnerException is Integrity.WeightMismatchException;
+
+    /// <summary>True when the brain's upstream host is not in the egress allow-list (nothing was sent to it).</summary>
+    public bool EgressRefused => InnerException is Upstream.EgressRefusedException;
 }

@@ -1,5 +1,6 @@
 using Sios.Brains.Engines;
 using Sios.Brains.Registry;
+using Sios.Brains.Upstream;
 
 namespace Sios.Brains.Pool;
 
@@ -12,7 +13,10 @@ namespace Sios.Brains.Pool;
 /// <remarks>
 /// A model file shared by several brains (a base under LoRA specialists) is hashed and loaded once per residency,
 /// keyed by path and pinned digest, and counted once against the budget; it is freed when its last brain is
-/// unloaded. Concurrent requests for a brain that is not loaded share one load.
+/// unloaded. Concurrent requests for a brain that is not loaded share one load. An upstream brain (answered by an
+/// endpoint the operator hosts) takes no memory budget, since its weights live elsewhere, but counts toward
+/// <see cref="BrainPoolOptions.MaxLoaded"/>, is leased and evicted like any brain, and is loaded only if
+/// <see cref="BrainPoolOptions.Egress"/> permits its host.
 /// </remarks>
 public sealed class BrainPool : IAsyncDisposable
 {
@@ -65,7 +69,10 @@ public sealed class BrainPool : IAsyncDisposable
     /// </summary>
     /// <exception cref="BrainRegistryException">No brain of that name is registered.</exception>
     /// <exception cref="Verify.FormatViolationException">The registry file is damaged.</exception>
-    /// <exception cref="BrainLoadException">The brain could not be loaded (refused weights, llama.cpp error, too large for the budget).</exception>
+    /// <exception cref="BrainLoadException">
+    /// The brain could not be loaded (refused weights, llama.cpp error, too large for the budget; for an upstream
+    /// brain, a host the egress allow-list refuses or an unset key variable).
+    /// </exception>
     public async Task<BrainLease> AcquireAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -212,6 +219,23 @@ public sealed class BrainPool : IAsyncDisposable
 
     private static string ModelKey(BrainManifest brain) => brain.ModelPath + "\n" + brain.ModelSha256;
 
+    /// <summary>The settings of an upstream brain's engine, with its token read from the environment now.</summary>
+    private static UpstreamOptions UpstreamOptions(UpstreamBrain upstream)
+    {
+        string? key = null;
+        if (upstream.ApiKeyEnv is { } variable)
+        {
+            key = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(key))
+            {
+                // Refusing beats sending no token: the upstream would reject every request, after brain.loaded was sealed.
+                throw new InvalidOperationException($"the environment variable {variable}, which should hold the upstream's token, is not set");
+            }
+        }
+
+        return new UpstreamOptions { BaseAddress = upstream.Url, Model = upstream.Model, ApiKey = key, ModelDigest = "" };
+    }
+
     private static long FileLength(string? path)
     {
         if (path is null)
@@ -227,6 +251,11 @@ public sealed class BrainPool : IAsyncDisposable
     /// <summary>Reserves room for <paramref name="brain"/> and starts its load, or returns null when it must wait. Under the lock.</summary>
     private Slot? TryAdmit(BrainManifest brain, List<Task> disposals)
     {
+        if (brain.Upstream is not null)
+        {
+            return MakeRoom(null, 0, disposals) ? Admit(brain, null, 0, loadsModel: false) : null;
+        }
+
         _models.TryGetValue(ModelKey(brain), out var model);
         var modelBytes = model is null ? FileLength(brain.ModelPath) : 0;
         // llama.cpp keeps an adapter with its base until the base goes (so switching specialists never reloads
@@ -246,26 +275,15 @@ public sealed class BrainPool : IAsyncDisposable
             model.Refs++;
         }
 
-        while (_slots.Count + 1 > _options.MaxLoaded || _used + needed > _options.MemoryBudgetBytes)
+        if (!MakeRoom(model, needed, disposals))
         {
-            var victim = _slots.Where(s => s.Leases == 0 && s.Engine is not null).MinBy(s => s.LastUsed);
-            if (victim is null)
-            {
-                if (model is not null)
-                {
-                    Unref(model, disposals);
-                }
-
-                return null;
-            }
-
-            Evict(victim, disposals);
+            return null;
         }
 
         var loadsModel = model is null;
         if (model is null)
         {
-            model = new ModelEntry(ModelKey(brain), brain.ModelPath) { Refs = 1 };
+            model = new ModelEntry(ModelKey(brain), brain.ModelPath!) { Refs = 1 };
             _models.Add(model.Key, model);
         }
 
@@ -276,7 +294,37 @@ public sealed class BrainPool : IAsyncDisposable
 
         model.Bytes += modelBytes + adapterBytes;
         _used += modelBytes + adapterBytes;
+        return Admit(brain, model, cost, loadsModel);
+    }
 
+    /// <summary>
+    /// Evicts idle brains, least recently used first, until one more brain needing <paramref name="needed"/> bytes
+    /// fits; false (with the pin on <paramref name="model"/> dropped) when it cannot. Under the lock.
+    /// </summary>
+    private bool MakeRoom(ModelEntry? model, long needed, List<Task> disposals)
+    {
+        while (_slots.Count + 1 > _options.MaxLoaded || _used + needed > _options.MemoryBudgetBytes)
+        {
+            var victim = _slots.Where(s => s.Leases == 0 && s.Engine is not null).MinBy(s => s.LastUsed);
+            if (victim is null)
+            {
+                if (model is not null)
+                {
+                    Unref(model, disposals);
+                }
+
+                return false;
+            }
+
+            Evict(victim, disposals);
+        }
+
+        return true;
+    }
+
+    /// <summary>Adds the slot of <paramref name="brain"/>, charging <paramref name="cost"/>, and starts its load. Under the lock.</summary>
+    private Slot Admit(BrainManifest brain, ModelEntry? model, long cost, bool loadsModel)
+    {
         var slot = new Slot(brain, model, cost);
         _slots.Add(slot);
         _byName[brain.Name] = slot;
@@ -292,30 +340,34 @@ public sealed class BrainPool : IAsyncDisposable
         var ct = _lifetime.Token;
         try
         {
-            LlamaEngine engine;
-            if (loadsModel)
+            IBrainEngine engine;
+            if (slot.Brain.Upstream is { } upstream)
+            {
+                engine = await LoadUpstreamAsync(slot.Brain, upstream, ct).ConfigureAwait(false);
+            }
+            else if (loadsModel)
             {
                 try
                 {
                     engine = await _guard.LoadAsync(slot.Brain, async (brain, token) =>
                     {
-                        var model = await LlamaModel.LoadAsync(brain.ModelPath, _options.Engine.GpuLayers, token).ConfigureAwait(false);
+                        var model = await LlamaModel.LoadAsync(brain.ModelPath!, _options.Engine.GpuLayers, token).ConfigureAwait(false);
                         Interlocked.Increment(ref _modelLoads);
-                        slot.Model.Loaded.TrySetResult(model);
-                        return model.CreateEngine(EngineOptions(brain));
+                        slot.Model!.Loaded.TrySetResult(model);
+                        return (IBrainEngine)model.CreateEngine(EngineOptions(brain));
                     }, cancellationToken: ct).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
-                    slot.Model.Loaded.TrySetException(e);
+                    slot.Model!.Loaded.TrySetException(e);
                     throw;
                 }
             }
             else
             {
-                var model = await slot.Model.Loaded.Task.WaitAsync(ct).ConfigureAwait(false);
+                var model = await slot.Model!.Loaded.Task.WaitAsync(ct).ConfigureAwait(false);
                 engine = await _guard.LoadOnResidentModelAsync(slot.Brain,
-                    (brain, _) => Task.FromResult(model.CreateEngine(EngineOptions(brain))), cancellationToken: ct).ConfigureAwait(false);
+                    (brain, _) => Task.FromResult<IBrainEngine>(model.CreateEngine(EngineOptions(brain))), cancellationToken: ct).ConfigureAwait(false);
             }
 
             var retired = new List<Task>();
@@ -347,6 +399,18 @@ public sealed class BrainPool : IAsyncDisposable
             await Task.WhenAll(disposals).ConfigureAwait(false);
             throw new BrainLoadException(slot.Brain.Name, e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// Vets the upstream's host against the allow-list before anything is sealed, so a brain that could never be
+    /// reached is refused at once, not at its first request; the engine's connections are vetted again when opened.
+    /// </summary>
+    private async Task<IBrainEngine> LoadUpstreamAsync(BrainManifest brain, UpstreamBrain upstream, CancellationToken ct)
+    {
+        var options = UpstreamOptions(upstream);
+        await _options.Egress.PermittedAddressesAsync(upstream.Url.IdnHost, upstream.Url.Port, ct).ConfigureAwait(false);
+        return await _guard.LoadAsync(brain, (_, _) => Task.FromResult<IBrainEngine>(new UpstreamEngine(options, _options.Egress)), cancellationToken: ct)
+            .ConfigureAwait(false);
     }
 
     private LlamaEngineOptions EngineOptions(BrainManifest brain) => _options.Engine with
@@ -408,11 +472,14 @@ public sealed class BrainPool : IAsyncDisposable
         if (slot.Engine is { } engine)
         {
             var disposal = Task.Run(async () => await engine.DisposeAsync().ConfigureAwait(false));
-            slot.Model.EngineDisposals.Add(disposal);
+            slot.Model?.EngineDisposals.Add(disposal);
             Track(disposal, disposals);
         }
 
-        Unref(slot.Model, disposals);
+        if (slot.Model is { } model)
+        {
+            Unref(model, disposals);
+        }
     }
 
     private void Unref(ModelEntry model, List<Task> disposals)
@@ -488,17 +555,18 @@ public sealed class BrainPool : IAsyncDisposable
     }
 
     /// <summary>One brain, loading or loaded.</summary>
-    private sealed class Slot(BrainManifest brain, ModelEntry model, long cost)
+    private sealed class Slot(BrainManifest brain, ModelEntry? model, long cost)
     {
         public BrainManifest Brain { get; } = brain;
 
-        public ModelEntry Model { get; } = model;
+        /// <summary>The local model the brain runs on; null for an upstream brain.</summary>
+        public ModelEntry? Model { get; } = model;
 
         public long Cost { get; } = cost;
 
         public Task<IBrainEngine>? Loading { get; set; }
 
-        public LlamaEngine? Engine { get; set; }
+        public IBrainEngine? Engine { get; set; }
 
         public int Leases { get; set; }
 

@@ -1,4 +1,5 @@
 using Sios.Brains.Engines;
+using Sios.Brains.Upstream;
 
 namespace Sios.Brains.Pool;
 
@@ -8,11 +9,12 @@ public sealed record BrainPoolOptions
     /// <summary>
     /// Estimated bytes the resident weights may take: each distinct model file counts once however many brains
     /// share it, each adapter file once while its base stays loaded (llama.cpp keeps adapters with their base),
-    /// and each loaded brain adds <see cref="PerBrainBytes"/>.
+    /// and each loaded brain adds <see cref="PerBrainBytes"/>. An upstream brain takes nothing from this budget: its
+    /// weights live on the operator's other host (it still counts toward <see cref="MaxLoaded"/>).
     /// </summary>
     public long MemoryBudgetBytes { get; init; } = 8L << 30;
 
-    /// <summary>Most brains loaded at once (a LoRA specialist counts as one brain; its shared base does not add one).</summary>
+    /// <summary>Most brains loaded at once (a LoRA specialist counts as one brain, its shared base does not add one; an upstream brain counts as one).</summary>
     public int MaxLoaded { get; init; } = 8;
 
     /// <summary>A brain unused for this long is unloaded; <see cref="Timeout.InfiniteTimeSpan"/> keeps brains until memory is needed.</summary>
@@ -23,6 +25,12 @@ public sealed record BrainPoolOptions
 
     /// <summary>Engine settings for every brain; a brain's own context size and threads replace these.</summary>
     public LlamaEngineOptions Engine { get; init; } = new();
+
+    /// <summary>
+    /// The hosts upstream brains may be reached at. The default, an empty list, refuses every connection. An upstream
+    /// brain whose host it does not permit fails to load, and each connection is vetted again as it is opened.
+    /// </summary>
+    public EgressAllowList Egress { get; init; } = new([]);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -49,5 +57,6 @@ public sealed record BrainPoolOptions
 
         ArgumentNullException.ThrowIfNull(Engine);
         Engine.Validate();
+        ArgumentNullException.ThrowIfNull(Egress);
     }
 }

@@ -14,6 +14,8 @@ public delegate Task EntrySealer(byte[] entry, CancellationToken cancellationTok
 /// <summary>
 /// The SPEC §2 brain entries. They name weights by digest only: file paths are machine-local detail, and the system
 /// prompt, which an operator may consider their own work, appears as its SHA-256 so it can be proven yet stays private.
+/// An upstream brain has no weights here to hash, so its entries carry <c>upstream</c> <c>{url, model}</c> instead of
+/// <c>weights</c>; the name of the variable holding its token is machine-local and is not sealed.
 /// </summary>
 public static class BrainEntries
 {
@@ -23,7 +25,7 @@ public static class BrainEntries
     /// <summary>The actor of what SIOS does on its own (loads, refusals at load).</summary>
     public const string System = "system";
 
-    /// <summary><c>brain.registered</c>: the name, both digests and the manifest's settings.</summary>
+    /// <summary><c>brain.registered</c>: the name, the digests (or the upstream) and the manifest's settings.</summary>
     public static byte[] Registered(BrainManifest brain, string actor = Operator, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(brain);
@@ -32,7 +34,11 @@ public static class BrainEntries
         {
             WriteWeights(json, brain);
             json.WriteString("description", brain.Description);
-            json.WriteString("model_file", Path.GetFileName(brain.ModelPath));
+            if (brain.ModelPath is not null)
+            {
+                json.WriteString("model_file", Path.GetFileName(brain.ModelPath));
+            }
+
             if (brain.AdapterPath is not null)
             {
                 json.WriteString("adapter_file", Path.GetFileName(brain.AdapterPath));
@@ -62,14 +68,14 @@ public static class BrainEntries
         }, clock).Bytes;
     }
 
-    /// <summary><c>brain.removed</c>: the name and the digests it had.</summary>
+    /// <summary><c>brain.removed</c>: the name and the digests (or the upstream) it had.</summary>
     public static byte[] Removed(BrainManifest brain, string actor = Operator, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(brain);
         return EntryWriter.Write("brain.removed", actor, json => WriteWeights(json, brain), clock).Bytes;
     }
 
-    /// <summary><c>brain.loaded</c>: the name and the digests of the weights just verified and loaded.</summary>
+    /// <summary><c>brain.loaded</c>: the name and the digests of the weights just verified and loaded, or the upstream now in use.</summary>
     public static byte[] Loaded(BrainManifest brain, string actor = System, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(brain);
@@ -97,9 +103,29 @@ public static class BrainEntries
         }, clock).Bytes;
     }
 
+    /// <summary>
+    /// Writes the member <c>"upstream": {"url": ..., "model": ...}</c>, naming the endpoint by its canonical absolute URL;
+    /// every entry about an upstream brain names it this way, so readers can match them.
+    /// </summary>
+    public static void WriteUpstream(Utf8JsonWriter json, UpstreamBrain upstream)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(upstream);
+        json.WriteStartObject("upstream");
+        json.WriteString("url", upstream.Url.AbsoluteUri);
+        json.WriteString("model", upstream.Model);
+        json.WriteEndObject();
+    }
+
     private static void WriteWeights(Utf8JsonWriter json, BrainManifest brain)
     {
         json.WriteString("brain", brain.Name);
+        if (brain.Upstream is { } upstream)
+        {
+            WriteUpstream(json, upstream);
+            return;
+        }
+
         json.WriteString("weights", brain.ModelSha256);
         if (brain.AdapterSha256 is not null)
         {

@@ -6,6 +6,8 @@ namespace Sios.Brains.Registry;
 /// The one door to loading a brain: re-hashes its weights against their pins, and seals the outcome. A mismatch
 /// seals <c>brain.refused</c> and throws, so the weights are never handed to an engine; a match loads, then seals
 /// <c>brain.loaded</c> before the loaded brain is returned, so no answer can precede the record of what answers.
+/// An upstream brain has no local weights to re-hash: it is loaded at once, and its <c>brain.loaded</c> names the
+/// upstream URL and model instead of digests.
 /// </summary>
 public sealed class BrainLoadGuard
 {

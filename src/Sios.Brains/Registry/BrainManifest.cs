@@ -5,9 +5,10 @@ using Sios.Brains.Integrity;
 namespace Sios.Brains.Registry;
 
 /// <summary>
-/// One brain: its weights (pinned by digest), an optional LoRA adapter, and the defaults it answers with.
-/// Null optional values mean "the engine's default". A manifest held by the registry always has both digests;
-/// one handed to <see cref="BrainRegistry.AddAsync"/> may leave them null to pin what the files hold now.
+/// One brain: either local weights (a GGUF model pinned by digest, with an optional LoRA adapter) or an
+/// <see cref="Upstream"/> endpoint the operator hosts, never both; and the defaults it answers with. Null optional
+/// values mean "the engine's default". A local brain held by the registry always has its digests; one handed to
+/// <see cref="BrainRegistry.AddAsync"/> may leave them null to pin what the files hold now.
 /// </summary>
 public sealed partial record BrainManifest
 {
@@ -23,8 +24,8 @@ public sealed partial record BrainManifest
     /// <summary>What the brain is for, for people choosing one.</summary>
     public string Description { get; init; } = "";
 
-    /// <summary>Full path of the GGUF model file.</summary>
-    public required string ModelPath { get; init; }
+    /// <summary>Full path of the GGUF model file of a local brain; null for an upstream brain.</summary>
+    public string? ModelPath { get; init; }
 
     /// <summary>The model file's pinned digest, <c>sha256:&lt;hex&gt;</c>.</summary>
     public string? ModelSha256 { get; init; }
@@ -37,6 +38,9 @@ public sealed partial record BrainManifest
 
     /// <summary>How strongly the adapter is applied (1 = as trained); only with an adapter.</summary>
     public float? AdapterScale { get; init; }
+
+    /// <summary>The operator-hosted endpoint that answers for this brain instead of local weights, or null for a local brain.</summary>
+    public UpstreamBrain? Upstream { get; init; }
 
     /// <summary>The system prompt put before every conversation, or null for none.</summary>
     public string? SystemPrompt { get; init; }
@@ -70,27 +74,13 @@ public sealed partial record BrainManifest
             problems.Add($"the description is one line of at most {MaxDescriptionLength} characters, without control characters");
         }
 
-        if (string.IsNullOrWhiteSpace(ModelPath))
+        if (Upstream is null)
         {
-            problems.Add("a model file is required");
-        }
-
-        CheckDigest(problems, "model", ModelSha256, requirePins);
-        if (AdapterPath is null)
-        {
-            if (AdapterSha256 is not null || AdapterScale is not null)
-            {
-                problems.Add("an adapter digest or scale needs an adapter file");
-            }
+            LocalProblems(problems, requirePins);
         }
         else
         {
-            if (string.IsNullOrWhiteSpace(AdapterPath))
-            {
-                problems.Add("the adapter path is empty");
-            }
-
-            CheckDigest(problems, "adapter", AdapterSha256, requirePins);
+            UpstreamProblems(problems, Upstream);
         }
 
         if (AdapterScale is { } scale && !(float.IsFinite(scale) && scale is >= -10f and <= 10f))
@@ -138,6 +128,59 @@ public sealed partial record BrainManifest
         {
             throw new BrainManifestException(Name, problems);
         }
+    }
+
+    private void LocalProblems(List<string> problems, bool requirePins)
+    {
+        if (ModelPath is null)
+        {
+            problems.Add("a brain needs a model file or an upstream endpoint");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(ModelPath))
+        {
+            problems.Add("the model path is empty");
+        }
+
+        CheckDigest(problems, "model", ModelSha256, requirePins);
+        if (AdapterPath is null)
+        {
+            if (AdapterSha256 is not null || AdapterScale is not null)
+            {
+                problems.Add("an adapter digest or scale needs an adapter file");
+            }
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(AdapterPath))
+            {
+                problems.Add("the adapter path is empty");
+            }
+
+            CheckDigest(problems, "adapter", AdapterSha256, requirePins);
+        }
+    }
+
+    private void UpstreamProblems(List<string> problems, UpstreamBrain upstream)
+    {
+        if (ModelPath is not null || ModelSha256 is not null)
+        {
+            problems.Add("a brain has either a model file or an upstream endpoint, not both");
+        }
+
+        // These settings steer local weights; kept on an upstream brain they would be sealed yet have no effect.
+        if (AdapterPath is not null || AdapterSha256 is not null || AdapterScale is not null)
+        {
+            problems.Add("an adapter applies to a local model file, not to an upstream endpoint");
+        }
+
+        if (ContextSize is not null || Threads is not null)
+        {
+            problems.Add("the context size and threads are set on the upstream's own server, not in the brain");
+        }
+
+        problems.AddRange(upstream.Problems());
     }
 
     private static void CheckDigest(List<string> problems, string file, string? digest, bool required)

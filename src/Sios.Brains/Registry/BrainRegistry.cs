@@ -53,10 +53,12 @@ public sealed class BrainRegistry
         Find(name) ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Folder}");
 
     /// <summary>
-    /// Registers <paramref name="draft"/>: resolves its file paths to full paths, hashes the files and pins their
-    /// digests (a digest already in the draft must match the file, else <see cref="WeightMismatchException"/>),
-    /// seals <c>brain.registered</c>, then commits. Refuses invalid manifests (<see cref="BrainManifestException"/>),
-    /// missing files and taken names (<see cref="BrainRegistryException"/>). Returns the pinned manifest.
+    /// Registers <paramref name="draft"/>: for a local brain, resolves its file paths to full paths, hashes the files
+    /// and pins their digests (a digest already in the draft must match the file, else
+    /// <see cref="WeightMismatchException"/>); for an upstream brain, which has nothing here to hash, keeps its URL in
+    /// canonical form. Then seals <c>brain.registered</c> and commits. Refuses invalid manifests
+    /// (<see cref="BrainManifestException"/>), missing files and taken names (<see cref="BrainRegistryException"/>).
+    /// Returns the manifest as registered.
     /// </summary>
     public async Task<BrainManifest> AddAsync(BrainManifest draft, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -64,18 +66,10 @@ public sealed class BrainRegistry
         var sealer = RequireSealer();
         draft.Validate(requirePins: false);
         RefuseTaken(Read(), draft.Name);
-        var model = ExistingFile(draft.ModelPath, "model");
-        var adapter = draft.AdapterPath is null ? null : ExistingFile(draft.AdapterPath, "adapter");
-
-        // Hash outside the lock: a large model takes a while, and nothing here depends on the registry's contents.
-        var pinned = draft with
-        {
-            ModelPath = model,
-            ModelSha256 = await PinAsync(model, draft.ModelSha256, "model", progress, cancellationToken).ConfigureAwait(false),
-            AdapterPath = adapter,
-            AdapterSha256 = adapter is null ? null : await PinAsync(adapter, draft.AdapterSha256, "adapter", progress, cancellationToken).ConfigureAwait(false),
-            AdapterScale = adapter is null ? null : draft.AdapterScale ?? 1f,
-        };
+        var pinned = draft.Upstream is { } upstream
+            // The canonical form is what the log names (BrainEntries.WriteUpstream), so brains.json says the same.
+            ? draft with { Upstream = upstream with { Url = new Uri(upstream.Url.AbsoluteUri) } }
+            : await PinLocalAsync(draft, progress, cancellationToken).ConfigureAwait(false);
         pinned.Validate(requirePins: true);
         var entry = BrainEntries.Registered(pinned, BrainEntries.Operator, _clock);
 
@@ -125,7 +119,8 @@ public sealed class BrainRegistry
     /// <summary>
     /// Re-hashes the model and adapter of the brain named <paramref name="name"/> against their pinned digests.
     /// Returns the manifest when both match; throws <see cref="WeightMismatchException"/> naming the file and both
-    /// digests (or that it is missing) otherwise.
+    /// digests (or that it is missing) otherwise. An upstream brain has no local weights: it is returned at once,
+    /// nothing hashed (its <see cref="BrainManifest.Upstream"/> says why).
     /// </summary>
     public async Task<BrainManifest> VerifyAsync(string name, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -136,7 +131,7 @@ public sealed class BrainRegistry
 
     /// <summary>
     /// Re-hashes <paramref name="brain"/>'s model, then its adapter, against their pinned digests; throws
-    /// <see cref="WeightMismatchException"/> for the first that differs or is missing.
+    /// <see cref="WeightMismatchException"/> for the first that differs or is missing. Does nothing for an upstream brain.
     /// </summary>
     public static async Task VerifyWeightsAsync(BrainManifest brain, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -150,7 +145,8 @@ public sealed class BrainRegistry
 
     /// <summary>
     /// Re-hashes the weights of every brain in <paramref name="brains"/>, hashing a file shared by several (one
-    /// base model under many adapters) only once. Returns one result per brain, in order.
+    /// base model under many adapters) only once. Returns one result per brain, in order; an upstream brain's result
+    /// has <see cref="WeightCheck.NothingToVerify"/> set and no mismatch, since it has no local weights.
     /// </summary>
     public static async Task<IReadOnlyList<WeightCheck>> CheckWeightsAsync(IReadOnlyList<BrainManifest> brains, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -160,7 +156,13 @@ public sealed class BrainRegistry
         foreach (var brain in brains)
         {
             brain.Validate(requirePins: true);
-            var mismatch = await CheckFileAsync(brain.ModelPath, brain.ModelSha256!, "model").ConfigureAwait(false);
+            if (brain.Upstream is not null)
+            {
+                results.Add(new WeightCheck(brain, null));
+                continue;
+            }
+
+            var mismatch = await CheckFileAsync(brain.ModelPath!, brain.ModelSha256!, "model").ConfigureAwait(false);
             if (mismatch is null && brain.AdapterPath is not null)
             {
                 mismatch = await CheckFileAsync(brain.AdapterPath, brain.AdapterSha256!, "adapter").ConfigureAwait(false);
@@ -210,6 +212,22 @@ public sealed class BrainRegistry
     {
         var full = Path.GetFullPath(path);
         return File.Exists(full) ? full : throw new BrainRegistryException($"the {role} file {full} does not exist");
+    }
+
+    private static async Task<BrainManifest> PinLocalAsync(BrainManifest draft, IProgress<HashProgress>? progress, CancellationToken cancellationToken)
+    {
+        var model = ExistingFile(draft.ModelPath!, "model");
+        var adapter = draft.AdapterPath is null ? null : ExistingFile(draft.AdapterPath, "adapter");
+
+        // Hashing happens before the lock is taken: a large model takes a while, and nothing here depends on the registry's contents.
+        return draft with
+        {
+            ModelPath = model,
+            ModelSha256 = await PinAsync(model, draft.ModelSha256, "model", progress, cancellationToken).ConfigureAwait(false),
+            AdapterPath = adapter,
+            AdapterSha256 = adapter is null ? null : await PinAsync(adapter, draft.AdapterSha256, "adapter", progress, cancellationToken).ConfigureAwait(false),
+            AdapterScale = adapter is null ? null : draft.AdapterScale ?? 1f,
+        };
     }
 
     private static async Task<string> PinAsync(string path, string? expected, string role, IProgress<HashProgress>? progress, CancellationToken ct) =>
@@ -325,8 +343,12 @@ public sealed class BrainRegistry
 
 /// <summary>The outcome of re-hashing one brain's weights.</summary>
 /// <param name="Brain">The brain checked.</param>
-/// <param name="Mismatch">Null when its weights match their pins; else the first file that differs or is missing.</param>
-public sealed record WeightCheck(BrainManifest Brain, WeightMismatchException? Mismatch);
+/// <param name="Mismatch">Null when its weights match their pins (or it has none here); else the first file that differs or is missing.</param>
+public sealed record WeightCheck(BrainManifest Brain, WeightMismatchException? Mismatch)
+{
+    /// <summary>True for an upstream brain: it has no local weights, so nothing was hashed, which is not a failure.</summary>
+    public bool NothingToVerify => Brain.Upstream is not null;
+}
 
 /// <summary>The registry cannot do what was asked: a name taken or unknown, a file missing, a change not sealed.</summary>
 public sealed class BrainRegistryException : Exception

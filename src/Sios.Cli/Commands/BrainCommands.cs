@@ -14,9 +14,9 @@ namespace Sios.Cli.Commands;
 internal static class BrainCommands
 {
     public static Command Create() => new("brain", """
-        The brains this machine serves: local models pinned by the SHA-256 of their weights. Adding and removing a
-        brain is sealed in the Open Audit Record (brain.registered, brain.removed); a brain whose weights changed
-        is refused.
+        The brains this machine serves: local models pinned by the SHA-256 of their weights, or OpenAI-compatible
+        endpoints the operator hosts (upstreams). Adding and removing a brain is sealed in the Open Audit Record
+        (brain.registered, brain.removed); a local brain whose weights changed is refused.
         """)
     {
         Add(), List(), Verify(), Remove(), BrainRunCommands.Synth(), BrainRunCommands.Run(),
@@ -27,8 +27,19 @@ internal static class BrainCommands
     private static Command Add()
     {
         var name = NameArgument("The brain's name: 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit");
-        var model = new Option<string>("--model") { Description = "The GGUF model file (its digest is pinned now)", Required = true, HelpName = "PATH" };
-        var adapter = new Option<string?>("--adapter") { Description = "A LoRA adapter file for the model (its digest is pinned now)", HelpName = "PATH" };
+        var model = new Option<string?>("--model") { Description = "The GGUF model file (its digest is pinned now); or use --upstream", HelpName = "PATH" };
+        var upstream = new Option<string?>("--upstream")
+        {
+            Description = "Instead of --model: the root URL of an OpenAI-compatible endpoint you host (llama-server, vLLM, Ollama), without /v1",
+            HelpName = "URL",
+        };
+        var upstreamModel = new Option<string?>("--upstream-model") { Description = "With --upstream: the model id the endpoint serves (sealed with every answer)", HelpName = "ID" };
+        var upstreamKeyEnv = new Option<string?>("--upstream-key-env")
+        {
+            Description = "With --upstream: the environment variable holding the endpoint's bearer token, read when the brain loads (the token is never stored)",
+            HelpName = "VAR",
+        };
+        var adapter = new Option<string?>("--adapter") { Description = "A LoRA adapter file for the model (its digest is pinned now; local models only)", HelpName = "PATH" };
         var adapterScale = new Option<float?>("--adapter-scale") { Description = "How strongly the adapter applies, -10 to 10 (default 1)", HelpName = "F" };
         var description = new Option<string?>("--description") { Description = "What the brain is for (one line, sealed in the log)", HelpName = "T" };
         var systemPrompt = new Option<string?>("--system-prompt") { Description = "The system prompt (the log holds only its SHA-256)", HelpName = "TEXT" };
@@ -37,15 +48,20 @@ internal static class BrainCommands
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Default most tokens per answer", HelpName = "N" };
         var stop = new Option<string[]>("--stop") { Description = "A default stop sequence; repeat for more (up to 16)", HelpName = "S", AllowMultipleArgumentsPerToken = false };
         var seed = new Option<uint?>("--seed") { Description = "Default random seed, 0 to 4294967295", HelpName = "N" };
-        var context = new Option<int?>("--context") { Description = "Context window in tokens, 64 to 1048576", HelpName = "N" };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads for generation, 1 to 1024", HelpName = "N" };
+        var context = new Option<int?>("--context") { Description = "Context window in tokens, 64 to 1048576 (local models only)", HelpName = "N" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for generation, 1 to 1024 (local models only)", HelpName = "N" };
         var command = new Command("add", """
             Register a brain: hash the model (and adapter) and pin the digests, seal brain.registered, then save it
             in the data folder's brains.json. Prints the name and the model's digest (then the adapter's, if any).
+            With --upstream URL --upstream-model ID instead of --model, the brain is answered by an endpoint you
+            host; it has no local weights, so nothing is hashed: brain.registered records the URL and model id, and
+            the command prints the name, the URL and the model id. Adding connects to nothing; answering reaches
+            only hosts in the egress allow-list.
             Needs SIOS_KEY_PASSPHRASE.
             """)
         {
-            name, model, adapter, adapterScale, description, systemPrompt, temperature, topP, maxTokens, stop, seed, context, threads,
+            name, model, upstream, upstreamModel, upstreamKeyEnv, adapter, adapterScale, description, systemPrompt, temperature, topP, maxTokens,
+            stop, seed, context, threads,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,7 +69,8 @@ internal static class BrainCommands
             {
                 Name = parse.GetValue(name)!,
                 Description = parse.GetValue(description) ?? "",
-                ModelPath = parse.GetValue(model)!,
+                ModelPath = parse.GetValue(model),
+                Upstream = Upstream(parse.GetValue(model), parse.GetValue(upstream), parse.GetValue(upstreamModel), parse.GetValue(upstreamKeyEnv)),
                 AdapterPath = parse.GetValue(adapter),
                 AdapterScale = parse.GetValue(adapterScale),
                 SystemPrompt = parse.GetValue(systemPrompt),
@@ -81,7 +98,7 @@ internal static class BrainCommands
                 var registry = new BrainRegistry(folder.Path, Sealer(log));
                 using var progress = new HashProgressBars();
                 var pinned = await Registry(() => registry.AddAsync(draft, progress, ct)).ConfigureAwait(false);
-                Terminal.Result(string.Join(' ', new[] { pinned.Name, pinned.ModelSha256, pinned.AdapterSha256 }.OfType<string>()));
+                Terminal.Result(string.Join(' ', new[] { pinned.Name, pinned.ModelSha256, pinned.AdapterSha256, pinned.Upstream?.Url.AbsoluteUri, pinned.Upstream?.Model }.OfType<string>()));
                 Terminal.Message($"registered brain '{pinned.Name}' and sealed brain.registered");
             }
 
@@ -95,7 +112,8 @@ internal static class BrainCommands
         var json = new Option<bool>("--json") { Description = "Print the full manifests as a JSON array" };
         var command = new Command("list", """
             List the registered brains, one per line: name, model digest, adapter digest (or -), description,
-            separated by tabs. No passphrase needed.
+            separated by tabs. An upstream brain shows its URL, a space and its model id where a local brain shows
+            its model digest. No passphrase needed.
             """) { json };
         command.SetAction(async (parse, ct) =>
         {
@@ -109,12 +127,13 @@ internal static class BrainCommands
 
             foreach (var brain in brains)
             {
-                Terminal.Result($"{brain.Name}\t{brain.ModelSha256}\t{brain.AdapterSha256 ?? "-"}\t{brain.Description}");
+                var weights = brain.Upstream is { } remote ? $"{remote.Url.AbsoluteUri} {remote.Model}" : brain.ModelSha256;
+                Terminal.Result($"{brain.Name}\t{weights}\t{brain.AdapterSha256 ?? "-"}\t{brain.Description}");
             }
 
             if (brains.Count == 0)
             {
-                Terminal.Message("no brains registered; add one with 'sios brain add NAME --model FILE'");
+                Terminal.Message("no brains registered; add one with 'sios brain add NAME --model FILE' (or --upstream URL --upstream-model ID)");
             }
 
             return ExitCodes.Ok;
@@ -129,6 +148,7 @@ internal static class BrainCommands
             Re-hash the weights of one brain, or all, against their pinned digests. Prints one line per brain:
             its name, then ok or MISMATCH. A mismatch is explained on stderr (the file and both digests) and sealed
             as brain.refused when SIOS_KEY_PASSPHRASE is set and the log is free; otherwise says it was not sealed.
+            An upstream brain has no local weights to verify: its line says upstream, which is not a failure.
             Exit codes: 0 all match, 1 a mismatch or missing weight file, 3 could not run.
             """) { name };
         command.SetAction(async (parse, ct) =>
@@ -152,7 +172,12 @@ internal static class BrainCommands
             var refused = new List<(BrainManifest Brain, WeightMismatchException Mismatch)>();
             foreach (var check in checks)
             {
-                if (check.Mismatch is { } mismatch)
+                if (check.NothingToVerify)
+                {
+                    Terminal.Result($"{check.Brain.Name}\tupstream");
+                    Terminal.Message($"brain '{check.Brain.Name}' is answered by the upstream {check.Brain.Upstream!.Url.AbsoluteUri} (model {check.Brain.Upstream.Model}); it has no local weights to verify");
+                }
+                else if (check.Mismatch is { } mismatch)
                 {
                     refused.Add((check.Brain, mismatch));
                     Terminal.Result($"{check.Brain.Name}\tMISMATCH");
@@ -166,7 +191,10 @@ internal static class BrainCommands
 
             if (refused.Count == 0)
             {
-                Terminal.Message($"ok: the weights of {brains.Count} brain{(brains.Count == 1 ? "" : "s")} match their pinned digests");
+                var local = checks.Count(c => !c.NothingToVerify);
+                Terminal.Message(local == 0
+                    ? "ok: no brain here has local weights to verify"
+                    : $"ok: the weights of {local} brain{(local == 1 ? "" : "s")} match their pinned digests");
                 return ExitCodes.Ok;
             }
 
@@ -198,6 +226,36 @@ internal static class BrainCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The upstream of a brain being added, or null for a local one; refuses a mix of the two kinds of option.</summary>
+    private static UpstreamBrain? Upstream(string? model, string? url, string? upstreamModel, string? keyEnv)
+    {
+        if (url is null)
+        {
+            if (upstreamModel is not null || keyEnv is not null)
+            {
+                throw new CliException("--upstream-model and --upstream-key-env go with --upstream URL", ExitCodes.Usage);
+            }
+
+            return model is null
+                ? throw new CliException("say what answers for the brain: --model FILE for a local model, or --upstream URL --upstream-model ID for an endpoint you host", ExitCodes.Usage)
+                : null;
+        }
+
+        if (model is not null)
+        {
+            throw new CliException("--model and --upstream are mutually exclusive: a brain runs either a local model file or an upstream endpoint", ExitCodes.Usage);
+        }
+
+        if (upstreamModel is null)
+        {
+            throw new CliException("--upstream needs --upstream-model ID, the model id the endpoint serves", ExitCodes.Usage);
+        }
+
+        return Uri.TryCreate(url, UriKind.Absolute, out var parsed)
+            ? new UpstreamBrain { Url = parsed, Model = upstreamModel, ApiKeyEnv = keyEnv }
+            : throw new CliException($"the upstream URL must be an absolute http or https URL (got '{url}')", ExitCodes.Usage);
     }
 
     private static EntrySealer Sealer(TransparencyLog log) => (entry, ct) => log.AppendAsync(entry, ct);

@@ -5,6 +5,7 @@ using Sios.Brains.Integrity;
 using Sios.Brains.Pool;
 using Sios.Brains.Registry;
 using Sios.Brains.Synth;
+using Sios.Brains.Upstream;
 using Sios.Cli.Hosting;
 using Sios.Verify;
 
@@ -105,18 +106,27 @@ internal static class BrainRunCommands
         var topP = new Option<float?>("--top-p") { Description = "Nucleus sampling mass, above 0 up to 1", HelpName = "F" };
         var seed = new Option<uint?>("--seed") { Description = "Sampling seed, for a reproducible answer", HelpName = "N" };
         var stop = new Option<string[]>("--stop") { Description = "A stop sequence; repeat for more (replaces the brain's)", HelpName = "S", AllowMultipleArgumentsPerToken = false };
+        var egress = new Option<string[]>("--egress")
+        {
+            Description = "A host name or IP address an upstream brain may be reached at; repeat for more (default: none, so an upstream brain is refused)",
+            HelpName = "HOST",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("run", """
-            Answer one prompt with a brain, offline, in this process. The brain is loaded through the load guard:
-            its weights are re-hashed against their pinned digests, and the load is sealed (brain.loaded) before it
-            answers; a brain whose weights changed is refused, the refusal sealed (brain.refused), and the command
+            Answer one prompt with a brain, in this process (offline, for a local brain). The brain is loaded
+            through the load guard: its weights are re-hashed against their pinned digests, and the load is sealed
+            (brain.loaded) before it answers; a brain whose weights changed is refused, the refusal sealed (brain.refused), and the command
             exits 1 naming the file. The prompt is rendered with the model's chat template; the answer streams to
             stdout, then the finish reason and token counts go to stderr. Settings not given come from the brain's
             registration. Needs SIOS_KEY_PASSPHRASE. Sealing each answer as an inference entry (with commitments to
             the prompt and answer) comes with the gateway; this command does not seal answers yet.
-            Exit codes: 0 answered, 1 refused (weights changed), 2 usage, 3 could not run.
+            An upstream brain is asked over the network instead, and only if --egress allows its host; nothing is
+            hashed, and its brain.loaded names the URL and model id.
+            Exit codes: 0 answered, 1 refused (weights changed), 2 usage, 3 could not run (an upstream refused by
+            the egress allow-list, unreachable or failing included).
             """)
         {
-            name, prompt, system, maxTokens, temperature, topP, seed, stop,
+            name, prompt, system, maxTokens, temperature, topP, seed, stop, egress,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -127,6 +137,16 @@ internal static class BrainRunCommands
             if (given.Count > 0)
             {
                 throw new CliException(string.Join("; ", given), ExitCodes.Usage);
+            }
+
+            EgressAllowList allowList;
+            try
+            {
+                allowList = new EgressAllowList(parse.GetValue(egress) ?? []);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), ExitCodes.Usage);
             }
 
             var folder = CommonOptions.OpenData(parse);
@@ -148,7 +168,7 @@ internal static class BrainRunCommands
             await using (log.ConfigureAwait(false))
             {
                 EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
-                var pool = SingleBrainPool(registry, sealer);
+                var pool = SingleBrainPool(registry, sealer, allowList);
                 await using (pool.ConfigureAwait(false))
                 {
                     using var stdout = Console.OpenStandardOutput();
@@ -173,6 +193,10 @@ internal static class BrainRunCommands
         {
             throw new CliException($"refused: {e.InnerException!.Message}; the refusal was sealed as brain.refused", ExitCodes.Invalid);
         }
+        catch (BrainLoadException e) when (e.EgressRefused)
+        {
+            throw new CliException($"{e.Message} (sios brain run takes it as --egress HOST)");
+        }
         catch (BrainLoadException e)
         {
             throw new CliException(e.Message);
@@ -196,25 +220,28 @@ internal static class BrainRunCommands
                     final = update.IsFinal ? update : final;
                 }
             }
-            catch (Exception e) when (e is MissingChatTemplateException or ContextWindowExceededException or InferenceException)
+            catch (Exception e) when (e is MissingChatTemplateException or ContextWindowExceededException or InferenceException or UpstreamException or EgressRefusedException)
             {
                 throw new CliException(e.Message);
             }
 
             await stdout.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
-            var usage = final!.Usage!;
-            Terminal.Message(string.Create(CultureInfo.InvariantCulture,
-                $"finish_reason: {(final.FinishReason == FinishReason.Stop ? "stop" : "length")}; prompt_tokens: {usage.PromptTokens}; completion_tokens: {usage.CompletionTokens}"));
+            var finish = $"finish_reason: {(final!.FinishReason == FinishReason.Stop ? "stop" : "length")}";
+            // An upstream need not report token counts; llama.cpp always does.
+            Terminal.Message(final.Usage is { } usage
+                ? string.Create(CultureInfo.InvariantCulture, $"{finish}; prompt_tokens: {usage.PromptTokens}; completion_tokens: {usage.CompletionTokens}")
+                : $"{finish}; the upstream reported no token counts");
         }
     }
 
-    /// <summary>A pool for one CLI process: one brain at a time, kept until the process ends.</summary>
-    internal static BrainPool SingleBrainPool(BrainRegistry registry, EntrySealer sealer) => new(registry, new BrainLoadGuard(sealer), new BrainPoolOptions
+    /// <summary>A pool for one CLI process: one brain at a time, kept until the process ends; upstreams only within <paramref name="egress"/>.</summary>
+    internal static BrainPool SingleBrainPool(BrainRegistry registry, EntrySealer sealer, EgressAllowList? egress = null) => new(registry, new BrainLoadGuard(sealer), new BrainPoolOptions
     {
         MaxLoaded = 1,
         MemoryBudgetBytes = long.MaxValue,
         KeepAlive = Timeout.InfiniteTimeSpan,
         Engine = new LlamaEngineOptions { MaxParallel = 1 },
+        Egress = egress ?? new EgressAllowList([]),
     });
 
     internal static ChatRequest Request(BrainManifest brain, string prompt, string? system, int? maxTokens, float? temperature, float? topP, uint? seed, string[]? stop)

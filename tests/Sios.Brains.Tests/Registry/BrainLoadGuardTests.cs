@@ -60,7 +60,7 @@ public sealed class BrainLoadGuardTests : IDisposable
     public async Task A_changed_model_is_refused_sealed_and_never_loaded()
     {
         var brain = await RegisterAsync();
-        FlipByte(brain.ModelPath);
+        FlipByte(brain.ModelPath!);
         var loads = 0;
         var e = await Assert.ThrowsAsync<WeightMismatchException>(() => new BrainLoadGuard(_sealer.Seal).LoadAsync(brain, (_, _) => Task.FromResult(++loads)));
         Assert.Equal(0, loads);
@@ -88,7 +88,7 @@ public sealed class BrainLoadGuardTests : IDisposable
     public async Task A_missing_model_is_refused_without_an_actual_digest()
     {
         var brain = await RegisterAsync();
-        File.Delete(brain.ModelPath);
+        File.Delete(brain.ModelPath!);
         await Assert.ThrowsAsync<WeightMismatchException>(() => new BrainLoadGuard(_sealer.Seal).VerifyOrRefuseAsync(brain));
         var entry = _sealer.Single();
         Assert.Equal("brain.refused", entry.GetProperty("type").GetString());
@@ -108,7 +108,7 @@ public sealed class BrainLoadGuardTests : IDisposable
     public async Task A_refusal_that_cannot_be_sealed_still_refuses_and_says_so()
     {
         var brain = await RegisterAsync();
-        FlipByte(brain.ModelPath);
+        FlipByte(brain.ModelPath!);
         var failure = new LogFailedException("the log stopped");
         _sealer.FailWith = failure;
         var e = await Assert.ThrowsAsync<WeightMismatchException>(() => new BrainLoadGuard(_sealer.Seal).LoadAsync(brain, (_, _) => Task.FromResult(0)));
@@ -138,7 +138,7 @@ public sealed class BrainLoadGuardTests : IDisposable
         var guard = new BrainLoadGuard((entry, ct) => log.AppendAsync(entry, ct));
 
         Assert.Equal(7, await guard.LoadAsync(brain, (_, _) => Task.FromResult(7)));
-        FlipByte(brain.ModelPath);
+        FlipByte(brain.ModelPath!);
         await Assert.ThrowsAsync<WeightMismatchException>(() => guard.LoadAsync(brain, (_, _) => Task.FromResult(8)));
 
         Assert.Equal(2, log.Latest.Size);
@@ -163,7 +163,7 @@ public sealed class BrainLoadGuardTests : IDisposable
         var brain = await RegisterAsync(withAdapter: true);
         var guard = new BrainLoadGuard(_sealer.Seal);
         // The model in memory was verified when it was loaded; what the file holds now does not change it.
-        FlipByte(brain.ModelPath);
+        FlipByte(brain.ModelPath!);
         Assert.Equal("ok", await guard.LoadOnResidentModelAsync(brain, (_, _) => Task.FromResult("ok")));
         Assert.Equal("brain.loaded", _sealer.Single().GetProperty("type").GetString());
 

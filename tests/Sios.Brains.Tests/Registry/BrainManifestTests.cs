@@ -78,7 +78,7 @@ public sealed class BrainManifestTests
     [InlineData("stops", "at most 16 stop sequences (got 17)")]
     [InlineData("empty-stop", "each stop sequence is 1 to 200 characters")]
     [InlineData("description", "the description is one line of at most 1000 characters, without control characters")]
-    [InlineData("model", "a model file is required")]
+    [InlineData("model", "the model path is empty")]
     public void Each_bad_setting_is_explained(string setting, string problem)
     {
         var manifest = setting switch

@@ -126,7 +126,7 @@ public sealed class BrainRegistryTests : IDisposable
     public async Task A_digest_given_in_the_draft_must_match_the_file()
     {
         var draft = Draft();
-        var right = Sha(draft.ModelPath);
+        var right = Sha(draft.ModelPath!);
         var wrong = "sha256:" + new string('0', 64);
         var e = await Assert.ThrowsAsync<WeightMismatchException>(() => Registry().AddAsync(draft with { ModelSha256 = wrong }));
         Assert.Equal(wrong, e.Expected);
@@ -206,8 +206,8 @@ public sealed class BrainRegistryTests : IDisposable
     public async Task Flipping_one_byte_of_the_model_fails_verify_naming_the_file_and_both_digests()
     {
         var pinned = await Registry().AddAsync(Draft());
-        FlipByte(pinned.ModelPath, 12_345);
-        var actual = Sha(pinned.ModelPath);
+        FlipByte(pinned.ModelPath!, 12_345);
+        var actual = Sha(pinned.ModelPath!);
         var e = await Assert.ThrowsAsync<WeightMismatchException>(() => Registry().VerifyAsync("coder"));
         Assert.Equal(pinned.ModelPath, e.File);
         Assert.Equal(pinned.ModelSha256, e.Expected);
@@ -231,7 +231,7 @@ public sealed class BrainRegistryTests : IDisposable
     public async Task A_deleted_model_fails_verify_as_missing()
     {
         var pinned = await Registry().AddAsync(Draft());
-        File.Delete(pinned.ModelPath);
+        File.Delete(pinned.ModelPath!);
         var e = await Assert.ThrowsAsync<WeightMismatchException>(() => Registry().VerifyAsync("coder"));
         Assert.Null(e.Actual);
         Assert.Contains("is missing", e.Message, StringComparison.Ordinal);
