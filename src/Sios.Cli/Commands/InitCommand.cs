@@ -17,9 +17,10 @@ internal static class InitCommand
             HelpName = "ORIGIN",
         };
         var command = new Command("init", """
-            Create a data folder: an ML-DSA-65 key pair (the log's signature) and an ML-DSA-44 key pair (its C2SP
-            cosignature), encrypted at rest with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a
-            signed size-0 checkpoint. Prints the two vkeys (ML-DSA-65 first) on stdout.
+            Create a data folder: an ML-DSA-65 key pair (the log's signature), an ML-DSA-44 key pair (its C2SP
+            cosignature) and a master secret (from which the commitment nonces are derived), all encrypted at rest
+            with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a signed size-0 checkpoint. Prints the
+            two vkeys (ML-DSA-65 first) on stdout.
             """) { origin };
         command.SetAction(async (parse, ct) =>
         {
@@ -36,7 +37,7 @@ internal static class InitCommand
                 Terminal.Result(key.ToString());
             }
 
-            Terminal.Message($"Initialised {folder.Path} for origin {name}. The private keys are encrypted with SIOS_KEY_PASSPHRASE: keep it safe, it cannot be recovered.");
+            Terminal.Message($"Initialised {folder.Path} for origin {name}. The private keys and the master secret are encrypted with SIOS_KEY_PASSPHRASE: keep it safe, it cannot be recovered.");
             return ExitCodes.Ok;
         });
         return command;

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Sios.Ledger.Checkpoints;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Sqlite;
+using Sios.Server.Access;
 using Sios.Signing;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
@@ -13,6 +14,7 @@ namespace Sios.Cli.Hosting;
 internal sealed class DataFolder
 {
     private const string ConfigFile = "sios.json";
+    private const string MasterKeyFile = "master.key";
 
     private DataFolder(string path, DataConfig config)
     {
@@ -25,6 +27,15 @@ internal sealed class DataFolder
     public DataConfig Config { get; }
 
     public string DatabasePath => System.IO.Path.Combine(Path, "log", "log.db");
+
+    /// <summary>The operator's API keys (hashes and scopes only).</summary>
+    public string ApiKeysPath => System.IO.Path.Combine(Path, "keys", ApiKeyStore.FileName);
+
+    /// <summary>The running server's control socket, through which the CLI changes keys while the server holds the log.</summary>
+    public string ControlSocketPath => System.IO.Path.Combine(Path, "run", "control.sock");
+
+    /// <summary>The master secret, encrypted at rest with the key passphrase.</summary>
+    public string MasterKeyPath => System.IO.Path.Combine(Path, "keys", MasterKeyFile);
 
     private static string KeyFile(string root, MlDsaAlgorithm algorithm, bool isPublic) =>
         System.IO.Path.Combine(root, "keys", $"log-{(algorithm == MlDsaAlgorithm.MlDsa65 ? "ml-dsa-65" : "ml-dsa-44")}{(isPublic ? ".pub" : "")}.pem");
@@ -84,6 +95,11 @@ internal sealed class DataFolder
             {
                 WritePrivate(KeyFile(staging, key.Algorithm, false), key.ExportEncryptedPem(passphrase));
                 WritePrivate(KeyFile(staging, key.Algorithm, true), key.ExportPublicKeyPem());
+            }
+
+            using (var master = MasterSecret.Generate())
+            {
+                WritePrivate(System.IO.Path.Combine(staging, "keys", MasterKeyFile), master.Export(passphrase));
             }
 
             WritePrivate(System.IO.Path.Combine(staging, ConfigFile), JsonSerializer.Serialize(config, DataConfigJson.Default.DataConfig));
@@ -156,6 +172,36 @@ internal sealed class DataFolder
         {
             primary.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Decrypts the master secret (keys/master.key) with the passphrase. A folder made before the master secret existed
+    /// gets one now, but only once the passphrase has proven itself on the log's signing keys: a secret sealed under a
+    /// mistyped passphrase would lock the operator out of it for good.
+    /// </summary>
+    public MasterSecret LoadMasterSecret(string passphrase)
+    {
+        var file = MasterKeyPath;
+        if (!File.Exists(file))
+        {
+            LoadSigner(passphrase).Dispose();
+            using var created = MasterSecret.Generate();
+            // Losing a race to another process is fine: its secret is the one on disk, and the one read below.
+            _ = PrivateFile.TryCreate(file, System.Text.Encoding.UTF8.GetBytes(created.Export(passphrase)));
+        }
+
+        try
+        {
+            return MasterSecret.Import(ReadText(file), passphrase);
+        }
+        catch (KeyPassphraseException)
+        {
+            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the file is damaged");
+        }
+        catch (KeyFormatException e)
+        {
+            throw new CliException($"{file} is not a usable master key file: {e.Message}");
         }
     }
 

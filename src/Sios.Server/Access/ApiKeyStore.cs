@@ -1,0 +1,386 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sios.Server.Access;
+
+/// <summary>
+/// The operator's API keys in one JSON file (<c>keys/api-keys.json</c>), shared safely by processes (the CLI and a
+/// running server) and threads. Only the SHA-256 of each secret is stored. Changes take a file lock and replace the
+/// file atomically; <see cref="Authenticate"/> notices a change made by any process at its next call.
+/// </summary>
+/// <remarks>
+/// Creating a key is three steps, in this order: <see cref="Prepare(string, ApiKeyRole, IReadOnlyList{string}, out string, int?, int?)"/>
+/// (validate, make the secret), seal <see cref="ApiKeyEntries.Created"/> in the log, then <see cref="Add"/>. So a key
+/// that works was always sealed first; a crash in between leaves at worst a sealed key that never existed.
+/// </remarks>
+public sealed class ApiKeyStore
+{
+    /// <summary>The file's name in the data folder's <c>keys</c> folder.</summary>
+    public const string FileName = "api-keys.json";
+
+    /// <summary>Every secret starts with this, so leaked keys are easy to recognise and scan for.</summary>
+    public const string SecretPrefix = "sios-";
+
+    /// <summary>Length of a secret: prefix, 12-hex id, '-', 43 base64url characters (32 random bytes).</summary>
+    public const int SecretLength = 61;
+
+    private const int SecretRandomBytes = 32;
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// File timestamps can be as coarse as a second (2 s on FAT), so two writes of the same length may share one; a
+    /// snapshot is trusted on its stamp alone only once the file is older than this when it was read.
+    /// </summary>
+    private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(2);
+
+    // Compared against when a token names an unknown id, so failures take the same path whether or not the id exists.
+    private static readonly byte[] DummyHash = RandomNumberGenerator.GetBytes(SHA256.HashSizeInBytes);
+
+    private readonly TimeProvider _clock;
+    private readonly Lock _reload = new();
+    private volatile Snapshot? _snapshot;
+
+    /// <summary>The store kept in <paramref name="path"/>; a file that does not exist yet holds no keys.</summary>
+    public ApiKeyStore(string path, TimeProvider? clock = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        FilePath = Path.GetFullPath(path);
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>Full path of the key file.</summary>
+    public string FilePath { get; }
+
+    private string LockPath => FilePath + ".lock";
+
+    /// <summary>A new key id and its secret: <c>sios-</c> + id + <c>-</c> + base64url of 32 random bytes, no padding.</summary>
+    public static (string Id, string Secret) NewSecret()
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(ApiKeyFile.IdLength / 2));
+        return (id, SecretFor(id));
+    }
+
+    /// <summary>True when <paramref name="name"/> is a valid key name: <c>[a-z0-9][a-z0-9._-]{0,63}</c>.</summary>
+    public static bool IsValidName(string? name) => ApiKeyFile.IsValidName(name);
+
+    /// <summary>
+    /// The token of an HTTP <c>Authorization</c> header using the Bearer scheme (RFC 6750, scheme case-insensitive),
+    /// or null when the header is absent or uses another scheme.
+    /// </summary>
+    public static string? BearerToken(string? authorization)
+    {
+        const string scheme = "Bearer ";
+        if (authorization is null || !authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = authorization[scheme.Length..].Trim(' ');
+        return token.Length == 0 ? null : token;
+    }
+
+    /// <summary>
+    /// Validates a new key and builds its record without storing it, creating the id and secret when not given (the
+    /// secret of a given <paramref name="id"/> is created for it; a given <paramref name="secret"/> must carry its id).
+    /// A secret made here is not returned: use the overload with <c>out string secret</c> to learn it. Throws
+    /// <see cref="ApiKeyException"/> for an invalid name, role, scope or limit, or a name a live key already has.
+    /// </summary>
+    public ApiKeyRecord Prepare(string name, ApiKeyRole role, IReadOnlyList<string> brains, int? rpm = null, int? tpm = null, string? id = null, string? secret = null) =>
+        Prepare(name, role, brains, rpm, tpm, id, secret, out _);
+
+    /// <summary>
+    /// As the other <c>Prepare</c>, always with a new id and secret, which is returned in <paramref name="secret"/>: the
+    /// only moment it exists outside the client, so show it once and never store it.
+    /// </summary>
+    public ApiKeyRecord Prepare(string name, ApiKeyRole role, IReadOnlyList<string> brains, out string secret, int? rpm = null, int? tpm = null) =>
+        Prepare(name, role, brains, rpm, tpm, null, null, out secret);
+
+    /// <summary>
+    /// Stores a record made by <c>Prepare</c> (after its <c>key.created</c> is sealed), replacing the file atomically
+    /// with mode 0600. Throws <see cref="ApiKeyException"/> when a live key already has the name, or the id is taken.
+    /// </summary>
+    public void Add(ApiKeyRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var problems = ApiKeyFile.Problems(record);
+        if (problems.Count > 0 || record.IsRevoked)
+        {
+            throw new ApiKeyException($"not a new key record: {(record.IsRevoked ? "it is revoked" : string.Join("; ", problems))}");
+        }
+
+        Change(keys =>
+        {
+            RefuseTakenName(keys, record.Name);
+            if (keys.Any(k => string.Equals(k.Id, record.Id, StringComparison.Ordinal)))
+            {
+                throw new ApiKeyException($"a key with id {record.Id} already exists", ApiKeyError.Conflict);
+            }
+
+            keys.Add(record);
+            return record;
+        });
+    }
+
+    /// <summary>
+    /// Marks the live key named <paramref name="name"/> revoked, effective for every process at its next
+    /// <see cref="Authenticate"/>, and returns the revoked record. With <paramref name="id"/>, refuses unless the live
+    /// key of that name still has that id (so the key revoked is the one whose <c>key.revoked</c> was sealed). Throws
+    /// <see cref="ApiKeyException"/> (<see cref="ApiKeyError.NotFound"/>) when there is no such live key.
+    /// </summary>
+    public ApiKeyRecord Revoke(string name, string? id = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Change(keys =>
+        {
+            var index = keys.FindIndex(k => !k.IsRevoked && string.Equals(k.Name, name, StringComparison.Ordinal)
+                && (id is null || string.Equals(k.Id, id, StringComparison.Ordinal)));
+            if (index < 0)
+            {
+                throw new ApiKeyException(
+                    id is null ? $"no live API key is named '{name}'" : $"no live API key named '{name}' has id {id}",
+                    ApiKeyError.NotFound);
+            }
+
+            var now = _clock.GetUtcNow();
+            var revoked = keys[index] with { Revoked = now < keys[index].Created ? keys[index].Created : now };
+            keys[index] = revoked;
+            return revoked;
+        });
+    }
+
+    /// <summary>Every key, live and revoked, in the order they were added.</summary>
+    public IReadOnlyList<ApiKeyRecord> List() => Current().Keys;
+
+    /// <summary>The live key named <paramref name="name"/>, or null.</summary>
+    public ApiKeyRecord? Find(string name) =>
+        Current().Keys.FirstOrDefault(k => !k.IsRevoked && string.Equals(k.Name, name, StringComparison.Ordinal));
+
+    /// <summary>
+    /// The principal of <paramref name="bearerToken"/> (the token alone, without <c>Bearer </c>; see
+    /// <see cref="BearerToken"/>), or null when it is missing, malformed, unknown or revoked. The hash comparison is
+    /// constant-time, and made against a dummy when the id is unknown, so timing reveals neither the secret nor which
+    /// ids exist. Picks up changes by any process (a stat per call). A key file that cannot be read throws
+    /// (<see cref="IOException"/>, <see cref="Sios.Verify.FormatViolationException"/>): failing closed, never open.
+    /// </summary>
+    public ApiPrincipal? Authenticate(string? bearerToken)
+    {
+        if (!TryParseSecret(bearerToken, out var id))
+        {
+            return null;
+        }
+
+        var snapshot = Current();
+        var found = snapshot.ById.TryGetValue(id, out var entry);
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(bearerToken!), presented);
+        var matches = CryptographicOperations.FixedTimeEquals(presented, found ? entry.Hash : DummyHash);
+        return found && matches && !entry.Key.IsRevoked ? entry.Key.ToPrincipal() : null;
+    }
+
+    private ApiKeyRecord Prepare(string name, ApiKeyRole role, IReadOnlyList<string> brains, int? rpm, int? tpm, string? id, string? secret, out string madeSecret)
+    {
+        if (!IsValidName(name))
+        {
+            throw new ApiKeyException($"'{name}' is not a valid key name: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
+        }
+
+        if (!Enum.IsDefined(role))
+        {
+            throw new ApiKeyException($"{(int)role} is not a role; use one of {string.Join(", ", ApiKeyRoleNames.All)}");
+        }
+
+        if (ApiKeyFile.BrainProblems(brains).FirstOrDefault() is { } scope)
+        {
+            throw new ApiKeyException(scope);
+        }
+
+        if (rpm is <= 0 || tpm is <= 0)
+        {
+            throw new ApiKeyException("--rpm and --tpm must be at least 1 (leave them out for no limit)");
+        }
+
+        (string Id, string Secret) made = (id, secret) switch
+        {
+            (null, null) => NewSecret(),
+            ({ } given, null) when ApiKeyFile.IsLowerHex(given, ApiKeyFile.IdLength) => (given, SecretFor(given)),
+            (_, null) => throw new ApiKeyException($"the id '{id}' is not {ApiKeyFile.IdLength} lower-case hex characters"),
+            (_, { } given) when TryParseSecret(given, out var embedded) && (id is null || id == embedded) => (embedded, given),
+            _ => throw new ApiKeyException("the secret is not of the form sios-<id>-<43 base64url characters> for its id"),
+        };
+
+        RefuseTakenName(Current().Keys, name);
+        madeSecret = made.Secret;
+        return new ApiKeyRecord
+        {
+            Id = made.Id,
+            Name = name,
+            Role = role,
+            Brains = [.. brains],
+            Created = _clock.GetUtcNow(),
+            SecretSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(made.Secret))),
+            Rpm = rpm,
+            Tpm = tpm,
+        };
+    }
+
+    private static string SecretFor(string id) =>
+        SecretPrefix + id + "-" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(SecretRandomBytes));
+
+    /// <summary>Checks the shape only (prefix, hex id, base64url tail); whether it is a key is the hash's business.</summary>
+    private static bool TryParseSecret(string? token, out string id)
+    {
+        id = "";
+        if (token is null || token.Length != SecretLength || !token.StartsWith(SecretPrefix, StringComparison.Ordinal)
+            || token[SecretPrefix.Length + ApiKeyFile.IdLength] != '-')
+        {
+            return false;
+        }
+
+        var candidate = token.Substring(SecretPrefix.Length, ApiKeyFile.IdLength);
+        foreach (var c in token.AsSpan(SecretPrefix.Length + ApiKeyFile.IdLength + 1))
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                return false;
+            }
+        }
+
+        if (!ApiKeyFile.IsLowerHex(candidate, ApiKeyFile.IdLength))
+        {
+            return false;
+        }
+
+        id = candidate;
+        return true;
+    }
+
+    private static void RefuseTakenName(IEnumerable<ApiKeyRecord> keys, string name)
+    {
+        if (keys.Any(k => !k.IsRevoked && string.Equals(k.Name, name, StringComparison.Ordinal)))
+        {
+            throw new ApiKeyException($"a live API key is already named '{name}'; revoke it first or choose another name", ApiKeyError.Conflict);
+        }
+    }
+
+    /// <summary>Read, change and replace the file under the cross-process lock, then drop the cached snapshot.</summary>
+    private ApiKeyRecord Change(Func<List<ApiKeyRecord>, ApiKeyRecord> change)
+    {
+        var directory = Path.GetDirectoryName(FilePath)!;
+        PrivateFile.CreateDirectory(directory);
+        using (TakeLock())
+        {
+            var keys = Load().Keys.ToList();
+            var result = change(keys);
+            PrivateFile.Replace(FilePath, ApiKeyFile.Serialize(keys));
+            _snapshot = null;
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// The OS lock taken by <see cref="FileShare.None"/> conflicts between any two open handles, in one process or
+    /// several, and dies with its process, so contenders simply retry and a crash never leaves it stuck.
+    /// </summary>
+    private FileStream TakeLock()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(LockPath, PrivateFile.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
+            catch (IOException) when (waited.Elapsed < LockTimeout)
+            {
+                Thread.Sleep(25);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"another process has been changing the API keys for {LockTimeout.TotalSeconds:0} s ({LockPath} is held); try again", e);
+            }
+        }
+    }
+
+    private Snapshot Current()
+    {
+        var stamp = FileStamp.Of(FilePath);
+        var snapshot = _snapshot;
+        if (snapshot is not null && snapshot.IsCurrent(stamp))
+        {
+            return snapshot;
+        }
+
+        lock (_reload)
+        {
+            snapshot = _snapshot;
+            if (snapshot is not null && snapshot.IsCurrent(FileStamp.Of(FilePath)))
+            {
+                return snapshot;
+            }
+
+            snapshot = Load();
+            _snapshot = snapshot;
+            return snapshot;
+        }
+    }
+
+    /// <summary>Reads the file through one handle, taking its stamp from the same handle, so the two always agree.</summary>
+    private Snapshot Load()
+    {
+        var readAt = DateTime.UtcNow;
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return new Snapshot(FileStamp.Absent, readAt, []);
+        }
+
+        using (stream)
+        {
+            var stamp = new FileStamp(stream.Length, File.GetLastWriteTimeUtc(stream.SafeFileHandle));
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            return new Snapshot(stamp, readAt, ApiKeyFile.Parse(bytes, FilePath));
+        }
+    }
+
+    /// <summary>What a stat tells of the file: enough to notice a replacement without reading it.</summary>
+    private readonly record struct FileStamp(long Length, DateTime LastWriteUtc)
+    {
+        public static readonly FileStamp Absent = new(-1, default);
+
+        public static FileStamp Of(string path)
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc) : Absent;
+        }
+    }
+
+    /// <summary>The keys as read at one moment, indexed by id with each secret's hash as bytes.</summary>
+    private sealed class Snapshot
+    {
+        public Snapshot(FileStamp stamp, DateTime readAt, List<ApiKeyRecord> keys)
+        {
+            Stamp = stamp;
+            Keys = keys.AsReadOnly();
+            // A file written within the timestamps' granularity of our read could be replaced again under the same
+            // stamp; until it is older than that, every call re-reads it (a few KB) rather than trust the stamp.
+            Settled = stamp == FileStamp.Absent || readAt - stamp.LastWriteUtc > TimestampSlack;
+            ById = keys.ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.SecretSha256)), StringComparer.Ordinal);
+        }
+
+        public FileStamp Stamp { get; }
+
+        public IReadOnlyList<ApiKeyRecord> Keys { get; }
+
+        public Dictionary<string, (ApiKeyRecord Key, byte[] Hash)> ById { get; }
+
+        private bool Settled { get; }
+
+        public bool IsCurrent(FileStamp stamp) => Settled && stamp == Stamp;
+    }
+}
