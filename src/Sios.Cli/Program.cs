@@ -7,7 +7,8 @@ using Sios.Signing;
 
 var root = new RootCommand($"""
     sios — the Sovereign Intelligence Operating System.
-    The Open Audit Record: a post-quantum (ML-DSA) transparency log you hold on your own machine.
+    Brains (local models pinned by digest), keys and the Open Audit Record (a post-quantum ML-DSA transparency log)
+    held on your own machine; an OpenAI-compatible gateway where every answer is sealed and carries a receipt.
 
     {ExitCodes.Help}
     """)
@@ -19,6 +20,7 @@ var root = new RootCommand($"""
     VerifyCommands.Create(),
     DemoCommand.Create(),
     BrainCommands.Create(),
+    ServeCommand.Create(),
 };
 
 using var cancel = new CancellationTokenSource();

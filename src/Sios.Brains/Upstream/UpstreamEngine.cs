@@ -62,6 +62,11 @@ public sealed class UpstreamEngine : IBrainEngine
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         request.Validate();
+        if (request.Prompt is not null)
+        {
+            throw new NotSupportedException("This brain is an upstream chat endpoint; raw-prompt completions are not forwarded. Use the chat API.");
+        }
+
         var body = OpenAiWire.ChatBody(_options.Model, request);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_options.Timeout);

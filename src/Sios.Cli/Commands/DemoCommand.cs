@@ -1,113 +1,174 @@
 using System.CommandLine;
-using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Sios.Brains.Pool;
 using Sios.Brains.Registry;
 using Sios.Brains.Synth;
 using Sios.Cli.Hosting;
 using Sios.Ledger.Entries;
-using Sios.Ledger.Proofs;
-using Sios.Verify.Receipts;
+using Sios.Server.Access;
+using Sios.Server.Hosting;
 
 namespace Sios.Cli.Commands;
 
-/// <summary><c>sios demo</c>: a first run for a new user, on an embedded SQLite log in ./sios-demo.</summary>
+/// <summary><c>sios demo</c>: a first run for a new user: a ready data folder in ./sios-demo, served at once.</summary>
 internal static class DemoCommand
 {
     public const string Origin = "demo.sios.local/log";
     public const string DemoPassphrase = "sios-demo-passphrase";
-    public const string DemoBrain = "demo";
+    public const string BaseBrain = "demo";
+    public const string KeyName = "demo";
+
+    /// <summary>The three LoRA specialists on the demo base, with what they pretend to know.</summary>
+    public static readonly (string Name, string Description, ulong Seed)[] Specialists =
+    [
+        ("clinical", "LoRA specialist for clinical notes (random weights: it babbles)", 11),
+        ("contracts", "LoRA specialist for contracts (random weights: it babbles)", 12),
+        ("ledger", "LoRA specialist for bookkeeping (random weights: it babbles)", 13),
+    ];
+
+    /// <summary>
+    /// Where the demo keeps its API key in clear, so each run can print it again. Only the demo does this (a real
+    /// deployment sees a key once, at creation, and stores only its hash).
+    /// </summary>
+    public const string KeyFile = "demo-api-key.txt";
 
     public static Command Create()
     {
         var folder = new Option<string>("--dir") { Description = "The demo data folder", DefaultValueFactory = _ => "sios-demo", HelpName = "DIR" };
+        var urls = new Option<string>("--urls") { Description = $"Where to serve (default {SiosServerOptions.DefaultUrl}; port 0 picks a free one)", HelpName = "URL" };
+        var noServe = new Option<bool>("--no-serve") { Description = "Set the folder up and exit without serving; prints the folder's path" };
         var command = new Command("demo", $"""
-            A first run: creates ./sios-demo if absent (origin {Origin}, ML-DSA keys encrypted with the demo passphrase
-            '{DemoPassphrase}' unless SIOS_KEY_PASSPHRASE is set), seals a note into the Open Audit Record, writes
-            its receipt, verifies it offline with nothing but the vkeys, and shows the commands to try next.
-            Prints the demo folder's path on stdout.
-            """) { folder };
+            A first run: creates ./sios-demo if absent (origin {Origin}, keys encrypted with the demo passphrase
+            '{DemoPassphrase}' unless SIOS_KEY_PASSPHRASE is set, a generated base model registered as brain
+            '{BaseBrain}' and three LoRA specialists on it: {string.Join(", ", Specialists.Select(s => s.Name))}, and one
+            admin API key), then serves it: prints the URL, the key and a curl line to try. Every answer is sealed
+            into the Open Audit Record and comes with a receipt. Ctrl+C stops. Prints the URL on stdout once serving
+            (with --no-serve, the folder's path).
+            """) { folder, urls, noServe };
         command.SetAction(async (parse, ct) =>
         {
             var path = Path.GetFullPath(parse.GetValue(folder)!);
             var passphrase = Environment.GetEnvironmentVariable("SIOS_KEY_PASSPHRASE") is { Length: > 0 } set ? set : DemoPassphrase;
-            DataFolder data;
-            if (File.Exists(Path.Combine(path, "sios.json")))
+            var data = await SetUpAsync(path, passphrase, ct).ConfigureAwait(false);
+            var key = (await File.ReadAllTextAsync(Path.Combine(path, KeyFile), ct).ConfigureAwait(false)).Trim();
+            if (parse.GetValue(noServe))
             {
-                data = DataFolder.Open(path);
-                Terminal.Message($"Using the existing demo folder {path}.");
-            }
-            else
-            {
-                Terminal.Message($"Creating {path} (origin {Origin}); its keys are encrypted with the passphrase '{passphrase}'.");
-                data = await DataFolder.InitAsync(path, Origin, passphrase, ct).ConfigureAwait(false);
+                Terminal.Message($"The demo folder is ready; its API key is {key}");
+                Terminal.Result(path);
+                return ExitCodes.Ok;
             }
 
-            var (entry, _) = EntryWriter.Write("operator.note", "operator", json => json.WriteString("text", "Hello from the SIOS demo."));
-            long index;
-            var log = await data.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
-            await using (log.ConfigureAwait(false))
-            {
-                index = (await log.AppendAsync(entry, ct).ConfigureAwait(false)).Index;
-                await AskDemoBrainAsync(path, (e, t) => log.AppendAsync(e, t), ct).ConfigureAwait(false);
-            }
-
-            var vkeys = data.LoadVerifierKeys();
-            byte[] receipt;
-            await using (var store = data.OpenReader())
-            {
-                receipt = await LogProofs.ReceiptAsync(store, index, ct).ConfigureAwait(false);
-            }
-
-            var receiptFile = Path.Combine(path, $"receipt-{index}.tlog-proof");
-            await File.WriteAllBytesAsync(receiptFile, receipt, ct).ConfigureAwait(false);
-            var verified = new ReceiptVerifier(vkeys).Verify(receipt);
-            var i = index.ToString(CultureInfo.InvariantCulture);
-            Terminal.Message($"""
-
-                Sealed entry {i}; its receipt is {receiptFile}
-                It verified offline: entry {verified.Index} is in {verified.Checkpoint.Checkpoint.Origin} at tree size {verified.Checkpoint.Checkpoint.Size}, signed with ML-DSA-65 and cosigned with ML-DSA-44.
-
-                Try next (add --data {path} to each):
-                  sios key vkeys                      the log's public keys, to hand to an auditor
-                  sios log checkpoint                 the latest signed checkpoint
-                  sios log receipt {i}                  the receipt again
-                  sios verify receipt {receiptFile} $(sios key vkeys --data {path} | sed 's/^/--vkey /')
-                  sios log verify                     audit the whole log
-                  sios brain list                     the brains, pinned by the SHA-256 of their weights
-                  SIOS_KEY_PASSPHRASE='{passphrase}' sios brain run {DemoBrain} --prompt "Hello"
-                  SIOS_KEY_PASSPHRASE='{passphrase}' sios log note "your text"
-                """);
-            Terminal.Result(path);
+            var settings = new ServeSettings(
+                new SiosServerOptions { Urls = [parse.GetValue(urls) ?? SiosServerOptions.DefaultUrl], ControlSocketPath = data.ControlSocketPath },
+                new BrainPoolOptions { MaxLoaded = 4, MemoryBudgetBytes = 1L << 30 },
+                LogLevel.Warning);
+            await ServeCommand.RunAsync(data, passphrase, settings, server => Banner(server, path, key, passphrase), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    /// <summary>Generates and registers the demo brain on first use (sealed), then asks it one question (load sealed).</summary>
-    private static async Task AskDemoBrainAsync(string path, EntrySealer sealer, CancellationToken ct)
+    private static void Banner(SiosServer server, string path, string key, string passphrase)
     {
-        var registry = new BrainRegistry(path, sealer);
-        if (registry.Find(DemoBrain) is null)
+        var url = server.Addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
+        Terminal.Message($$"""
+
+            SIOS demo serving at {{url}}  (data folder {{path}}, passphrase '{{passphrase}}')
+            API key (admin, all brains): {{key}}
+
+            Try it:
+              curl -si {{url}}/v1/chat/completions -H "Authorization: Bearer {{key}}" -H "Content-Type: application/json" \
+                -d '{"model":"clinical","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
+
+            The Sios-Log-Index header is where the answer was sealed; fetch and verify its receipt offline:
+              curl -s {{url}}/log/receipts/N -H "Authorization: Bearer {{key}}" > answer.tlog-proof
+              sios verify receipt answer.tlog-proof $(sios key vkeys --data {{path}} | sed 's/^/--vkey /')
+
+            Brains: {{BaseBrain}}, {{string.Join(", ", Specialists.Select(s => s.Name))}} (GET {{url}}/v1/models). Ctrl+C stops and seals system.stopped.
+            """);
+        Terminal.Result(url);
+    }
+
+    /// <summary>Creates the demo folder, its brains and its key on first use; later runs reuse them.</summary>
+    private static async Task<DataFolder> SetUpAsync(string path, string passphrase, CancellationToken ct)
+    {
+        DataFolder data;
+        if (File.Exists(Path.Combine(path, "sios.json")))
         {
-            var model = Path.Combine(path, "brains", "demo-base.gguf");
-            Directory.CreateDirectory(Path.GetDirectoryName(model)!);
-            TinyModelSynth.WriteModel(model, new TinyModelOptions { Seed = 2026 });
-            var added = await registry.AddAsync(new BrainManifest
-            {
-                Name = DemoBrain,
-                Description = "generated demo brain (random weights: it babbles, but through real llama.cpp inference)",
-                ModelPath = model,
-                Sampling = new SamplingDefaults { MaxTokens = 32 },
-            }, cancellationToken: ct).ConfigureAwait(false);
-            Terminal.Message($"Generated a tiny demo model and registered brain '{DemoBrain}' pinned at {added.ModelSha256}.");
+            data = DataFolder.Open(path);
+            Terminal.Message($"Using the existing demo folder {path}.");
+        }
+        else
+        {
+            Terminal.Message($"Creating {path} (origin {Origin}); its keys are encrypted with the passphrase '{passphrase}'.");
+            data = await DataFolder.InitAsync(path, Origin, passphrase, ct).ConfigureAwait(false);
         }
 
-        var pool = BrainRunCommands.SingleBrainPool(registry, sealer);
-        await using (pool.ConfigureAwait(false))
+        if (File.Exists(Path.Combine(path, KeyFile)))
         {
-            Terminal.Message($"Asking brain '{DemoBrain}' (its weights re-hashed and the load sealed first):");
-            using var stderr = Console.OpenStandardError();
-            var request = BrainRunCommands.Request(registry.Get(DemoBrain), "Hello, who holds the record?", null, null, null, null, 7, null);
-            await BrainRunCommands.AnswerAsync(pool, DemoBrain, request, stderr, ct).ConfigureAwait(false);
+            return data;
         }
+
+        var log = await data.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
+        await using (log.ConfigureAwait(false))
+        {
+            EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
+            var registry = new BrainRegistry(path, sealer);
+            var brains = Path.Combine(path, "brains");
+            Directory.CreateDirectory(brains);
+            var model = Path.Combine(brains, "demo-base.gguf");
+            if (registry.Find(BaseBrain) is null)
+            {
+                TinyModelSynth.WriteModel(model, new TinyModelOptions { Seed = 2026 });
+                await registry.AddAsync(new BrainManifest
+                {
+                    Name = BaseBrain,
+                    Description = "generated demo base model (random weights: it babbles, but through real llama.cpp inference)",
+                    ModelPath = model,
+                    Sampling = new SamplingDefaults { MaxTokens = 32 },
+                }, cancellationToken: ct).ConfigureAwait(false);
+            }
+
+            foreach (var (name, description, seed) in Specialists.Where(s => registry.Find(s.Name) is null))
+            {
+                var adapter = Path.Combine(brains, $"{name}.lora.gguf");
+                TinyModelSynth.WriteLoraAdapter(adapter, model, new LoraOptions { Seed = seed });
+                await registry.AddAsync(new BrainManifest
+                {
+                    Name = name,
+                    Description = description,
+                    ModelPath = model,
+                    AdapterPath = adapter,
+                    Sampling = new SamplingDefaults { MaxTokens = 32 },
+                }, cancellationToken: ct).ConfigureAwait(false);
+            }
+
+            Terminal.Message($"Generated a tiny base model and three LoRA specialists; registered brains {BaseBrain}, {string.Join(", ", Specialists.Select(s => s.Name))} (weights pinned by SHA-256).");
+            var keys = new ApiKeyStore(data.ApiKeysPath);
+            if (keys.List().FirstOrDefault(k => k.Name == KeyName && !k.IsRevoked) is { } orphan)
+            {
+                // A key made by a run that died before saving its secret: nobody can use it, so it is revoked (sealed).
+                await log.AppendAsync(ApiKeyEntries.Revoked(orphan), ct).ConfigureAwait(false);
+                keys.Revoke(KeyName);
+            }
+
+            var record = keys.Prepare(KeyName, ApiKeyRole.Admin, ["*"], out var secret);
+            await log.AppendAsync(ApiKeyEntries.Created(record), ct).ConfigureAwait(false);
+            keys.Add(record);
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (var file = new FileStream(Path.Combine(path, KeyFile), options))
+            {
+                await file.WriteAsync(System.Text.Encoding.UTF8.GetBytes(secret + "\n"), ct).ConfigureAwait(false);
+            }
+
+            Terminal.Message($"Created the admin API key '{KeyName}' (sealed as key.created).");
+        }
+
+        return data;
     }
 }

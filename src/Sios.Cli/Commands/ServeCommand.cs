@@ -1,0 +1,182 @@
+using System.CommandLine;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Sios.Brains.Engines;
+using Sios.Brains.Pool;
+using Sios.Brains.Registry;
+using Sios.Brains.Upstream;
+using Sios.Cli.Hosting;
+using Sios.Server.Access;
+using Sios.Server.Hosting;
+
+namespace Sios.Cli.Commands;
+
+/// <summary>What <c>sios serve</c> was asked to do.</summary>
+internal sealed record ServeSettings(SiosServerOptions Server, BrainPoolOptions Pool, LogLevel LogLevel);
+
+/// <summary><c>sios serve</c>: the OpenAI-compatible gateway over this data folder.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string[]>("--urls")
+        {
+            Description = $"Addresses to listen on, comma-separated or repeated (default {SiosServerOptions.DefaultUrl}: loopback only; port 0 picks a free port)",
+            HelpName = "URL",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var maxBody = new Option<long?>("--max-request-bytes") { Description = "Largest request body accepted, in bytes (default 4194304)", HelpName = "N" };
+        var timeout = new Option<int?>("--request-timeout") { Description = "Longest one inference request may take, in seconds (default 600)", HelpName = "SECONDS" };
+        var maxLoaded = new Option<int?>("--max-loaded") { Description = "Most brains held in memory at once (default 8)", HelpName = "N" };
+        var budget = new Option<long?>("--memory-budget-mib") { Description = "Memory the loaded brains' weights may take, in MiB (default 8192)", HelpName = "MIB" };
+        var parallel = new Option<int?>("--parallel") { Description = "Requests one brain decodes together (default 4)", HelpName = "N" };
+        var egress = new Option<string[]>("--egress")
+        {
+            Description = "A host (IP address or name) that upstream brains may be reached at; repeat for more. Nothing else is ever connected to",
+            HelpName = "HOST",
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every request's outcome, not only warnings and errors" };
+        var command = new Command("serve", """
+            Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models), the log
+            (/log/checkpoint, /log/tile/..., /log/receipts/N), /healthz and /metrics. Every answer is sealed into the log
+            before it is sent, with its receipt headers; if it cannot be sealed the client gets a 503.
+            Needs SIOS_KEY_PASSPHRASE. Seals system.started on start and system.stopped on Ctrl+C / SIGTERM, after
+            in-flight requests have drained. Prints the bound address(es) on stdout once serving; logs go to stderr.
+            Key changes ('sios key create|revoke') reach a running server through its control socket.
+            """) { urls, maxBody, timeout, maxLoaded, budget, parallel, egress, verbose };
+        command.SetAction(async (parse, ct) =>
+        {
+            var data = CommonOptions.OpenData(parse);
+            var passphrase = CommonOptions.Passphrase();
+            var server = new SiosServerOptions
+            {
+                Urls = Split(parse.GetValue(urls)) is { Count: > 0 } list ? list : [SiosServerOptions.DefaultUrl],
+                MaxRequestBodyBytes = parse.GetValue(maxBody) ?? 4 << 20,
+                RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout) ?? 600),
+                ControlSocketPath = data.ControlSocketPath,
+            };
+            var pool = new BrainPoolOptions
+            {
+                MaxLoaded = parse.GetValue(maxLoaded) ?? 8,
+                MemoryBudgetBytes = (parse.GetValue(budget) ?? 8192) << 20,
+                Engine = new LlamaEngineOptions { MaxParallel = parse.GetValue(parallel) ?? 4 },
+                Egress = AllowList(Split(parse.GetValue(egress))),
+            };
+            var settings = new ServeSettings(server, pool, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            await RunAsync(data, passphrase, settings, started => Terminal.Result(string.Join(' ', started.Addresses)), ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Opens everything the gateway needs, serves until <paramref name="ct"/> or a stop signal, then drains and closes.</summary>
+    public static async Task RunAsync(DataFolder data, string passphrase, ServeSettings settings, Action<SiosServer> started, CancellationToken ct)
+    {
+        ServeSettings effective;
+        try
+        {
+            settings.Server.Validate();
+            settings.Pool.Validate();
+            effective = settings with { Server = settings.Server with { Version = Version(), ConfigDigest = ConfigDigest(data, settings) } };
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Usage);
+        }
+
+        byte[] commitmentSecret;
+        using (var master = data.LoadMasterSecret(passphrase))
+        {
+            commitmentSecret = master.DeriveKey("commitment-nonce/v1");
+        }
+
+        var log = await data.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
+        await using (log.ConfigureAwait(false))
+        {
+            EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
+            var registry = new BrainRegistry(data.Path, sealer);
+            var pool = new BrainPool(registry, new BrainLoadGuard(sealer), effective.Pool);
+            await using (pool.ConfigureAwait(false))
+            {
+                var services = new SiosServices(log, registry, pool, new ApiKeyStore(data.ApiKeysPath), commitmentSecret, TimeProvider.System);
+                var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
+                await using (server.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await server.StartAsync(ct).ConfigureAwait(false);
+                    }
+                    catch (IOException e)
+                    {
+                        throw new CliException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");
+                    }
+
+                    Terminal.Message($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
+                    started(server);
+                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                    Terminal.Message("Stopping: draining in-flight requests, then sealing system.stopped.");
+                    await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+
+        Terminal.Message("Stopped.");
+    }
+
+    private static EgressAllowList AllowList(IReadOnlyList<string> hosts)
+    {
+        try
+        {
+            return new EgressAllowList(hosts);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Usage);
+        }
+    }
+
+    private static List<string> Split(string[]? values) =>
+        [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
+    private static string Version() =>
+        typeof(ServeCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>
+    /// SHA-256 of the canonical configuration (compact JSON, fixed member order): the origin and every setting that
+    /// changes what the gateway does. The same settings always give the same digest, so an auditor can recompute it.
+    /// </summary>
+    internal static string ConfigDigest(DataFolder data, ServeSettings settings)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("origin", data.Config.Origin);
+            json.WriteStartArray("urls");
+            foreach (var url in settings.Server.Urls.Order(StringComparer.Ordinal))
+            {
+                json.WriteStringValue(url);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("max_request_bytes", settings.Server.MaxRequestBodyBytes);
+            json.WriteNumber("request_timeout_s", (long)settings.Server.RequestTimeout.TotalSeconds);
+            json.WriteNumber("max_loaded", settings.Pool.MaxLoaded);
+            json.WriteNumber("memory_budget_bytes", settings.Pool.MemoryBudgetBytes);
+            json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);
+            json.WriteStartArray("egress");
+            foreach (var host in settings.Pool.Egress.Addresses.Select(a => a.ToString()).Concat(settings.Pool.Egress.HostNames).Order(StringComparer.Ordinal))
+            {
+                json.WriteStringValue(host);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics.Metrics;
+
+namespace Sios.Server.Hosting;
+
+/// <summary>The gateway's own instruments (meter <c>Sios.Server</c>), exported for Prometheus at <c>/metrics</c>.</summary>
+public sealed class SiosMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "Sios.Server";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _authFailures;
+    private readonly Counter<long> _seals;
+    private readonly Counter<long> _sealFailures;
+    private readonly Histogram<double> _sealLatency;
+    private readonly Counter<long> _tokens;
+
+    /// <summary>Creates the instruments on a meter of their own.</summary>
+    public SiosMetrics()
+    {
+        _meter = new Meter(MeterName);
+        _requests = _meter.CreateCounter<long>("sios.inference.requests", "{request}", "Authenticated inference requests, by API and HTTP status.");
+        _authFailures = _meter.CreateCounter<long>("sios.auth.failures", "{request}", "Requests refused for a missing, unknown or revoked API key (not sealed one by one).");
+        _seals = _meter.CreateCounter<long>("sios.seals", "{entry}", "Entries sealed by the gateway.");
+        _sealFailures = _meter.CreateCounter<long>("sios.seal.failures", "{entry}", "Entries the gateway could not seal (each answer withheld).");
+        _sealLatency = _meter.CreateHistogram<double>("sios.seal.duration", "ms", "Time from append to durable and signed.");
+        _tokens = _meter.CreateCounter<long>("sios.tokens", "{token}", "Tokens read and generated, by kind.");
+    }
+
+    /// <summary>Counts an answered inference request.</summary>
+    public void Request(string api, int status) =>
+        _requests.Add(1, new KeyValuePair<string, object?>("api", api), new KeyValuePair<string, object?>("status", status));
+
+    /// <summary>Counts a refused authentication.</summary>
+    public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Records a seal and how long it took.</summary>
+    public void Sealed(TimeSpan elapsed)
+    {
+        _seals.Add(1);
+        _sealLatency.Record(elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>Counts a seal that failed.</summary>
+    public void SealFailed() => _sealFailures.Add(1);
+
+    /// <summary>Counts tokens.</summary>
+    public void Tokens(int prompt, int completion)
+    {
+        _tokens.Add(prompt, new KeyValuePair<string, object?>("kind", "prompt"));
+        _tokens.Add(completion, new KeyValuePair<string, object?>("kind", "completion"));
+    }
+
+    /// <summary>Disposes the meter.</summary>
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,53 @@
+namespace Sios.Server.Hosting;
+
+/// <summary>How the gateway listens and what it tolerates.</summary>
+public sealed record SiosServerOptions
+{
+    /// <summary>The address to listen on when none is given: loopback only.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>Addresses to listen on (<c>http://host:port</c>; port 0 picks a free one).</summary>
+    public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
+
+    /// <summary>A Unix domain socket for operator commands (key changes while serving); null for none.</summary>
+    public string? ControlSocketPath { get; init; }
+
+    /// <summary>Largest request body accepted (413 above it).</summary>
+    public long MaxRequestBodyBytes { get; init; } = 4 << 20;
+
+    /// <summary>Longest an inference request may take, from its first byte to its seal.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a client may take to send its request headers (slow senders are cut off).</summary>
+    public TimeSpan HeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long graceful shutdown waits for in-flight requests before cutting them.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The software version sealed in <c>system.started</c> and <c>system.stopped</c>.</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>The <c>sha256:</c> digest of the canonical configuration, sealed with the version.</summary>
+    public string ConfigDigest { get; init; } = "";
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        if (Urls is null || Urls.Count == 0)
+        {
+            throw new ArgumentException("At least one address to listen on is needed.", nameof(Urls));
+        }
+
+        foreach (var url in Urls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/")
+            {
+                throw new ArgumentException($"'{url}' is not an address to listen on: write http://HOST:PORT (TLS belongs in a reverse proxy in front of SIOS).", nameof(Urls));
+            }
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBodyBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeadersTimeout, TimeSpan.Zero);
+    }
+}

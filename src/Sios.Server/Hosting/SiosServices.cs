@@ -1,0 +1,15 @@
+using Sios.Brains.Pool;
+using Sios.Brains.Registry;
+using Sios.Ledger.Pipeline;
+using Sios.Server.Access;
+
+namespace Sios.Server.Hosting;
+
+/// <summary>What the gateway serves from, opened by its host (the CLI): the log, the brains, the keys, the commitment secret.</summary>
+/// <param name="Log">The open log this process alone appends to.</param>
+/// <param name="Brains">The brain registry.</param>
+/// <param name="Pool">The pool that loads brains (sealing loads and refusals into <paramref name="Log"/>).</param>
+/// <param name="Keys">The API keys.</param>
+/// <param name="CommitmentSecret">The secret commitment nonces derive from (SPEC §2).</param>
+/// <param name="Clock">The clock for entry times.</param>
+public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, BrainPool Pool, ApiKeyStore Keys, byte[] CommitmentSecret, TimeProvider Clock);

@@ -1,0 +1,63 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Sios.Server.Http;
+
+/// <summary>Reads a JSON request body as the exact bytes received: what the request commitment is computed over.</summary>
+internal static class RequestBody
+{
+    /// <summary>
+    /// The whole body, refusing a media type other than JSON (415) and a body over <paramref name="limit"/> bytes
+    /// (413) before reading more than the limit.
+    /// </summary>
+    public static async Task<byte[]> ReadJsonAsync(HttpContext context, long limit)
+    {
+        var request = context.Request;
+        if (request.ContentType is { Length: > 0 } type && !IsJson(type))
+        {
+            throw new ApiException(415, $"The body must be JSON: send 'Content-Type: application/json' (got '{type}').", code: "unsupported_media_type");
+        }
+
+        if (request.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } max)
+        {
+            max.MaxRequestBodySize = limit;
+        }
+
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            if (read.Buffer.Length > limit)
+            {
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                throw TooLarge(limit);
+            }
+
+            if (read.IsCompleted)
+            {
+                var bytes = read.Buffer.ToArray();
+                reader.AdvanceTo(read.Buffer.End);
+                return bytes;
+            }
+
+            // Nothing consumed, everything examined: the next read waits for more bytes.
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+    }
+
+    private static bool IsJson(string contentType)
+    {
+        var media = contentType.Split(';', 2)[0].Trim();
+        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static ApiException TooLarge(long limit) =>
+        new(413, $"The request body is larger than this server accepts ({limit:N0} bytes).", code: "request_too_large");
+}

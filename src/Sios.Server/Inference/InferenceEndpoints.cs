@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sios.Brains.Registry;
+using Sios.Server.Access;
+using Sios.Server.Hosting;
+using Sios.Server.Http;
+
+namespace Sios.Server.Inference;
+
+/// <summary>The OpenAI-compatible routes under <c>/v1</c>.</summary>
+internal static class InferenceEndpoints
+{
+    public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.MapPost("/chat/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, InferenceApi.ChatCompletions));
+        v1.MapPost("/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, InferenceApi.Completions));
+        v1.MapPost("/embeddings", (HttpContext context, InferenceHandler handler) => handler.EmbedAsync(context));
+        v1.MapGet("/models", ListModelsAsync);
+        v1.MapGet("/models/{name}", GetModelAsync);
+        return v1;
+    }
+
+    /// <summary>The brains this key may use (listing is not sealed: it reveals nothing the key cannot already use).</summary>
+    private static Task ListModelsAsync(HttpContext context, SiosServices services, SiosMetrics metrics)
+    {
+        var principal = Authentication.Require(context, services.Keys, metrics);
+        var brains = services.Brains.List().Where(b => principal.MayUse(b.Name)).Select(b => (b.Name, Created(b)));
+        return WriteJsonAsync(context, OpenAiResponses.Models(brains));
+    }
+
+    private static Task GetModelAsync(HttpContext context, string name, SiosServices services, SiosMetrics metrics)
+    {
+        var principal = Authentication.Require(context, services.Keys, metrics);
+        if (services.Brains.Find(name) is not { } brain || !principal.MayUse(brain.Name))
+        {
+            throw new ApiException(404, $"The model '{name}' does not exist here, or this key may not use it.", param: "model", code: "model_not_found");
+        }
+
+        var list = OpenAiResponses.Models([(brain.Name, Created(brain))]);
+        using var doc = System.Text.Json.JsonDocument.Parse(list);
+        return WriteJsonAsync(context, System.Text.Encoding.UTF8.GetBytes(doc.RootElement.GetProperty("data")[0].GetRawText()));
+    }
+
+    /// <summary>OpenAI's <c>created</c>: when the brain's weights file was written (0 when it has none here).</summary>
+    private static long Created(BrainManifest brain) =>
+        brain.ModelPath is { Length: > 0 } path && File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() : 0;
+
+    private static Task WriteJsonAsync(HttpContext context, byte[] body)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+}

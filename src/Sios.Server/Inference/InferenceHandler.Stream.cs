@@ -1,0 +1,153 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Sios.Brains.Engines;
+using Sios.Ledger.Entries;
+using Sios.Server.Http;
+
+namespace Sios.Server.Inference;
+
+/// <summary>Streamed answers (<c>stream: true</c>): server-sent events between two seals.</summary>
+internal sealed partial class InferenceHandler
+{
+    /// <summary>
+    /// Seals <c>inference.begin</c> before the first byte, streams the chunks while hashing every byte sent, seals the
+    /// <c>inference</c> entry over exactly those bytes, then sends the <c>: sios</c> receipt comment and
+    /// <c>data: [DONE]</c>. Both nonces derive from the <c>inference</c> entry's id, made before the stream starts, so
+    /// the client has them in the headers. A stream that fails midway ends with an error event (also committed to),
+    /// and a client that leaves is sealed as cancelled over what it was sent.
+    /// </summary>
+    private async Task StreamAsync(HttpContext context, InferenceRecord record, GenerationRequest parsed, ChatRequest request, CancellationToken ct)
+    {
+        var lease = await services.Pool.AcquireAsync(record.Brain!.Name, ct).ConfigureAwait(false);
+        GenerationUpdate? final = null;
+        Exception? failure = null;
+        using var hash = sealer.ResponseHash(record);
+        var http = context.Response;
+        try
+        {
+            var begin = await sealer.SealBeginAsync(record, EntryWriter.NewId(services.Clock), CancellationToken.None).ConfigureAwait(false);
+            http.StatusCode = 200;
+            http.ContentType = "text/event-stream; charset=utf-8";
+            http.Headers.CacheControl = "no-cache";
+            http.Headers["X-Accel-Buffering"] = "no";
+            http.Headers["Sios-Begin-Index"] = begin.ToString(CultureInfo.InvariantCulture);
+            http.Headers["Sios-Request-Nonce"] = record.RequestNonce;
+            http.Headers["Sios-Response-Nonce"] = sealer.ResponseNonce(record);
+            await http.StartAsync(ct).ConfigureAwait(false);
+
+            var responses = new OpenAiResponses(record.Api, record.Id, record.Brain.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
+            async Task SendAsync(byte[] json)
+            {
+                var bytes = InferenceSealer.DataEvent(json);
+                hash.AppendData(bytes);
+                await http.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
+                await http.Body.FlushAsync(ct).ConfigureAwait(false);
+            }
+
+            var first = record.Api == InferenceApi.ChatCompletions;
+            if (first)
+            {
+                await SendAsync(responses.Chunk("", first: true, null, parsed.IncludeUsage)).ConfigureAwait(false);
+                first = false;
+            }
+
+            await foreach (var update in lease.Engine.GenerateAsync(request, ct).ConfigureAwait(false))
+            {
+                if (update.IsFinal)
+                {
+                    await SendAsync(responses.Chunk(update.Text, first, update.FinishReason, parsed.IncludeUsage)).ConfigureAwait(false);
+                    if (parsed.IncludeUsage)
+                    {
+                        await SendAsync(responses.UsageChunk(update.Usage!)).ConfigureAwait(false);
+                    }
+
+                    final = update;
+                    break;
+                }
+
+                if (update.Text.Length > 0)
+                {
+                    await SendAsync(responses.Chunk(update.Text, first, null, parsed.IncludeUsage)).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (http.HasStarted)
+        {
+            failure = e;
+        }
+        finally
+        {
+            await lease.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await FinishStreamAsync(context, record, hash, final, failure).ConfigureAwait(false);
+    }
+
+    private async Task FinishStreamAsync(HttpContext context, InferenceRecord record, System.Security.Cryptography.IncrementalHash hash, GenerationUpdate? final, Exception? failure)
+    {
+        var http = context.Response;
+        var aborted = context.RequestAborted.IsCancellationRequested;
+        InferenceOutcome outcome;
+        if (final is not null)
+        {
+            outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason!.Value), 200, final.Usage!.PromptTokens, final.Usage.CompletionTokens);
+            metrics.Tokens(final.Usage.PromptTokens, final.Usage.CompletionTokens);
+        }
+        else if (aborted)
+        {
+            LogStreamEnded(logger, record.Id, "the client went away", null);
+            outcome = new InferenceOutcome("cancelled", 499);
+        }
+        else
+        {
+            var error = failure is OperationCanceledException
+                ? new ApiException(408, $"The request took longer than this server allows ({options.RequestTimeout.TotalSeconds:N0} s).", code: "timeout")
+                : ApiException.From(failure!);
+            LogStreamEnded(logger, record.Id, error.Message, failure);
+            var bytes = InferenceSealer.DataEvent(error.ToJson());
+            hash.AppendData(bytes);
+            await TryWriteAsync(http, bytes).ConfigureAwait(false);
+            outcome = new InferenceOutcome("error", error.Status);
+        }
+
+        long index;
+        try
+        {
+            index = await sealer.SealAsync(record, Base64(hash), outcome, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception sealFailure)
+        {
+            // The answer was streamed but cannot be sealed: the client is told so, and gets no receipt and no [DONE].
+            LogSealFailure(logger, record.Id, sealFailure);
+            if (!aborted)
+            {
+                await TryWriteAsync(http, InferenceSealer.DataEvent(ApiException.From(sealFailure).ToJson())).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        metrics.Request(InferenceSealer.ApiName(record.Api), outcome.Status);
+        if (!aborted)
+        {
+            await TryWriteAsync(http, sealer.ReceiptComment(record, index)).ConfigureAwait(false);
+            if (final is not null)
+            {
+                await TryWriteAsync(http, InferenceSealer.Done.ToArray()).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task TryWriteAsync(HttpResponse http, byte[] bytes)
+    {
+        try
+        {
+            await http.Body.WriteAsync(bytes, http.HttpContext.RequestAborted).ConfigureAwait(false);
+            await http.Body.FlushAsync(http.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client left between the seal and these last bytes; the seal stands.
+        }
+    }
+}

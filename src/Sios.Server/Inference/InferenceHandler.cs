@@ -1,0 +1,210 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Sios.Brains.Engines;
+using Sios.Brains.Registry;
+using Sios.Ledger.Entries;
+using Sios.Server.Access;
+using Sios.Server.Hosting;
+using Sios.Server.Http;
+
+namespace Sios.Server.Inference;
+
+/// <summary>
+/// The path of one answer (ARCHITECTURE.md): authenticate, read the exact body, resolve the brain and its scope,
+/// generate, seal, and only then answer with the receipt headers. Every authenticated request is sealed, answered or
+/// not; if the seal cannot be made the client gets a 503 instead of the answer.
+/// </summary>
+internal sealed partial class InferenceHandler(SiosServices services, SiosServerOptions options, InferenceSealer sealer, SiosMetrics metrics, ILogger<InferenceHandler> logger)
+{
+    public async Task GenerateAsync(HttpContext context, InferenceApi api)
+    {
+        var principal = Authentication.Require(context, services.Keys, metrics);
+        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal.Actor, api);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(options.RequestTimeout);
+        try
+        {
+            var body = await ReadBodyAsync(context, record).ConfigureAwait(false);
+            GenerationRequest parsed;
+            using (var doc = JsonFields.ParseObject(body))
+            {
+                parsed = api == InferenceApi.ChatCompletions ? OpenAiRequests.ParseChat(doc.RootElement) : OpenAiRequests.ParseCompletion(doc.RootElement);
+            }
+
+            var brain = Resolve(principal, parsed.Model);
+            record.Brain = brain;
+            record.Stream = parsed.Stream;
+            var request = parsed.ToEngineRequest(brain);
+            if (parsed.Stream)
+            {
+                await StreamAsync(context, record, parsed, request, deadline.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await AnswerAsync(context, record, request, deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            await FailAsync(context, record, e).ConfigureAwait(false);
+        }
+    }
+
+    public async Task EmbedAsync(HttpContext context)
+    {
+        var principal = Authentication.Require(context, services.Keys, metrics);
+        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal.Actor, InferenceApi.Embeddings);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(options.RequestTimeout);
+        try
+        {
+            var body = await ReadBodyAsync(context, record).ConfigureAwait(false);
+            EmbeddingsRequest parsed;
+            using (var doc = JsonFields.ParseObject(body))
+            {
+                parsed = OpenAiRequests.ParseEmbeddings(doc.RootElement);
+            }
+
+            var brain = Resolve(principal, parsed.Model);
+            record.Brain = brain;
+            EmbeddingResult result;
+            await using (var lease = await services.Pool.AcquireAsync(brain.Name, deadline.Token).ConfigureAwait(false))
+            {
+                result = await lease.Engine.EmbedAsync(parsed.Inputs, deadline.Token).ConfigureAwait(false);
+            }
+
+            var response = OpenAiResponses.Embeddings(brain.Name, result, parsed.Base64);
+            var index = await sealer.SealAsync(record, response, new InferenceOutcome("stop", 200, result.PromptTokens, result.PromptTokens is null ? null : 0), CancellationToken.None)
+                .ConfigureAwait(false);
+            await SendAsync(context, record, index, response).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            await FailAsync(context, record, e).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<byte[]> ReadBodyAsync(HttpContext context, InferenceRecord record)
+    {
+        var body = await RequestBody.ReadJsonAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        sealer.CommitRequest(record, record.Id, body);
+        return body;
+    }
+
+    private BrainManifest Resolve(ApiPrincipal principal, string model)
+    {
+        var brain = services.Brains.Find(model);
+        if (brain is null)
+        {
+            throw new ApiException(404, $"The model '{model}' does not exist here; GET /v1/models lists the brains this key may use.", param: "model", code: "model_not_found");
+        }
+
+        if (!principal.MayUse(brain.Name))
+        {
+            throw new ApiException(403, $"This API key may not use the brain '{brain.Name}'.", "permission_error", param: "model", code: "brain_not_in_scope");
+        }
+
+        return brain;
+    }
+
+    private async Task AnswerAsync(HttpContext context, InferenceRecord record, ChatRequest request, CancellationToken ct)
+    {
+        var text = new StringBuilder();
+        GenerationUpdate final;
+        await using (var lease = await services.Pool.AcquireAsync(record.Brain!.Name, ct).ConfigureAwait(false))
+        {
+            final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text).ConfigureAwait(false);
+        }
+
+        var usage = final.Usage!;
+        var responses = new OpenAiResponses(record.Api, record.Id, record.Brain.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
+        var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage);
+        var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens);
+        var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
+        metrics.Tokens(usage.PromptTokens, usage.CompletionTokens);
+        await SendAsync(context, record, index, response).ConfigureAwait(false);
+    }
+
+    private static async Task<GenerationUpdate> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates, StringBuilder text)
+    {
+        await foreach (var update in updates.ConfigureAwait(false))
+        {
+            text.Append(update.Text);
+            if (update.IsFinal)
+            {
+                return update;
+            }
+        }
+
+        throw new InvalidOperationException("the engine ended a stream without a final update");
+    }
+
+    private async Task SendAsync(HttpContext context, InferenceRecord record, long index, byte[] response)
+    {
+        metrics.Request(InferenceSealer.ApiName(record.Api), 200);
+        var http = context.Response;
+        http.StatusCode = 200;
+        http.ContentType = "application/json";
+        http.ContentLength = response.Length;
+        foreach (var (name, value) in sealer.ReceiptHeaders(record, index))
+        {
+            http.Headers[name] = value;
+        }
+
+        await http.Body.WriteAsync(response, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers with the error for <paramref name="exception"/>, sealed like any answer (the response commitment covers
+    /// the error body). A client that went away is sealed as cancelled. If even the error cannot be sealed, the client
+    /// gets the seal's own 503 without receipt headers.
+    /// </summary>
+    private async Task FailAsync(HttpContext context, InferenceRecord record, Exception exception)
+    {
+        var aborted = context.RequestAborted.IsCancellationRequested;
+        var error = exception is OperationCanceledException && !aborted
+            ? new ApiException(408, $"The request took longer than this server allows ({options.RequestTimeout.TotalSeconds:N0} s).", code: "timeout")
+            : ApiException.From(exception);
+        if (!error.IsClientError)
+        {
+            LogFailure(logger, record.Id, error.Status, exception);
+        }
+
+        var body = aborted ? [] : error.ToJson();
+        var status = aborted ? 499 : error.Status;
+        long index;
+        try
+        {
+            index = await sealer.SealAsync(record, body, new InferenceOutcome(aborted ? "cancelled" : "error", status), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception sealFailure)
+        {
+            LogSealFailure(logger, record.Id, sealFailure);
+            if (!aborted)
+            {
+                await ApiException.From(sealFailure).WriteAsync(context).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        metrics.Request(InferenceSealer.ApiName(record.Api), status);
+        if (!aborted)
+        {
+            await error.WriteAsync(context, body, sealer.ReceiptHeaders(record, index)).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} failed with {Status}")]
+    private static partial void LogFailure(ILogger logger, string entryId, int status, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} could not be sealed; no answer was given")]
+    private static partial void LogSealFailure(ILogger logger, string entryId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {EntryId} ended early: {Reason}")]
+    private static partial void LogStreamEnded(ILogger logger, string entryId, string reason, Exception? exception);
+
+    private static string Base64(IncrementalHash hash) => Convert.ToBase64String(hash.GetHashAndReset());
+}

@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Sios.Brains.Registry;
+using Sios.Ledger.Entries;
+using Sios.Ledger.Pipeline;
+using Sios.Server.Hosting;
+using Sios.Verify.Commitments;
+
+namespace Sios.Server.Inference;
+
+/// <summary>What is known of one inference request as it goes, for its sealed entries (SPEC §2).</summary>
+internal sealed class InferenceRecord(string id, string actor, InferenceApi api)
+{
+    /// <summary>The id of the <c>inference</c> entry, made up front because the response nonce derives from it.</summary>
+    public string Id { get; } = id;
+
+    public string Actor { get; } = actor;
+
+    public InferenceApi Api { get; } = api;
+
+    public BrainManifest? Brain { get; set; }
+
+    public bool Stream { get; set; }
+
+    /// <summary>The request commitment, once the body has been read in full.</summary>
+    public string? RequestCommitment { get; set; }
+
+    /// <summary>The request nonce (base64), sent back to the client.</summary>
+    public string? RequestNonce { get; set; }
+
+    /// <summary>The index of the stream's <c>inference.begin</c> entry.</summary>
+    public long? BeginIndex { get; set; }
+}
+
+/// <summary>How an inference ended, for its <c>inference</c> entry.</summary>
+internal sealed record InferenceOutcome(string Finish, int Status, int? PromptTokens = null, int? CompletionTokens = null);
+
+/// <summary>
+/// Seals inference requests: derives the nonces (HMAC of the commitment secret over entry id and field), computes
+/// the commitments over the exact bytes, writes the <c>inference.begin</c> / <c>inference</c> entries and waits until
+/// each is durable and under a signed checkpoint. Seals are never cancelled by the client going away: a request
+/// that was answered, even in part, is recorded.
+/// </summary>
+internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecret, SiosMetrics metrics, TimeProvider clock)
+{
+    public const string ApiChat = "chat.completions";
+
+    /// <summary>
+    /// Output JSON as OpenAI writes it: UTF-8 text and '+', '&amp;', '&lt;' as themselves, not \u escapes (these bodies are
+    /// never embedded in HTML); quotes and control characters are still escaped.
+    /// </summary>
+    public static readonly System.Text.Json.JsonWriterOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public TimeProvider Clock => clock;
+
+    public byte[] Nonce(string entryId, string field) => Commitment.DeriveNonce(commitmentSecret, entryId, field);
+
+    /// <summary>Commits to the request body under a nonce derived from <paramref name="entryId"/>.</summary>
+    public void CommitRequest(InferenceRecord record, string entryId, ReadOnlySpan<byte> body)
+    {
+        var nonce = Nonce(entryId, "request");
+        record.RequestNonce = Convert.ToBase64String(nonce);
+        record.RequestCommitment = Commitment.Compute(nonce, body);
+    }
+
+    /// <summary>A hash that, fed every response byte, yields the response commitment (the nonce goes first).</summary>
+    public IncrementalHash ResponseHash(InferenceRecord record)
+    {
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Nonce(record.Id, "response"));
+        return hash;
+    }
+
+    public string ResponseNonce(InferenceRecord record) => Convert.ToBase64String(Nonce(record.Id, "response"));
+
+    /// <summary>Seals <c>inference.begin</c> (the request, before the first byte of a stream) and returns its index.</summary>
+    public async Task<long> SealBeginAsync(InferenceRecord record, string beginId, CancellationToken ct)
+    {
+        var (entry, _) = EntryWriter.Write("inference.begin", record.Actor, beginId, json =>
+        {
+            WriteBrain(json, record.Brain);
+            json.WriteString("request", record.RequestCommitment);
+            json.WriteBoolean("stream", true);
+            json.WriteString("api", ApiName(record.Api));
+        }, clock);
+        var index = await AppendAsync(entry, ct).ConfigureAwait(false);
+        record.BeginIndex = index;
+        return index;
+    }
+
+    /// <summary>Seals the <c>inference</c> entry with the response commitment and returns its index.</summary>
+    public Task<long> SealAsync(InferenceRecord record, string responseCommitment, InferenceOutcome outcome, CancellationToken ct)
+    {
+        var (entry, _) = EntryWriter.Write("inference", record.Actor, record.Id, json =>
+        {
+            WriteBrain(json, record.Brain);
+            if (record.RequestCommitment is not null)
+            {
+                json.WriteString("request", record.RequestCommitment);
+            }
+
+            json.WriteString("response", responseCommitment);
+            if (outcome.PromptTokens is { } prompt)
+            {
+                json.WriteStartObject("tokens");
+                json.WriteNumber("prompt", prompt);
+                json.WriteNumber("completion", outcome.CompletionTokens ?? 0);
+                json.WriteEndObject();
+            }
+
+            json.WriteString("finish", outcome.Finish);
+            json.WriteBoolean("stream", record.Stream);
+            if (record.BeginIndex is { } begin)
+            {
+                json.WriteNumber("begin", begin);
+            }
+
+            json.WriteString("api", ApiName(record.Api));
+            json.WriteNumber("status", outcome.Status);
+        }, clock);
+        return AppendAsync(entry, ct);
+    }
+
+    /// <summary>Seals a whole response body at once (a non-streamed answer or an error).</summary>
+    public Task<long> SealAsync(InferenceRecord record, ReadOnlySpan<byte> responseBody, InferenceOutcome outcome, CancellationToken ct)
+    {
+        using var hash = ResponseHash(record);
+        hash.AppendData(responseBody);
+        return SealAsync(record, Convert.ToBase64String(hash.GetHashAndReset()), outcome, ct);
+    }
+
+    /// <summary>The four receipt headers of SPEC §5.</summary>
+    public Dictionary<string, string> ReceiptHeaders(InferenceRecord record, long index) => new(StringComparer.Ordinal)
+    {
+        ["Sios-Log-Index"] = index.ToString(CultureInfo.InvariantCulture),
+        ["Sios-Receipt"] = ReceiptPath(index),
+        ["Sios-Request-Nonce"] = record.RequestNonce ?? "",
+        ["Sios-Response-Nonce"] = ResponseNonce(record),
+    };
+
+    /// <summary>The SSE comment that ends a sealed stream, just before <c>data: [DONE]</c> (SPEC §5).</summary>
+    public byte[] ReceiptComment(InferenceRecord record, long index)
+    {
+        using var buffer = new MemoryStream();
+        buffer.Write(": sios "u8);
+        using (var json = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("index", index);
+            json.WriteString("receipt", ReceiptPath(index));
+            json.WriteString("request_nonce", record.RequestNonce ?? "");
+            json.WriteString("response_nonce", ResponseNonce(record));
+            json.WriteEndObject();
+        }
+
+        buffer.Write("\n\n"u8);
+        return buffer.ToArray();
+    }
+
+    public static string ReceiptPath(long index) => "/log/receipts/" + index.ToString(CultureInfo.InvariantCulture);
+
+    public static string ApiName(InferenceApi api) => api switch
+    {
+        InferenceApi.ChatCompletions => ApiChat,
+        InferenceApi.Completions => "completions",
+        _ => "embeddings",
+    };
+
+    private async Task<long> AppendAsync(byte[] entry, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await log.AppendAsync(entry, ct).ConfigureAwait(false);
+            metrics.Sealed(Stopwatch.GetElapsedTime(started));
+            return result.Index;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            metrics.SealFailed();
+            throw;
+        }
+    }
+
+    private static void WriteBrain(Utf8JsonWriter json, BrainManifest? brain)
+    {
+        if (brain is null)
+        {
+            return;
+        }
+
+        json.WriteString("brain", brain.Name);
+        if (brain.Upstream is { } upstream)
+        {
+            // An operator-hosted upstream has no weights here to pin: what is sealed is where the answer came from.
+            BrainEntries.WriteUpstream(json, upstream);
+        }
+
+        if (brain.ModelSha256 is not null)
+        {
+            json.WriteString("weights", brain.ModelSha256);
+        }
+
+        if (brain.AdapterSha256 is not null)
+        {
+            json.WriteString("adapter", brain.AdapterSha256);
+        }
+    }
+
+    /// <summary>Bytes of an SSE <c>data:</c> event.</summary>
+    public static byte[] DataEvent(ReadOnlySpan<byte> json)
+    {
+        var bytes = new byte[6 + json.Length + 2];
+        "data: "u8.CopyTo(bytes);
+        json.CopyTo(bytes.AsSpan(6));
+        "\n\n"u8.CopyTo(bytes.AsSpan(6 + json.Length));
+        return bytes;
+    }
+
+    /// <summary>The final <c>data: [DONE]</c> event.</summary>
+    public static ReadOnlySpan<byte> Done => "data: [DONE]\n\n"u8;
+
+    /// <summary>UTF-8 of <paramref name="text"/>.</summary>
+    public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+}

@@ -1,0 +1,194 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Sios.Brains.Engines;
+
+namespace Sios.Server.Inference;
+
+/// <summary>OpenAI response and stream-chunk bodies, written compactly as the exact bytes that are sent and committed to.</summary>
+internal sealed class OpenAiResponses(InferenceApi api, string id, string model, long created)
+{
+    private bool Chat => api == InferenceApi.ChatCompletions;
+
+    /// <summary>The whole non-streamed answer.</summary>
+    public byte[] Answer(string text, FinishReason finish, Usage usage) => Write(json =>
+    {
+        Header(json, Chat ? "chat.completion" : "text_completion");
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+        if (Chat)
+        {
+            json.WriteStartObject("message");
+            json.WriteString("role", "assistant");
+            json.WriteString("content", text);
+            json.WriteNull("refusal");
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteString("text", text);
+        }
+
+        json.WriteNull("logprobs");
+        json.WriteString("finish_reason", FinishName(finish));
+        json.WriteEndObject();
+        json.WriteEndArray();
+        WriteUsage(json, usage);
+    });
+
+    /// <summary>A stream chunk with a text delta (the first chat chunk also carries the role), or the final one with the finish reason.</summary>
+    public byte[] Chunk(string text, bool first, FinishReason? finish, bool usageField) => Write(json =>
+    {
+        Header(json, Chat ? "chat.completion.chunk" : "text_completion");
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+        if (Chat)
+        {
+            json.WriteStartObject("delta");
+            if (first)
+            {
+                json.WriteString("role", "assistant");
+            }
+
+            if (finish is null || text.Length > 0)
+            {
+                json.WriteString("content", text);
+            }
+
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteString("text", text);
+        }
+
+        json.WriteNull("logprobs");
+        if (finish is { } f)
+        {
+            json.WriteString("finish_reason", FinishName(f));
+        }
+        else
+        {
+            json.WriteNull("finish_reason");
+        }
+
+        json.WriteEndObject();
+        json.WriteEndArray();
+        if (usageField)
+        {
+            json.WriteNull("usage");
+        }
+    });
+
+    /// <summary>The usage chunk of <c>stream_options.include_usage</c>: no choices, the totals.</summary>
+    public byte[] UsageChunk(Usage usage) => Write(json =>
+    {
+        Header(json, Chat ? "chat.completion.chunk" : "text_completion");
+        json.WriteStartArray("choices");
+        json.WriteEndArray();
+        WriteUsage(json, usage);
+    });
+
+    /// <summary>An embeddings answer.</summary>
+    public static byte[] Embeddings(string model, EmbeddingResult result, bool base64) => Write(json =>
+    {
+        json.WriteString("object", "list");
+        json.WriteStartArray("data");
+        for (var i = 0; i < result.Vectors.Length; i++)
+        {
+            json.WriteStartObject();
+            json.WriteString("object", "embedding");
+            json.WriteNumber("index", i);
+            if (base64)
+            {
+                // OpenAI's base64 form: the float32 values, little-endian, back to back.
+                var bytes = MemoryMarshal.AsBytes(result.Vectors[i].AsSpan());
+                json.WriteBase64String("embedding", BitConverter.IsLittleEndian ? bytes : LittleEndian(result.Vectors[i]));
+            }
+            else
+            {
+                json.WriteStartArray("embedding");
+                foreach (var value in result.Vectors[i])
+                {
+                    json.WriteNumberValue(value);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteString("model", model);
+        if (result.PromptTokens is { } tokens)
+        {
+            json.WriteStartObject("usage");
+            json.WriteNumber("prompt_tokens", tokens);
+            json.WriteNumber("total_tokens", tokens);
+            json.WriteEndObject();
+        }
+    });
+
+    /// <summary>The model list of <c>GET /v1/models</c>.</summary>
+    public static byte[] Models(IEnumerable<(string Name, long Created)> brains) => Write(json =>
+    {
+        json.WriteString("object", "list");
+        json.WriteStartArray("data");
+        foreach (var (name, created) in brains)
+        {
+            json.WriteStartObject();
+            json.WriteString("id", name);
+            json.WriteString("object", "model");
+            json.WriteNumber("created", created);
+            json.WriteString("owned_by", "operator");
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    });
+
+    public static string FinishName(FinishReason finish) => finish == FinishReason.Length ? "length" : "stop";
+
+    private static byte[] LittleEndian(float[] values)
+    {
+        var bytes = new byte[values.Length * sizeof(float)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
+        }
+
+        return bytes;
+    }
+
+    private void Header(Utf8JsonWriter json, string type)
+    {
+        json.WriteString("id", (Chat ? "chatcmpl-" : "cmpl-") + id);
+        json.WriteString("object", type);
+        json.WriteNumber("created", created);
+        json.WriteString("model", model);
+    }
+
+    private static void WriteUsage(Utf8JsonWriter json, Usage usage)
+    {
+        json.WriteStartObject("usage");
+        json.WriteNumber("prompt_tokens", usage.PromptTokens);
+        json.WriteNumber("completion_tokens", usage.CompletionTokens);
+        json.WriteNumber("total_tokens", usage.TotalTokens);
+        json.WriteEndObject();
+    }
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream(512);
+        using (var json = new Utf8JsonWriter(buffer, InferenceSealer.JsonOptions))
+        {
+            json.WriteStartObject();
+            body(json);
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}

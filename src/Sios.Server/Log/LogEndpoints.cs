@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sios.Ledger.Proofs;
+using Sios.Ledger.Storage;
+using Sios.Server.Access;
+using Sios.Server.Hosting;
+using Sios.Server.Http;
+using Sios.Verify.Tiles;
+
+namespace Sios.Server.Log;
+
+/// <summary>
+/// The log over HTTP under <c>/log/</c> (SPEC §4, tlog-tiles): the checkpoint, hash tiles, entry bundles, and
+/// receipts. Tiles and bundles are served only as far as the latest signed checkpoint reaches, and, being
+/// immutable, with year-long cache headers. Reading the log needs an auditor or admin key; a user key may fetch
+/// the receipts of its own answers.
+/// </summary>
+internal static class LogEndpoints
+{
+    private const string Immutable = "public, max-age=31536000, immutable";
+
+    public static RouteGroupBuilder MapLog(this IEndpointRouteBuilder app)
+    {
+        var log = app.MapGroup("/log");
+        log.MapGet("/checkpoint", CheckpointAsync);
+        log.MapGet("/tile/{**path}", TileAsync);
+        log.MapGet("/receipts/{index}", ReceiptAsync);
+        return log;
+    }
+
+    private static Task CheckpointAsync(HttpContext context, SiosServices services, SiosMetrics metrics)
+    {
+        RequireAuditor(context, services, metrics);
+        context.Response.Headers.CacheControl = "no-cache";
+        return WriteAsync(context, "text/plain; charset=utf-8", services.Log.Latest.Note);
+    }
+
+    private static async Task TileAsync(HttpContext context, string path, SiosServices services, SiosMetrics metrics)
+    {
+        RequireAuditor(context, services, metrics);
+        if (!TilePath.TryParse("tile/" + path, out var tile))
+        {
+            throw NotFound($"'/log/tile/{path}' is not a tlog-tiles path.");
+        }
+
+        var size = services.Log.Latest.Size;
+        var source = new StoreLogSource(services.Log.Reader);
+        ReadOnlyMemory<byte> bytes;
+        if (tile.IsEntryBundle)
+        {
+            if ((tile.Index * TilePath.FullWidth) + tile.Width > size)
+            {
+                throw NotFound($"entry bundle {tile.Index} of width {tile.Width} is beyond the latest checkpoint (size {size}).");
+            }
+
+            bytes = await source.ReadEntryBundleAsync(tile.Index, tile.Width, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            // The tile holds hashes at level 8*L, each covering 256^L leaves; all of its first Width must be in the tree.
+            var covered = TilePath.FullTileCount(tile.Level, size) > tile.Index
+                || (TilePath.FullTileCount(tile.Level, size) == tile.Index && TilePath.PartialWidth(tile.Level, size) >= tile.Width);
+            if (!covered)
+            {
+                throw NotFound($"tile {tile.Level}/{tile.Index} of width {tile.Width} is beyond the latest checkpoint (size {size}).");
+            }
+
+            bytes = await source.ReadTileAsync(tile.Level, tile.Index, tile.Width, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        context.Response.Headers.CacheControl = Immutable;
+        await WriteAsync(context, "application/octet-stream", bytes).ConfigureAwait(false);
+    }
+
+    private static async Task ReceiptAsync(HttpContext context, string index, SiosServices services, SiosMetrics metrics)
+    {
+        var principal = Authentication.Require(context, services.Keys, metrics);
+        if (!long.TryParse(index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i))
+        {
+            throw NotFound($"'{index}' is not an entry index.");
+        }
+
+        var latest = services.Log.Latest;
+        if (i >= latest.Size)
+        {
+            throw NotFound($"entry {i} is not in the log: the latest checkpoint covers {latest.Size} entries.");
+        }
+
+        var reader = services.Log.Reader;
+        if (!principal.MayAudit)
+        {
+            var entries = await reader.ReadEntriesAsync(i, 1, context.RequestAborted).ConfigureAwait(false);
+            if (entries.Count != 1 || ActorOf(entries[0]) != principal.Actor)
+            {
+                throw new ApiException(403, "This key may fetch only the receipts of its own answers; reading the log needs an auditor or admin key.", "permission_error", code: "not_auditor");
+            }
+        }
+
+        var receipt = await LogProofs.ReceiptAsync(reader, i, new StoredCheckpoint(latest.Size, latest.Note), context.RequestAborted).ConfigureAwait(false);
+        context.Response.Headers.CacheControl = "no-cache";
+        await WriteAsync(context, "text/plain; charset=utf-8", receipt).ConfigureAwait(false);
+    }
+
+    private static void RequireAuditor(HttpContext context, SiosServices services, SiosMetrics metrics)
+    {
+        if (!Authentication.Require(context, services.Keys, metrics).MayAudit)
+        {
+            throw new ApiException(403, "Reading the log needs an auditor or admin key.", "permission_error", code: "not_auditor");
+        }
+    }
+
+    private static string? ActorOf(byte[] entry)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(entry);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("actor", out var actor) && actor.ValueKind == JsonValueKind.String
+                ? actor.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static ApiException NotFound(string message) => new(404, message, code: "not_found");
+
+    private static Task WriteAsync(HttpContext context, string type, ReadOnlyMemory<byte> body)
+    {
+        context.Response.ContentType = type;
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using Sios.Verify.Notes;
+
+namespace Sios.EndToEnd;
+
+/// <summary>Runs the real sios program (the built sios.dll beside the tests) as a child process.</summary>
+internal static class SiosCli
+{
+    public const string Passphrase = "sios-demo-passphrase";
+
+    public static string Dll { get; } = Path.Combine(AppContext.BaseDirectory, "sios.dll");
+
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["SIOS_KEY_PASSPHRASE"] = Passphrase;
+        return info;
+    }
+
+    public static async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>
+/// A real <c>sios serve</c> on 127.0.0.1 (a free port) over a demo folder made by <c>sios demo --no-serve</c>: a base
+/// brain, three LoRA specialists and an admin key. Shared by the tests of one class; stopped with SIGTERM at the end.
+/// </summary>
+public sealed class ServedDemo : IAsyncLifetime
+{
+    private readonly StringBuilder _stderr = new();
+    private Process? _process;
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "sios-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public string Data => Path.Combine(Root, "demo");
+
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
+    public string AdminKey { get; private set; } = "";
+
+    public IReadOnlyList<VerifierKey> Vkeys { get; private set; } = [];
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Root);
+        var setup = await SiosCli.RunAsync("demo", "--no-serve", "--dir", Data);
+        Assert.True(setup.ExitCode == 0, setup.Err);
+        AdminKey = (await File.ReadAllTextAsync(Path.Combine(Data, "demo-api-key.txt"))).Trim();
+        var vkeys = await SiosCli.RunAsync("key", "vkeys", "--data", Data);
+        Vkeys = [.. vkeys.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(VerifierKey.Parse)];
+        await StartAsync();
+    }
+
+    /// <summary>Starts the server and waits for the address it prints on stdout.</summary>
+    public async Task StartAsync()
+    {
+        _process = Process.Start(SiosCli.StartInfo(["serve", "--data", Data, "--urls", "http://127.0.0.1:0", "--parallel", "2"]))!;
+        _process.StandardInput.Close();
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+            }
+        };
+        _process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var line = await _process.StandardOutput.ReadLineAsync(timeout.Token);
+        Assert.True(line is not null, "sios serve exited before serving: " + Stderr);
+        Url = new Uri(line!.Split(' ')[0]);
+    }
+
+    /// <summary>SIGTERM, then waits for the graceful exit; returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return _process?.ExitCode ?? 0;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    public HttpClient Client(string? key = null)
+    {
+        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromMinutes(2) };
+        if ((key ?? AdminKey) is { Length: > 0 } k)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", k);
+        }
+
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
