@@ -227,38 +227,38 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     }
 
     [Fact]
-    public async Task Demo_creates_its_folder_and_brain_once_and_seals_a_verified_note_and_a_brain_load_each_run()
+    public async Task Demo_sets_up_its_folder_brains_and_key_once_and_reuses_them()
     {
         var dir = Path.Combine(log.Root, "demo");
-        var first = await SiosProcess.RunAsync(["demo", "--dir", dir], passphrase: null);
+        var first = await SiosProcess.RunAsync(["demo", "--dir", dir, "--no-serve"], passphrase: null);
         Assert.True(first.ExitCode == 0, first.Stderr);
         Assert.Equal(dir + "\n", first.Out);
-        Assert.Contains("Sealed entry 0", first.Stderr, StringComparison.Ordinal);
-        Assert.Contains("verified offline", first.Stderr, StringComparison.Ordinal);
-        Assert.Contains("registered brain 'demo'", first.Stderr, StringComparison.Ordinal);
-        Assert.Contains("finish_reason: length", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("registered brains demo, clinical, contracts, ledger", first.Stderr, StringComparison.Ordinal);
+        var key = (await File.ReadAllTextAsync(Path.Combine(dir, "demo-api-key.txt"))).Trim();
+        Assert.Contains(key, first.Stderr, StringComparison.Ordinal);
 
-        // Second run: note (3) and brain.loaded (4) after the first run's note, brain.registered and brain.loaded.
-        var second = await SiosProcess.RunAsync(["demo", "--dir", dir], passphrase: null);
+        var second = await SiosProcess.RunAsync(["demo", "--dir", dir, "--no-serve"], passphrase: null);
         Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Contains("Sealed entry 3", second.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("registered brain", second.Stderr, StringComparison.Ordinal);
-        var receipt = await File.ReadAllBytesAsync(Path.Combine(dir, "receipt-3.tlog-proof"));
-        var vkeys = (await SiosProcess.RunAsync(["key", "vkeys", "--data", dir], passphrase: null)).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(3, new ReceiptVerifier(vkeys.Select(VerifierKey.Parse).ToList()).Verify(receipt).Index);
+        Assert.DoesNotContain("registered brains", second.Stderr, StringComparison.Ordinal);
+        Assert.Equal(key, (await File.ReadAllTextAsync(Path.Combine(dir, "demo-api-key.txt"))).Trim());
+
         var types = new List<string>();
         for (var i = 0; i < 5; i++)
         {
             using var entry = JsonDocument.Parse((await SiosProcess.RunAsync(["log", "entry", $"{i}", "--data", dir], passphrase: null)).Stdout);
             types.Add(entry.RootElement.GetProperty("type").GetString()!);
+            Assert.DoesNotContain(key, entry.RootElement.GetRawText(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(["operator.note", "brain.registered", "brain.loaded", "operator.note", "brain.loaded"], types);
+        Assert.Equal(["brain.registered", "brain.registered", "brain.registered", "brain.registered", "key.created"], types);
+        var listed = await SiosProcess.RunAsync(["brain", "list", "--data", dir], passphrase: null);
+        Assert.Equal(4, listed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("demo")]
+    [InlineData("serve")]
     [InlineData("init")]
     [InlineData("key")]
     [InlineData("key vkeys")]

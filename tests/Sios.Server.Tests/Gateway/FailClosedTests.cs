@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Sios.Server.Tests.Gateway;
+
+/// <summary>No seal, no answer: when the store cannot make an entry durable, the client gets a 503 and nothing of the answer.</summary>
+public sealed class FailClosedTests
+{
+    private const string Chat = """{"model":"tiny","messages":[{"role":"user","content":"Hello"}],"max_tokens":4}""";
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Theory]
+    [InlineData("batch.before")]
+    [InlineData("batch.after")]
+    [InlineData("checkpoint.before")]
+    public async Task A_store_that_fails_turns_every_answer_into_a_503_without_content(string point)
+    {
+        await using var gateway = await InProcessGateway.StartAsync();
+        using var client = gateway.Client();
+        var ok = await client.PostAsync("/v1/chat/completions", Json(Chat));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.True(ok.Headers.Contains("Sios-Log-Index"));
+
+        gateway.Store.Fault = p => p == point ? new IOException("No space left on device") : null;
+        foreach (var body in new[] { Chat, Chat.Replace("\"max_tokens\":4", "\"max_tokens\":4,\"stream\":true", StringComparison.Ordinal) })
+        {
+            var refused = await client.PostAsync("/v1/chat/completions", Json(body));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.False(refused.Headers.Contains("Sios-Log-Index"));
+            Assert.Equal("application/json", refused.Content.Headers.ContentType!.MediaType);
+            var text = await refused.Content.ReadAsStringAsync();
+            using var error = JsonDocument.Parse(text);
+            Assert.Equal("seal_unavailable", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+            Assert.DoesNotContain("choices", text, StringComparison.Ordinal);
+        }
+
+        // Still up, and saying so honestly: the health endpoint answers, the log does not grow.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        await Assert.ThrowsAnyAsync<Exception>(() => gateway.Log.AppendAsync("{}"u8.ToArray()));
+    }
+
+    [Fact]
+    public async Task Stopping_drains_and_seals_system_stopped_last()
+    {
+        await using var gateway = await InProcessGateway.StartAsync();
+        using var client = gateway.Client();
+        var before = gateway.Log.Latest.Size;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/embeddings", Json("""{"model":"tiny","input":"x"}"""))).StatusCode);
+        await gateway.Server.StopAsync();
+        var entries = await gateway.Log.Reader.ReadEntriesAsync(before, 10);
+        var types = entries.Select(e =>
+        {
+            using var doc = JsonDocument.Parse(e);
+            return doc.RootElement.GetProperty("type").GetString();
+        });
+        Assert.Equal(["brain.loaded", "inference", "system.stopped"], types);
+        using var last = JsonDocument.Parse(entries[^1]);
+        Assert.Equal("test", last.RootElement.GetProperty("version").GetString());
+    }
+}
