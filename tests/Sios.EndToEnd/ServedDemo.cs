@@ -52,6 +52,15 @@ public sealed class ServedDemo : IAsyncLifetime
 
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
+    /// <summary>More arguments for <c>sios serve</c>.</summary>
+    public string[] ServeArgs { get; set; } = [];
+
+    /// <summary>Run on the data folder after it is set up and before the server starts.</summary>
+    public Func<ServedDemo, Task>? BeforeServe { get; set; }
+
+    /// <summary>More environment variables for the server process.</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
     public string AdminKey { get; private set; } = "";
 
     public IReadOnlyList<VerifierKey> Vkeys { get; private set; } = [];
@@ -75,13 +84,24 @@ public sealed class ServedDemo : IAsyncLifetime
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(Data, "demo-api-key.txt"))).Trim();
         var vkeys = await SiosCli.RunAsync("key", "vkeys", "--data", Data);
         Vkeys = [.. vkeys.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(VerifierKey.Parse)];
+        if (BeforeServe is not null)
+        {
+            await BeforeServe(this);
+        }
+
         await StartAsync();
     }
 
     /// <summary>Starts the server and waits for the address it prints on stdout.</summary>
     public async Task StartAsync()
     {
-        _process = Process.Start(SiosCli.StartInfo(["serve", "--data", Data, "--urls", "http://127.0.0.1:0", "--parallel", "2"]))!;
+        var info = SiosCli.StartInfo(["serve", "--data", Data, "--urls", "http://127.0.0.1:0", "--parallel", "2", .. ServeArgs]);
+        foreach (var (name, value) in Environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        _process = Process.Start(info)!;
         _process.StandardInput.Close();
         _process.ErrorDataReceived += (_, e) =>
         {
