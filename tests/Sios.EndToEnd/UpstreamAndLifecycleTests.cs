@@ -69,6 +69,24 @@ public sealed class UpstreamAndLifecycleTests(ServedDemo upstream) : IClassFixtu
         Assert.True(response.Headers.Contains("Sios-Log-Index"));
         var after = Verify.Checkpoints.CheckpointVerifier.ForLogKeys(upstream.Vkeys).Verify(await upstreamClient.GetByteArrayAsync("/log/checkpoint")).Checkpoint.Size;
         Assert.Equal(before, after);
+
+        // The refusal is in the downstream's own log as egress.refused, naming the destination.
+        var note = await client.GetByteArrayAsync("/log/checkpoint");
+        var size = Verify.Checkpoints.CheckpointVerifier.ForLogKeys(downstream.Demo.Vkeys).Verify(note).Checkpoint.Size;
+        var found = false;
+        for (var i = size - 1; i >= 0 && !found; i--)
+        {
+            var receipt = new Verify.Receipts.ReceiptVerifier(downstream.Demo.Vkeys).Verify(await client.GetByteArrayAsync($"/log/receipts/{i}"));
+            using var entry = JsonDocument.Parse(receipt.Entry);
+            if (entry.RootElement.GetProperty("type").GetString() == "egress.refused")
+            {
+                Assert.Equal(upstream.Url.Port, entry.RootElement.GetProperty("port").GetInt32());
+                Assert.Equal("127.0.0.1", entry.RootElement.GetProperty("host").GetString());
+                found = true;
+            }
+        }
+
+        Assert.True(found, "no egress.refused entry was sealed");
     }
 
     [Fact]

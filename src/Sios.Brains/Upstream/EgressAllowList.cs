@@ -60,6 +60,17 @@ public sealed class EgressAllowList
     /// <summary>The listed host names (lower case).</summary>
     public IReadOnlyList<string> HostNames => _hostNames;
 
+    /// <summary>Whether nothing at all may be reached (an empty list).</summary>
+    public bool IsOffline => _addresses.Count == 0 && _hostNames.Length == 0;
+
+    /// <summary>Raised for every refused destination, before the refusal is thrown (to seal it; see <see cref="EgressRefusalSealer"/>).</summary>
+    public event Action<EgressRefusedException>? Refused;
+
+    /// <summary>The policy in one line, as attested: <c>offline</c>, or <c>allow</c> and the entries in order.</summary>
+    public string Describe() => IsOffline
+        ? "offline"
+        : "allow " + string.Join(' ', _addresses.Select(a => a.ToString()).Concat(_hostNames).Order(StringComparer.Ordinal));
+
     /// <summary>
     /// A handler whose every connection goes through this allow-list. Proxies are disabled, because through a proxy the
     /// callback would vet the proxy's address instead of the destination's.
@@ -94,7 +105,14 @@ public sealed class EgressAllowList
         }
 
         var permitted = resolved.Where(allowed.Contains).ToArray();
-        return permitted.Length > 0 ? permitted : throw new EgressRefusedException(host, port, resolved);
+        if (permitted.Length > 0)
+        {
+            return permitted;
+        }
+
+        var refusal = new EgressRefusedException(host, port, resolved);
+        Refused?.Invoke(refusal);
+        throw refusal;
     }
 
     /// <summary>

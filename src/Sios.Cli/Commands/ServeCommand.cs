@@ -37,6 +37,7 @@ internal static class ServeCommand
             Description = "A host (IP address or name) that upstream brains may be reached at; repeat for more. Nothing else is ever connected to",
             HelpName = "HOST",
         };
+        var offline = new Option<bool>("--offline") { Description = "Allow no outbound connection at all (the default when no --egress is given; with it, --egress is an error)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request's outcome, not only warnings and errors" };
         var command = new Command("serve", """
             Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models), the log
@@ -45,10 +46,15 @@ internal static class ServeCommand
             Needs SIOS_KEY_PASSPHRASE. Seals system.started on start and system.stopped on Ctrl+C / SIGTERM, after
             in-flight requests have drained. Prints the bound address(es) on stdout once serving; logs go to stderr.
             Key changes ('sios key create|revoke') reach a running server through its control socket.
-            """) { urls, maxBody, timeout, maxLoaded, budget, parallel, egress, verbose };
+            """) { urls, maxBody, timeout, maxLoaded, budget, parallel, egress, offline, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
+            if (parse.GetValue(offline) && Split(parse.GetValue(egress)).Count > 0)
+            {
+                throw new CliException("--offline allows no outbound connection: drop --egress, or --offline", ExitCodes.Usage);
+            }
+
             var passphrase = CommonOptions.Passphrase();
             var server = new SiosServerOptions
             {
@@ -79,7 +85,10 @@ internal static class ServeCommand
         {
             settings.Server.Validate();
             settings.Pool.Validate();
-            effective = settings with { Server = settings.Server with { Version = Version(), ConfigDigest = ConfigDigest(data, settings) } };
+            effective = settings with
+            {
+                Server = settings.Server with { Version = Version(), ConfigDigest = ConfigDigest(data, settings), EgressPolicy = settings.Pool.Egress.Describe() },
+            };
         }
         catch (ArgumentException e)
         {
@@ -96,7 +105,13 @@ internal static class ServeCommand
         await using (log.ConfigureAwait(false))
         {
             EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
+            _ = new EgressRefusalSealer(effective.Pool.Egress, sealer);
             var registry = new BrainRegistry(data.Path, sealer);
+            if (effective.Pool.Egress.IsOffline && registry.List().Where(b => b.Upstream is not null).Select(b => b.Name).ToList() is { Count: > 0 } unreachable)
+            {
+                Terminal.Message($"warning: no egress is allowed, so these upstream brains will be refused: {string.Join(", ", unreachable)} (allow their hosts with --egress HOST)");
+            }
+
             var pool = new BrainPool(registry, new BrainLoadGuard(sealer), effective.Pool);
             await using (pool.ConfigureAwait(false))
             {

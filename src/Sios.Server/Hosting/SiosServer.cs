@@ -160,6 +160,7 @@ public sealed class SiosServer : IAsyncDisposable
         {
             json.WriteString("version", _options.Version);
             json.WriteString("config", _options.ConfigDigest);
+            json.WriteString("egress", _options.EgressPolicy);
             json.WriteStartArray("listen");
             foreach (var address in addresses)
             {

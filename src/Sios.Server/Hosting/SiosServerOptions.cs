@@ -27,6 +27,9 @@ public sealed record SiosServerOptions
     /// <summary>The software version sealed in <c>system.started</c> and <c>system.stopped</c>.</summary>
     public string Version { get; init; } = "";
 
+    /// <summary>The outbound-connection policy in one line (<c>offline</c> or <c>allow HOST ...</c>), sealed with the version.</summary>
+    public string EgressPolicy { get; init; } = "offline";
+
     /// <summary>The <c>sha256:</c> digest of the canonical configuration, sealed with the version.</summary>
     public string ConfigDigest { get; init; } = "";
 

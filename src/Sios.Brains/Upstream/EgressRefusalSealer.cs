@@ -1,0 +1,84 @@
+using System.Globalization;
+using Sios.Brains.Registry;
+using Sios.Ledger.Entries;
+
+namespace Sios.Brains.Upstream;
+
+/// <summary>
+/// Seals <c>egress.refused</c> entries for the refusals of an <see cref="EgressAllowList"/>, at most one per destination
+/// per <see cref="Window"/>: a process hammering a forbidden host cannot flood the log, yet nothing is hidden — the
+/// next entry for that destination says how many refusals were folded into it (<c>suppressed</c>).
+/// </summary>
+public sealed class EgressRefusalSealer
+{
+    private readonly EntrySealer _sealer;
+    private readonly TimeProvider _clock;
+    private readonly Dictionary<string, (long LastSealed, int Suppressed)> _destinations = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private int _failures;
+
+    /// <summary>Seals the refusals of <paramref name="egress"/> through <paramref name="sealer"/>.</summary>
+    public EgressRefusalSealer(EgressAllowList egress, EntrySealer sealer, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(egress);
+        ArgumentNullException.ThrowIfNull(sealer);
+        _sealer = sealer;
+        _clock = clock ?? TimeProvider.System;
+        egress.Refused += OnRefused;
+    }
+
+    /// <summary>The shortest time between two entries for one destination.</summary>
+    public static TimeSpan Window { get; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Refusals whose entry could not be sealed (the connection was refused all the same).</summary>
+    public int SealFailures => Volatile.Read(ref _failures);
+
+    /// <summary>The task of the seal started for the latest refusal that was not folded (for tests and shutdown).</summary>
+    public Task LastSeal { get; private set; } = Task.CompletedTask;
+
+    private void OnRefused(EgressRefusedException refusal)
+    {
+        var destination = string.Create(CultureInfo.InvariantCulture, $"{refusal.Host}:{refusal.Port}");
+        int suppressed;
+        lock (_gate)
+        {
+            var now = _clock.GetTimestamp();
+            if (_destinations.TryGetValue(destination, out var seen) && _clock.GetElapsedTime(seen.LastSealed, now) < Window)
+            {
+                _destinations[destination] = (seen.LastSealed, seen.Suppressed + 1);
+                return;
+            }
+
+            suppressed = seen.Suppressed;
+            _destinations[destination] = (now, 0);
+        }
+
+        var (entry, _) = EntryWriter.Write("egress.refused", BrainEntries.System, json =>
+        {
+            json.WriteString("host", refusal.Host);
+            json.WriteNumber("port", refusal.Port);
+            json.WriteStartArray("addresses");
+            foreach (var address in refusal.Addresses)
+            {
+                json.WriteStringValue(address.ToString());
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("suppressed", suppressed);
+        }, _clock);
+        LastSeal = SealAsync(entry);
+    }
+
+    private async Task SealAsync(byte[] entry)
+    {
+        try
+        {
+            await _sealer(entry, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The connection is refused whether or not this seals; a log that cannot seal fails every answer anyway.
+            Interlocked.Increment(ref _failures);
+        }
+    }
+}
