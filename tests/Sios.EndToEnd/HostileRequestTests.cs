@@ -72,6 +72,23 @@ public sealed class HostileRequestTests(ServedDemo demo) : IClassFixture<ServedD
         Assert.DoesNotContain(demo.AdminKey, demo.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_key_over_its_requests_per_minute_gets_429_with_retry_after_and_is_not_sealed_each_time()
+    {
+        var created = await SiosCli.RunAsync("key", "create", "metered", "--brains", "*", "--rpm", "2", "--data", demo.Data);
+        Assert.True(created.ExitCode == 0, created.Err);
+        var key = created.Out.Trim();
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(key, Chat)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(key, Chat)).StatusCode);
+        var limited = await PostAsync(key, Chat);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.True(limited.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 and <= 30 }, limited.Headers.RetryAfter?.ToString());
+        Assert.Equal("rate_limit_exceeded", (await ErrorOf(limited)).GetProperty("code").GetString());
+        Assert.False(limited.Headers.Contains("Sios-Log-Index"));
+        using var admin = demo.Client();
+        Assert.Contains("sios_rate_limited", await admin.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string, string, int> Malformed => new()
     {
         { "truncated JSON", "/v1/chat/completions", """{"model":"clinical","messages":[""", 400 },

@@ -71,8 +71,8 @@ internal static class KeyCommands
             HelpName = "user|auditor|admin",
         };
         role.AcceptOnlyFromAmong([.. ApiKeyRoleNames.All]);
-        var rpm = LimitOption("--rpm", "Requests per minute allowed to this key (recorded now, enforced by a later version)");
-        var tpm = LimitOption("--tpm", "Tokens per minute allowed to this key (recorded now, enforced by a later version)");
+        var rpm = LimitOption("--rpm", "Requests per minute allowed to this key (429 with Retry-After beyond it)");
+        var tpm = LimitOption("--tpm", "Tokens per minute allowed to this key (429 with Retry-After beyond it)");
         var command = new Command("create", """
             Create an API key and print its secret, alone on stdout: it is shown this once and stored only as a SHA-256
             hash. Seals key.created (id, name, role, brains; never the secret) before the key works. Needs

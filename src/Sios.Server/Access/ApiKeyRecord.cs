@@ -34,7 +34,7 @@ public sealed record ApiKeyRecord
     public bool IsRevoked => Revoked is not null;
 
     /// <summary>The identity an authenticated request with this key acts as.</summary>
-    public ApiPrincipal ToPrincipal() => new(Id, Name, Role, Brains);
+    public ApiPrincipal ToPrincipal() => new(Id, Name, Role, Brains, Rpm, Tpm);
 }
 
 /// <summary>The identity of an authenticated request: the key it presented and that key's scope.</summary>
@@ -42,7 +42,9 @@ public sealed record ApiKeyRecord
 /// <param name="Name">The key's name.</param>
 /// <param name="Role">The key's role.</param>
 /// <param name="Brains">The brains in scope, or exactly <c>["*"]</c> for every brain.</param>
-public sealed record ApiPrincipal(string KeyId, string Name, ApiKeyRole Role, IReadOnlyList<string> Brains)
+/// <param name="Rpm">Requests per minute allowed, or null for no limit.</param>
+/// <param name="Tpm">Tokens (prompt plus completion) per minute allowed, or null for no limit.</param>
+public sealed record ApiPrincipal(string KeyId, string Name, ApiKeyRole Role, IReadOnlyList<string> Brains, int? Rpm = null, int? Tpm = null)
 {
     /// <summary>The scope entry that stands for every brain.</summary>
     public const string AllBrains = "*";

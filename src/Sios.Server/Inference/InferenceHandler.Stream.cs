@@ -92,6 +92,7 @@ internal sealed partial class InferenceHandler
         {
             outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason!.Value), 200, final.Usage!.PromptTokens, final.Usage.CompletionTokens);
             metrics.Tokens(final.Usage.PromptTokens, final.Usage.CompletionTokens);
+            limiter.Charge(record.Key, final.Usage.TotalTokens);
         }
         else if (aborted)
         {

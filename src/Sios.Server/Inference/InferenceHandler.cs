@@ -16,12 +16,13 @@ namespace Sios.Server.Inference;
 /// generate, seal, and only then answer with the receipt headers. Every authenticated request is sealed, answered or
 /// not; if the seal cannot be made the client gets a 503 instead of the answer.
 /// </summary>
-internal sealed partial class InferenceHandler(SiosServices services, SiosServerOptions options, InferenceSealer sealer, SiosMetrics metrics, ILogger<InferenceHandler> logger)
+internal sealed partial class InferenceHandler(SiosServices services, SiosServerOptions options, InferenceSealer sealer, KeyRateLimiter limiter, SiosMetrics metrics, ILogger<InferenceHandler> logger)
 {
     public async Task GenerateAsync(HttpContext context, InferenceApi api)
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
-        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal.Actor, api);
+        Admit(principal);
+        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal, api);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.RequestTimeout);
         try
@@ -55,7 +56,8 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     public async Task EmbedAsync(HttpContext context)
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
-        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal.Actor, InferenceApi.Embeddings);
+        Admit(principal);
+        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal, InferenceApi.Embeddings);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.RequestTimeout);
         try
@@ -75,6 +77,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
                 result = await lease.Engine.EmbedAsync(parsed.Inputs, deadline.Token).ConfigureAwait(false);
             }
 
+            limiter.Charge(principal, result.PromptTokens ?? 0);
             var response = OpenAiResponses.Embeddings(brain.Name, result, parsed.Base64);
             var index = await sealer.SealAsync(record, response, new InferenceOutcome("stop", 200, result.PromptTokens, result.PromptTokens is null ? null : 0), CancellationToken.None)
                 .ConfigureAwait(false);
@@ -83,6 +86,23 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         catch (Exception e) when (!context.Response.HasStarted)
         {
             await FailAsync(context, record, e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A key over its budget gets a 429 with Retry-After, counted in metrics but not sealed: sealing each refusal would
+    /// let the very key that is being held back fill the log.
+    /// </summary>
+    private void Admit(ApiPrincipal principal)
+    {
+        try
+        {
+            limiter.Admit(principal);
+        }
+        catch (ApiException)
+        {
+            metrics.RateLimited();
+            throw;
         }
     }
 
@@ -119,6 +139,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         }
 
         var usage = final.Usage!;
+        limiter.Charge(record.Key, usage.TotalTokens);
         var responses = new OpenAiResponses(record.Api, record.Id, record.Brain.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
         var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage);
         var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens);

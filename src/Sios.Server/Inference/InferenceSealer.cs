@@ -6,18 +6,22 @@ using System.Text.Json;
 using Sios.Brains.Registry;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
+using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Verify.Commitments;
 
 namespace Sios.Server.Inference;
 
 /// <summary>What is known of one inference request as it goes, for its sealed entries (SPEC §2).</summary>
-internal sealed class InferenceRecord(string id, string actor, InferenceApi api)
+internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi api)
 {
     /// <summary>The id of the <c>inference</c> entry, made up front because the response nonce derives from it.</summary>
     public string Id { get; } = id;
 
-    public string Actor { get; } = actor;
+    /// <summary>The key the request came with.</summary>
+    public ApiPrincipal Key { get; } = key;
+
+    public string Actor => Key.Actor;
 
     public InferenceApi Api { get; } = api;
 
