@@ -117,6 +117,16 @@ public sealed class ServedDemo : IAsyncLifetime
         Url = new Uri(line!.Split(' ')[0]);
     }
 
+    /// <summary>SIGKILL: the server dies at once, mid-request, as in a power cut of the process.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>SIGTERM, then waits for the graceful exit; returns the exit code.</summary>
     public async Task<int> StopAsync()
     {
