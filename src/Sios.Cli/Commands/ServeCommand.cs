@@ -29,6 +29,7 @@ internal static class ServeCommand
         };
         var maxBody = new Option<long?>("--max-request-bytes") { Description = "Largest request body accepted, in bytes (default 4194304)", HelpName = "N" };
         var timeout = new Option<int?>("--request-timeout") { Description = "Longest one inference request may take, in seconds (default 600)", HelpName = "SECONDS" };
+        var headersTimeout = new Option<int?>("--headers-timeout") { Description = "Longest a client may take to send its request headers, in seconds (default 30); slower ones are cut off", HelpName = "SECONDS" };
         var maxLoaded = new Option<int?>("--max-loaded") { Description = "Most brains held in memory at once (default 8)", HelpName = "N" };
         var budget = new Option<long?>("--memory-budget-mib") { Description = "Memory the loaded brains' weights may take, in MiB (default 8192)", HelpName = "MIB" };
         var parallel = new Option<int?>("--parallel") { Description = "Requests one brain decodes together (default 4)", HelpName = "N" };
@@ -46,7 +47,7 @@ internal static class ServeCommand
             Needs SIOS_KEY_PASSPHRASE. Seals system.started on start and system.stopped on Ctrl+C / SIGTERM, after
             in-flight requests have drained. Prints the bound address(es) on stdout once serving; logs go to stderr.
             Key changes ('sios key create|revoke') reach a running server through its control socket.
-            """) { urls, maxBody, timeout, maxLoaded, budget, parallel, egress, offline, verbose };
+            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
@@ -61,6 +62,7 @@ internal static class ServeCommand
                 Urls = Split(parse.GetValue(urls)) is { Count: > 0 } list ? list : [SiosServerOptions.DefaultUrl],
                 MaxRequestBodyBytes = parse.GetValue(maxBody) ?? 4 << 20,
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout) ?? 600),
+                HeadersTimeout = TimeSpan.FromSeconds(parse.GetValue(headersTimeout) ?? 30),
                 ControlSocketPath = data.ControlSocketPath,
             };
             var pool = new BrainPoolOptions
@@ -179,6 +181,7 @@ internal static class ServeCommand
             json.WriteEndArray();
             json.WriteNumber("max_request_bytes", settings.Server.MaxRequestBodyBytes);
             json.WriteNumber("request_timeout_s", (long)settings.Server.RequestTimeout.TotalSeconds);
+            json.WriteNumber("headers_timeout_s", (long)settings.Server.HeadersTimeout.TotalSeconds);
             json.WriteNumber("max_loaded", settings.Pool.MaxLoaded);
             json.WriteNumber("memory_budget_bytes", settings.Pool.MemoryBudgetBytes);
             json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);

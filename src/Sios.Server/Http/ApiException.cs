@@ -69,7 +69,7 @@ public sealed class ApiException : Exception
     public byte[] ToJson()
     {
         using var buffer = new MemoryStream(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, Inference.InferenceSealer.JsonOptions))
         {
             WriteObject(json);
         }

@@ -188,9 +188,14 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var error = exception is OperationCanceledException && !aborted
             ? new ApiException(408, $"The request took longer than this server allows ({options.RequestTimeout.TotalSeconds:N0} s).", code: "timeout")
             : ApiException.From(exception);
-        if (!error.IsClientError)
+        if (error.Status >= 500 && error.Status != 503)
         {
             LogFailure(logger, record.Id, error.Status, exception);
+        }
+        else if (error.Status == 503)
+        {
+            // Expected operational states (a refused brain, a log that cannot seal): the reason, without a stack trace.
+            LogUnavailable(logger, record.Id, error.Message);
         }
 
         var body = aborted ? [] : error.ToJson();
@@ -220,6 +225,9 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} failed with {Status}")]
     private static partial void LogFailure(ILogger logger, string entryId, int status, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inference {EntryId} answered 503: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string entryId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} could not be sealed; no answer was given")]
     private static partial void LogSealFailure(ILogger logger, string entryId, Exception exception);
