@@ -18,6 +18,9 @@ internal static class DemoCommand
     public const string BaseBrain = "demo";
     public const string KeyName = "demo";
 
+    /// <summary>The demo keeps answered content for 30 days, so 'sios log disclose' has something to show.</summary>
+    public const int VaultRetentionDays = 30;
+
     /// <summary>The three LoRA specialists on the demo base, with what they pretend to know.</summary>
     public static readonly (string Name, string Description, ulong Seed)[] Specialists =
     [
@@ -101,7 +104,7 @@ internal static class DemoCommand
         else
         {
             Terminal.Message($"Creating {path} (origin {Origin}); its keys are encrypted with the passphrase '{passphrase}'.");
-            data = await DataFolder.InitAsync(path, Origin, passphrase, ct).ConfigureAwait(false);
+            data = await DataFolder.InitAsync(path, Origin, passphrase, ct, VaultRetentionDays).ConfigureAwait(false);
         }
 
         if (File.Exists(Path.Combine(path, KeyFile)))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Sios.Cli.Hosting;
+using Sios.Server.Vault;
 using Sios.Verify.Notes;
 
 namespace Sios.Cli.Commands;
@@ -16,12 +17,17 @@ internal static class InitCommand
             Required = true,
             HelpName = "ORIGIN",
         };
+        var retention = new Option<int>("--retention-days")
+        {
+            Description = "Days the content vault keeps each answered request and response for 'sios log disclose' (0, the default, keeps nothing; stored in sios.json as vaultRetentionDays)",
+            HelpName = "DAYS",
+        };
         var command = new Command("init", """
             Create a data folder: an ML-DSA-65 key pair (the log's signature), an ML-DSA-44 key pair (its C2SP
             cosignature) and a master secret (from which the commitment nonces are derived), all encrypted at rest
             with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a signed size-0 checkpoint. Prints the
             two vkeys (ML-DSA-65 first) on stdout.
-            """) { origin };
+            """) { origin, retention };
         command.SetAction(async (parse, ct) =>
         {
             var name = parse.GetValue(origin)!;
@@ -30,8 +36,14 @@ internal static class InitCommand
                 throw new CliException($"origin '{name}' is not usable: it must be 1 to 255 bytes with no spaces, '+' or control characters", ExitCodes.Usage);
             }
 
+            var days = parse.GetValue(retention);
+            if (days is < 0 or > ContentVault.MaxRetentionDays)
+            {
+                throw new CliException($"--retention-days must be 0 to {ContentVault.MaxRetentionDays}, not {days}", ExitCodes.Usage);
+            }
+
             var passphrase = CommonOptions.Passphrase();
-            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct).ConfigureAwait(false);
+            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct, days).ConfigureAwait(false);
             foreach (var key in folder.LoadVerifierKeys())
             {
                 Terminal.Result(key.ToString());

@@ -17,10 +17,10 @@ internal static class LogCommands
 {
     public static Command Create() => new("log", "The Open Audit Record: seal notes, print checkpoints, entries, receipts and proofs, audit the whole log.")
     {
-        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(),
+        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(), DisclosureCommands.Disclose(),
     };
 
-    private static Argument<long> IndexArgument() => new("INDEX")
+    internal static Argument<long> IndexArgument() => new("INDEX")
     {
         Description = "Zero-based entry index",
         CustomParser = r =>

@@ -10,6 +10,7 @@ using Sios.Brains.Upstream;
 using Sios.Cli.Hosting;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
+using Sios.Server.Vault;
 
 namespace Sios.Cli.Commands;
 
@@ -47,6 +48,8 @@ internal static class ServeCommand
             Needs SIOS_KEY_PASSPHRASE. Seals system.started on start and system.stopped on Ctrl+C / SIGTERM, after
             in-flight requests have drained. Prints the bound address(es) on stdout once serving; logs go to stderr.
             Key changes ('sios key create|revoke') reach a running server through its control socket.
+            With vaultRetentionDays > 0 in sios.json, each answer's exact bytes are kept encrypted for that many days
+            for 'sios log disclose'; expired content is purged (sealed as vault.purged) at start and daily.
             """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, verbose };
         command.SetAction(async (parse, ct) =>
         {
@@ -98,10 +101,14 @@ internal static class ServeCommand
         }
 
         byte[] commitmentSecret;
+        ContentVault vault;
         using (var master = data.LoadMasterSecret(passphrase))
         {
             commitmentSecret = master.DeriveKey("commitment-nonce/v1");
+            vault = data.OpenVault(master);
         }
+
+        using var vaultScope = vault;
 
         var log = await data.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
         await using (log.ConfigureAwait(false))
@@ -117,7 +124,7 @@ internal static class ServeCommand
             var pool = new BrainPool(registry, new BrainLoadGuard(sealer), effective.Pool);
             await using (pool.ConfigureAwait(false))
             {
-                var services = new SiosServices(log, registry, pool, new ApiKeyStore(data.ApiKeysPath), commitmentSecret, TimeProvider.System);
+                var services = new SiosServices(log, registry, pool, new ApiKeyStore(data.ApiKeysPath), commitmentSecret, TimeProvider.System, vault);
                 var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
                 await using (server.ConfigureAwait(false))
                 {
@@ -192,6 +199,7 @@ internal static class ServeCommand
             }
 
             json.WriteEndArray();
+            json.WriteNumber("vault_retention_days", data.Config.VaultRetentionDays);
             json.WriteEndObject();
         }
 

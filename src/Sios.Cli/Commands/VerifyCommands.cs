@@ -14,17 +14,17 @@ internal static class VerifyCommands
 {
     public static Command Create() => new("verify", "Offline verification with nothing but the log's vkeys (no data folder, no server).")
     {
-        Receipt(), Log(),
+        Receipt(), Log(), DisclosureCommands.Verify(),
     };
 
-    private static Option<string[]> VkeyOption() => new("--vkey")
+    internal static Option<string[]> VkeyOption() => new("--vkey")
     {
         Description = "A trusted vkey of the log; repeat for the cosignature key. Every vkey given must have signed the checkpoint.",
         Required = true,
         HelpName = "V",
     };
 
-    private static List<VerifierKey> ParseVkeys(string[] given)
+    internal static List<VerifierKey> ParseVkeys(string[] given)
     {
         List<VerifierKey> keys;
         try
@@ -123,7 +123,7 @@ internal static class VerifyCommands
         return command;
     }
 
-    private static byte[] ReadInput(string path)
+    internal static byte[] ReadInput(string path)
     {
         if (path == "-")
         {

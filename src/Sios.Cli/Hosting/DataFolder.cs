@@ -4,6 +4,7 @@ using Sios.Ledger.Checkpoints;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Sqlite;
 using Sios.Server.Access;
+using Sios.Server.Vault;
 using Sios.Signing;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
@@ -33,6 +34,9 @@ internal sealed class DataFolder
 
     /// <summary>The running server's control socket, through which the CLI changes keys while the server holds the log.</summary>
     public string ControlSocketPath => System.IO.Path.Combine(Path, "run", "control.sock");
+
+    /// <summary>The content vault: answered requests and responses, encrypted, kept for disclosure (sios.json vaultRetentionDays).</summary>
+    public string VaultPath => System.IO.Path.Combine(Path, "vault");
 
     /// <summary>The master secret, encrypted at rest with the key passphrase.</summary>
     public string MasterKeyPath => System.IO.Path.Combine(Path, "keys", MasterKeyFile);
@@ -69,7 +73,7 @@ internal sealed class DataFolder
     }
 
     /// <summary>Creates a new data folder atomically: everything is built beside it and renamed into place.</summary>
-    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct)
+    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct, int vaultRetentionDays = 0)
     {
         var full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full) || (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()))
@@ -86,7 +90,7 @@ internal sealed class DataFolder
         CreatePrivateDirectory(staging);
         CreatePrivateDirectory(System.IO.Path.Combine(staging, "keys"));
         CreatePrivateDirectory(System.IO.Path.Combine(staging, "log"));
-        var config = new DataConfig { Format = 1, Origin = origin, Created = DateTimeOffset.UtcNow };
+        var config = new DataConfig { Format = 1, Origin = origin, Created = DateTimeOffset.UtcNow, VaultRetentionDays = vaultRetentionDays };
         try
         {
             using var primary = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa65);
@@ -205,6 +209,24 @@ internal sealed class DataFolder
         }
     }
 
+    /// <summary>The content vault under the key <paramref name="master"/> derives for it, with this folder's retention.</summary>
+    public ContentVault OpenVault(MasterSecret master, TimeProvider? clock = null)
+    {
+        var key = master.DeriveKey(ContentVault.KeyPurpose);
+        try
+        {
+            return new ContentVault(VaultPath, key, Config.VaultRetentionDays, clock);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"{System.IO.Path.Combine(Path, ConfigFile)}: vaultRetentionDays: {e.Message.Split(" (Parameter")[0]}");
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
     /// <summary>Opens the store for reading only (no writer lock; safe while a server runs).</summary>
     public SqliteLogStore OpenReader() => SqliteLogStore.Open(DatabasePath);
 
@@ -271,6 +293,9 @@ internal sealed class DataConfig
     public string Origin { get; init; } = "";
 
     public DateTimeOffset Created { get; init; }
+
+    /// <summary>Days the content vault keeps answered requests and responses for disclosure; 0 (the default) keeps nothing.</summary>
+    public int VaultRetentionDays { get; init; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

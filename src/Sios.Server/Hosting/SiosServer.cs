@@ -14,6 +14,7 @@ using Sios.Server.Health;
 using Sios.Server.Http;
 using Sios.Server.Inference;
 using Sios.Server.Log;
+using Sios.Server.Vault;
 
 namespace Sios.Server.Hosting;
 
@@ -29,6 +30,7 @@ public sealed class SiosServer : IAsyncDisposable
     private readonly SiosServices _services;
     private readonly SiosServerOptions _options;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private VaultJanitor? _janitor;
     private bool _started;
     private bool _stopped;
 
@@ -114,13 +116,22 @@ public sealed class SiosServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Binds the addresses, seals <c>system.started</c> (version, config digest, addresses), then serves.</summary>
+    /// <summary>
+    /// Binds the addresses, seals <c>system.started</c> (version, config digest, addresses), purges the vault past its
+    /// retention (sealed), then serves; the vault is purged again daily while serving.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         _started = true;
         var addresses = Addresses;
         await SealLifecycleAsync("system.started", addresses, cancellationToken).ConfigureAwait(false);
+        if (_services.Vault is { } vault)
+        {
+            var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<VaultJanitor>();
+            _janitor = await VaultJanitor.StartAsync(vault, (entry, ct) => _services.Log.AppendAsync(entry, ct), _services.Clock, logger, cancellationToken).ConfigureAwait(false);
+        }
+
         _ready.TrySetResult();
     }
 
@@ -135,6 +146,11 @@ public sealed class SiosServer : IAsyncDisposable
         _stopped = true;
         _ready.TrySetCanceled(CancellationToken.None);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_janitor is not null)
+        {
+            await _janitor.DisposeAsync().ConfigureAwait(false);
+        }
+
         await SealLifecycleAsync("system.stopped", Addresses, CancellationToken.None).ConfigureAwait(false);
         if (_options.ControlSocketPath is { } socket)
         {

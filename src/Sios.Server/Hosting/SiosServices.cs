@@ -2,6 +2,7 @@ using Sios.Brains.Pool;
 using Sios.Brains.Registry;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
+using Sios.Server.Vault;
 
 namespace Sios.Server.Hosting;
 
@@ -12,4 +13,5 @@ namespace Sios.Server.Hosting;
 /// <param name="Keys">The API keys.</param>
 /// <param name="CommitmentSecret">The secret commitment nonces derive from (SPEC §2).</param>
 /// <param name="Clock">The clock for entry times.</param>
-public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, BrainPool Pool, ApiKeyStore Keys, byte[] CommitmentSecret, TimeProvider Clock);
+/// <param name="Vault">Where answered content is kept for later disclosure; null (or a retention of 0) keeps nothing.</param>
+public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, BrainPool Pool, ApiKeyStore Keys, byte[] CommitmentSecret, TimeProvider Clock, ContentVault? Vault = null);

@@ -10,7 +10,7 @@ namespace Sios.Server.Inference;
 internal sealed partial class InferenceHandler
 {
     /// <summary>
-    /// Seals <c>inference.begin</c> before the first byte, streams the chunks while hashing every byte sent, seals the
+    /// Seals <c>inference.begin</c> before the first byte, streams the chunks while hashing (and, when the vault keeps content, copying) every byte sent, seals the
     /// <c>inference</c> entry over exactly those bytes, then sends the <c>: sios</c> receipt comment and
     /// <c>data: [DONE]</c>. Both nonces derive from the <c>inference</c> entry's id, made before the stream starts, so
     /// the client has them in the headers. A stream that fails midway ends with an error event (also committed to),
@@ -21,7 +21,7 @@ internal sealed partial class InferenceHandler
         var lease = await services.Pool.AcquireAsync(record.Brain!.Name, ct).ConfigureAwait(false);
         GenerationUpdate? final = null;
         Exception? failure = null;
-        using var hash = sealer.ResponseHash(record);
+        using var tap = new ResponseTap(sealer.ResponseHash(record), Keeping);
         var http = context.Response;
         try
         {
@@ -39,7 +39,7 @@ internal sealed partial class InferenceHandler
             async Task SendAsync(byte[] json)
             {
                 var bytes = InferenceSealer.DataEvent(json);
-                hash.AppendData(bytes);
+                tap.Append(bytes);
                 await http.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
                 await http.Body.FlushAsync(ct).ConfigureAwait(false);
             }
@@ -80,10 +80,10 @@ internal sealed partial class InferenceHandler
             await lease.DisposeAsync().ConfigureAwait(false);
         }
 
-        await FinishStreamAsync(context, record, hash, final, failure).ConfigureAwait(false);
+        await FinishStreamAsync(context, record, tap, final, failure).ConfigureAwait(false);
     }
 
-    private async Task FinishStreamAsync(HttpContext context, InferenceRecord record, System.Security.Cryptography.IncrementalHash hash, GenerationUpdate? final, Exception? failure)
+    private async Task FinishStreamAsync(HttpContext context, InferenceRecord record, ResponseTap tap, GenerationUpdate? final, Exception? failure)
     {
         var http = context.Response;
         var aborted = context.RequestAborted.IsCancellationRequested;
@@ -106,7 +106,7 @@ internal sealed partial class InferenceHandler
                 : ApiException.From(failure!);
             LogStreamEnded(logger, record.Id, error.Message, failure);
             var bytes = InferenceSealer.DataEvent(error.ToJson());
-            hash.AppendData(bytes);
+            tap.Append(bytes);
             await TryWriteAsync(http, bytes).ConfigureAwait(false);
             outcome = new InferenceOutcome("error", error.Status);
         }
@@ -114,7 +114,7 @@ internal sealed partial class InferenceHandler
         long index;
         try
         {
-            index = await sealer.SealAsync(record, Base64(hash), outcome, CancellationToken.None).ConfigureAwait(false);
+            index = await sealer.SealAsync(record, tap.Commitment(), outcome, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception sealFailure)
         {
@@ -128,6 +128,7 @@ internal sealed partial class InferenceHandler
             return;
         }
 
+        Keep(record, tap.Bytes);
         metrics.Request(InferenceSealer.ApiName(record.Api), outcome.Status);
         if (!aborted)
         {

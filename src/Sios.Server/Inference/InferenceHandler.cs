@@ -81,6 +81,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             var response = OpenAiResponses.Embeddings(brain.Name, result, parsed.Base64);
             var index = await sealer.SealAsync(record, response, new InferenceOutcome("stop", 200, result.PromptTokens, result.PromptTokens is null ? null : 0), CancellationToken.None)
                 .ConfigureAwait(false);
+            Keep(record, response);
             await SendAsync(context, record, index, response).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted)
@@ -110,6 +111,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     {
         var body = await RequestBody.ReadJsonAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         sealer.CommitRequest(record, record.Id, body);
+        record.RequestBody = body;
         return body;
     }
 
@@ -144,6 +146,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage);
         var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens);
         var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
+        Keep(record, response);
         metrics.Tokens(usage.PromptTokens, usage.CompletionTokens);
         await SendAsync(context, record, index, response).ConfigureAwait(false);
     }
@@ -216,12 +219,40 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             return;
         }
 
+        Keep(record, body);
         metrics.Request(InferenceSealer.ApiName(record.Api), status);
         if (!aborted)
         {
             await error.WriteAsync(context, body, sealer.ReceiptHeaders(record, index)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>True when the vault keeps answered content.</summary>
+    private bool Keeping => services.Vault is { IsKeeping: true };
+
+    /// <summary>
+    /// Hands a sealed answer's exact bytes to the vault. The seal already stands, so a vault that cannot write costs
+    /// only the later disclosure of this answer, never the answer itself.
+    /// </summary>
+    private void Keep(InferenceRecord record, byte[]? response)
+    {
+        if (!Keeping || record.RequestBody is null || response is null)
+        {
+            return;
+        }
+
+        try
+        {
+            services.Vault!.Keep(record.Id, record.RequestBody, response);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            LogVaultFailure(logger, record.Id, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} was sealed but its content could not be kept in the vault")]
+    private static partial void LogVaultFailure(ILogger logger, string entryId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} failed with {Status}")]
     private static partial void LogFailure(ILogger logger, string entryId, int status, Exception exception);
@@ -234,6 +265,4 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {EntryId} ended early: {Reason}")]
     private static partial void LogStreamEnded(ILogger logger, string entryId, string reason, Exception? exception);
-
-    private static string Base64(IncrementalHash hash) => Convert.ToBase64String(hash.GetHashAndReset());
 }

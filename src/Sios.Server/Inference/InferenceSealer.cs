@@ -32,6 +32,9 @@ internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi 
     /// <summary>The request commitment, once the body has been read in full.</summary>
     public string? RequestCommitment { get; set; }
 
+    /// <summary>The exact request body the request commitment covers, once read (kept in the vault after the seal).</summary>
+    public byte[]? RequestBody { get; set; }
+
     /// <summary>The request nonce (base64), sent back to the client.</summary>
     public string? RequestNonce { get; set; }
 
