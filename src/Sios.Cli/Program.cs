@@ -21,6 +21,8 @@ var root = new RootCommand($"""
     DemoCommand.Create(),
     BrainCommands.Create(),
     ServeCommand.Create(),
+    AttestCommand.Create(),
+    ReportCommand.Create(),
 };
 
 using var cancel = new CancellationTokenSource();

@@ -137,6 +137,8 @@ internal static class ServeCommand
                         throw new CliException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");
                     }
 
+                    await Sovereignty.Attestations.SealAtServeStartAsync(data, passphrase, log, effective, server.Addresses, ct).ConfigureAwait(false);
+
                     Terminal.Message($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
                     started(server);
                     using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);

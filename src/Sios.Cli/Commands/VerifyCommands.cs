@@ -14,7 +14,7 @@ internal static class VerifyCommands
 {
     public static Command Create() => new("verify", "Offline verification with nothing but the log's vkeys (no data folder, no server).")
     {
-        Receipt(), Log(), DisclosureCommands.Verify(),
+        Receipt(), Log(), DisclosureCommands.Verify(), AttestationVerifyCommand.Create(),
     };
 
     internal static Option<string[]> VkeyOption() => new("--vkey")

@@ -41,7 +41,7 @@ internal sealed class DataFolder
     /// <summary>The master secret, encrypted at rest with the key passphrase.</summary>
     public string MasterKeyPath => System.IO.Path.Combine(Path, "keys", MasterKeyFile);
 
-    private static string KeyFile(string root, MlDsaAlgorithm algorithm, bool isPublic) =>
+    internal static string KeyFile(string root, MlDsaAlgorithm algorithm, bool isPublic) =>
         System.IO.Path.Combine(root, "keys", $"log-{(algorithm == MlDsaAlgorithm.MlDsa65 ? "ml-dsa-65" : "ml-dsa-44")}{(isPublic ? ".pub" : "")}.pem");
 
     /// <summary>Opens an existing data folder, or explains how to make one.</summary>

@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using Sios.Brains.Pool;
+using Sios.Brains.Registry;
+using Sios.Brains.Upstream;
+using Sios.Cli.Commands;
+using Sios.Cli.Hosting;
+using Sios.Ledger.Entries;
+using Sios.Ledger.Pipeline;
+using Sios.Server.Hosting;
+using Sios.Signing;
+using Sios.Verify.Attestations;
+using Sios.Verify.Crypto;
+using Sios.Verify.Notes;
+using Microsoft.Extensions.Logging;
+
+namespace Sios.Cli.Sovereignty;
+
+/// <summary>What a statement says about the gateway: its config digest, egress allow-list and bound addresses.</summary>
+/// <param name="ConfigDigest">ServeCommand.ConfigDigest of the settings.</param>
+/// <param name="Egress">Allowed egress hosts (empty: none).</param>
+/// <param name="Listen">Addresses listened on (empty: no server running).</param>
+internal sealed record GatewayFacts(string ConfigDigest, IReadOnlyList<string> Egress, IReadOnlyList<string> Listen);
+
+/// <summary>An attestation that was signed, sealed in the log and kept in the data folder.</summary>
+/// <param name="Note">The signed note bytes.</param>
+/// <param name="Index">The index of its <c>attestation</c> entry.</param>
+/// <param name="File">Where the data folder keeps a copy.</param>
+/// <param name="Sha256">SHA-256 of the statement text.</param>
+internal sealed record SealedAttestation(byte[] Note, long Index, string File, string Sha256);
+
+/// <summary>Derives, signs and seals attestations (the sovereignty statement) for a data folder.</summary>
+internal static class Attestations
+{
+    /// <summary>The data folder's sub-folder holding a copy of every attestation, named by its entry index.</summary>
+    public const string FolderName = "attestations";
+
+    /// <summary>The file extension of an attestation.</summary>
+    public const string Extension = ".attestation";
+
+    /// <summary>The copy of the attestation sealed as entry <paramref name="index"/>.</summary>
+    public static string FileFor(DataFolder data, long index) =>
+        Path.Combine(data.Path, FolderName, index.ToString(CultureInfo.InvariantCulture) + Extension);
+
+    /// <summary>The newest attestation kept in the data folder, or null.</summary>
+    public static string? Latest(DataFolder data)
+    {
+        var folder = Path.Combine(data.Path, FolderName);
+        return !Directory.Exists(folder) ? null : Directory.EnumerateFiles(folder, "*" + Extension)
+            .Select(f => (File: f, Index: long.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : -1))
+            .Where(f => f.Index >= 0)
+            .OrderByDescending(f => f.Index)
+            .Select(f => f.File)
+            .FirstOrDefault();
+    }
+
+    /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses and egress hosts.</summary>
+    public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress)
+    {
+        EgressAllowList allow;
+        try
+        {
+            allow = new EgressAllowList(egress);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Usage);
+        }
+
+        var settings = new ServeSettings(
+            new SiosServerOptions { Urls = urls.Count > 0 ? urls : [SiosServerOptions.DefaultUrl] },
+            new BrainPoolOptions { Egress = allow },
+            LogLevel.Warning);
+        return new GatewayFacts(ServeCommand.ConfigDigest(data, settings), Hosts(allow), urls);
+    }
+
+    /// <summary>The facts of a running gateway.</summary>
+    public static GatewayFacts Serving(ServeSettings effective, IReadOnlyList<string> addresses) =>
+        new(effective.Server.ConfigDigest, Hosts(effective.Pool.Egress), addresses);
+
+    /// <summary>Describes this machine now: brains (re-hashed), software, keys, gateway facts and the given log state.</summary>
+    public static async Task<AttestationStatement> DeriveAsync(DataFolder data, long logSize, byte[] logRoot, GatewayFacts gateway, CancellationToken ct)
+    {
+        var registry = new BrainRegistry(data.Path);
+        var checks = await BrainRegistry.CheckWeightsAsync(registry.List(), null, ct).ConfigureAwait(false);
+        var brains = checks.Select(c => c.Brain.Upstream is { } up
+                ? AttestedBrain.Remote(c.Brain.Name, up.Url.AbsoluteUri, up.Model)
+                : AttestedBrain.Local(c.Brain.Name, c.Brain.ModelSha256!, c.Brain.AdapterSha256, c.Mismatch switch
+                {
+                    null => DiskState.Ok,
+                    { Actual: null } => DiskState.Missing,
+                    _ => DiskState.Changed,
+                }))
+            .OrderBy(b => b.Name, StringComparer.Ordinal)
+            .ToList();
+        return new AttestationStatement
+        {
+            Origin = data.Config.Origin,
+            Time = DateTimeOffset.UtcNow,
+            LogSize = logSize,
+            LogRoot = logRoot,
+            Version = Version(),
+            Components = SoftwareInventory.Collect(),
+            Config = gateway.ConfigDigest,
+            Egress = [.. gateway.Egress.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            Listen = [.. gateway.Listen.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            Signers = data.LoadVerifierKeys(),
+            Brains = brains,
+        };
+    }
+
+    /// <summary>
+    /// Signs the statement with the log's ML-DSA-65 key (a signed note; key name = origin), seals an
+    /// <c>attestation</c> entry holding its SHA-256 and fields, and keeps a copy in the data folder.
+    /// </summary>
+    public static async Task<SealedAttestation> SealAsync(DataFolder data, string passphrase, TransparencyLog log, AttestationStatement statement, string actor, CancellationToken ct)
+    {
+        var text = statement.ToText();
+        var textBytes = Encoding.UTF8.GetBytes(text);
+        var note = Sign(data, passphrase, statement.Signers[0], text, textBytes);
+        var digest = AttestationStatement.Digest(textBytes);
+        var (entry, _) = EntryWriter.Write("attestation", actor, json =>
+        {
+            json.WriteString("statement", digest);
+            json.WriteStartObject("log");
+            json.WriteNumber("size", statement.LogSize);
+            json.WriteString("root", Convert.ToBase64String(statement.LogRoot));
+            json.WriteEndObject();
+            json.WriteString("version", statement.Version);
+            json.WriteString("software", statement.Software);
+            json.WriteString("config", statement.Config);
+            WriteArray(json, "egress", statement.Egress);
+            WriteArray(json, "listen", statement.Listen);
+            WriteArray(json, "signers", statement.Signers.Select(k => k.ToString()));
+            json.WriteStartArray("brains");
+            foreach (var b in statement.Brains)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", b.Name);
+                if (b.IsUpstream)
+                {
+                    json.WriteString("upstream", b.UpstreamUrl);
+                    json.WriteString("model", b.UpstreamModel);
+                }
+                else
+                {
+                    json.WriteString("weights", b.Weights);
+                    if (b.Adapter is not null)
+                    {
+                        json.WriteString("adapter", b.Adapter);
+                    }
+
+                    json.WriteString("disk", b.Disk.ToString()!.ToLowerInvariant());
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        });
+        var sealedEntry = await log.AppendAsync(entry, ct).ConfigureAwait(false);
+        var file = FileFor(data, sealedEntry.Index);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllBytesAsync(file, note, ct).ConfigureAwait(false);
+        return new SealedAttestation(note, sealedEntry.Index, file, digest);
+    }
+
+    /// <summary>Seals the attestation of a gateway that has just started (called right after <c>system.started</c>).</summary>
+    public static async Task SealAtServeStartAsync(DataFolder data, string passphrase, TransparencyLog log, ServeSettings effective, IReadOnlyList<string> addresses, CancellationToken ct)
+    {
+        var latest = log.Latest;
+        var statement = await DeriveAsync(data, latest.Size, latest.Root, Serving(effective, addresses), ct).ConfigureAwait(false);
+        var sealedOne = await SealAsync(data, passphrase, log, statement, "system", ct).ConfigureAwait(false);
+        Terminal.Message($"Attestation sealed as entry {sealedOne.Index} ({sealedOne.Sha256}); the signed statement is {sealedOne.File}.");
+    }
+
+    private static byte[] Sign(DataFolder data, string passphrase, VerifierKey expected, string text, byte[] textBytes)
+    {
+        var file = DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: false);
+        MlDsaPrivateKey key;
+        try
+        {
+            key = MlDsaPrivateKey.ImportEncryptedPem(File.ReadAllText(file), passphrase);
+        }
+        catch (KeyPassphraseException)
+        {
+            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
+        }
+        catch (KeyFormatException e)
+        {
+            throw new CliException($"{file} is not a usable key: {e.Message}");
+        }
+
+        using (key)
+        {
+            var vkey = VerifierKey.Create(data.Config.Origin, NoteKeyKind.MlDsa65, key.PublicKey);
+            if (!string.Equals(vkey.ToString(), expected.ToString(), StringComparison.Ordinal))
+            {
+                throw new CliException($"{file} does not match its public key file: the data folder's keys are inconsistent");
+            }
+
+            var signature = key.Sign(textBytes);
+            return Encoding.UTF8.GetBytes(text + "\n" + SignedNote.FormatSignatureLine(vkey.Name, vkey.KeyId, signature));
+        }
+    }
+
+    private static void WriteArray(System.Text.Json.Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            json.WriteStringValue(v);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static List<string> Hosts(EgressAllowList allow) =>
+        [.. allow.Addresses.Select(a => a.ToString()).Concat(allow.HostNames).Order(StringComparer.Ordinal)];
+
+    private static string Version()
+    {
+        var version = typeof(Attestations).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        return string.Concat(version.Select(c => char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c));
+    }
+}
