@@ -1,5 +1,6 @@
 using Sios.Cli.Hosting;
 using Sios.Ledger.Storage;
+using Sios.Verify;
 using Sios.Verify.Tiles;
 
 namespace Sios.Cli.Commands;
@@ -8,6 +9,19 @@ namespace Sios.Cli.Commands;
 internal static class TileExport
 {
     public static async Task<long> RunAsync(ILogReader store, string directory, CancellationToken ct)
+    {
+        try
+        {
+            return await ExportAsync(store, directory, ct).ConfigureAwait(false);
+        }
+        catch (VerificationException e)
+        {
+            // A store missing a tile is damaged, not a defect of the program: say so, and point at the audit.
+            throw new CliException($"the stored log is damaged and cannot be exported: {e.Message}; run 'sios log verify' for the full audit", ExitCodes.Invalid);
+        }
+    }
+
+    private static async Task<long> ExportAsync(ILogReader store, string directory, CancellationToken ct)
     {
         var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
             ?? throw new CliException("the log has no signed checkpoint yet");
