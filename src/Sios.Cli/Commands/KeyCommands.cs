@@ -18,7 +18,7 @@ internal static class KeyCommands
     public static Command Create() =>
         new("key", "Keys made and kept on this machine: the log's signing keys (vkeys) and the API keys clients present (create, list, revoke).")
         {
-            Vkeys(), CreateKey(), ListKeys(), RevokeKey(),
+            Vkeys(), CreateKey(), ListKeys(), RevokeKey(), KeyLifecycleCommands.RotateSigner(), KeyLifecycleCommands.ExportPublic(), KeyLifecycleCommands.ChangePassphrase(),
         };
 
     private static Command Vkeys()

@@ -9,6 +9,8 @@ using Sios.Ledger.Storage;
 using Sios.Verify;
 using Sios.Verify.Audit;
 using Sios.Verify.Checkpoints;
+using Sios.Verify.Notes;
+using Sios.Verify.Rotation;
 
 namespace Sios.Cli.Commands;
 
@@ -174,15 +176,16 @@ internal static class LogCommands
     {
         var command = new Command("verify", """
             Audit the whole stored log: re-hash every entry, recompute every tile and root, verify every stored
-            checkpoint's signatures and that they all describe one append-only tree. Prints a JSON summary on
+            checkpoint's signatures and that they all describe one append-only tree. Signer rotations are followed from
+            the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log. Prints a JSON summary on
             stdout; exit 0 if intact, 1 naming the first bad index or tile otherwise.
             """);
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
-            var verifier = CheckpointVerifier.ForLogKeys(folder.LoadVerifierKeys());
+            var chain = new SignerKeyChain(folder.KeyFiles.ReadOriginalVerifierKeys());
             await using var store = folder.OpenReader();
-            var (report, ok) = await LogAudit.RunAsync(store, verifier, ct).ConfigureAwait(false);
+            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct).ConfigureAwait(false);
             Terminal.Result(report);
             return ok ? ExitCodes.Ok : ExitCodes.Invalid;
         });
@@ -227,7 +230,7 @@ internal static class LogCommands
 /// <summary>The whole-log audit behind <c>sios log verify</c>.</summary>
 internal static class LogAudit
 {
-    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, CheckpointVerifier verifier, CancellationToken ct)
+    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct)
     {
         var claims = new List<RootClaim>();
         long checkpoints = 0;
@@ -238,7 +241,16 @@ internal static class LogAudit
             VerifiedCheckpoint verified;
             try
             {
-                verified = verifier.Verify(stored.Note);
+                await RotationHistory.FollowAsync(store, chain, stored, Math.Max(previous, 0), ct).ConfigureAwait(false);
+            }
+            catch (VerificationException e)
+            {
+                return Fail($"the signer rotation sealed under the checkpoint at size {stored.Size} is not valid: {e.Message}", null, $"checkpoint {stored.Size}");
+            }
+
+            try
+            {
+                verified = chain.VerifyCheckpoint(stored.Note);
             }
             catch (VerificationException e)
             {
@@ -257,6 +269,11 @@ internal static class LogAudit
         if (claims.Count == 0)
         {
             return Fail("the log has no signed checkpoint", null, null);
+        }
+
+        if (!SignerKeyChain.SameKeys(chain.CurrentKeys, currentKeys))
+        {
+            return Fail("the public key files in keys/ are not the keys the log's signer rotations lead to", null, null);
         }
 
         var size = claims[^1].Size;

@@ -6,6 +6,7 @@ using Sios.Verify.Audit;
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Receipts;
+using Sios.Verify.Rotation;
 
 namespace Sios.Cli.Commands;
 
@@ -23,6 +24,33 @@ internal static class VerifyCommands
         Required = true,
         HelpName = "V",
     };
+
+    private static Option<string[]> RotationOption() => new("--rotation")
+    {
+        Description = "A rotation statement (the .tlog-proof receipt of a signer.rotated entry, from 'sios key export-public'); repeat in order, oldest first. The --vkey keys are then the original ones.",
+        HelpName = "FILE",
+    };
+
+    /// <summary>The key chain from the given vkeys through the rotation statements, or null (with the reason printed) when one is refused.</summary>
+    private static SignerKeyChain? FollowRotations(List<VerifierKey> keys, string[]? rotations)
+    {
+        var chain = new SignerKeyChain(keys);
+        foreach (var file in rotations ?? [])
+        {
+            try
+            {
+                var statement = chain.Follow(ReadInput(file));
+                Terminal.Message($"rotation: entry {statement.Index} hands the log to new keys from tree size {statement.Checkpoint.Checkpoint.Size}");
+            }
+            catch (VerificationException e)
+            {
+                Terminal.Message($"INVALID: rotation statement {file} is refused: {e.Message}");
+                return null;
+            }
+        }
+
+        return chain;
+    }
 
     internal static List<VerifierKey> ParseVkeys(string[] given)
     {
@@ -48,15 +76,22 @@ internal static class VerifyCommands
     {
         var dir = new Argument<string>("DIR") { Description = "A folder of static tlog-tiles files (as written by 'sios log export')" };
         var vkeys = VkeyOption();
+        var logRotations = RotationOption();
         var command = new Command("log", """
             Audit a published log offline from its tiles alone: verify DIR/checkpoint under the given vkeys, re-hash
-            every entry bundle, recompute every tile and the root. Prints a JSON summary on stdout.
+            every entry bundle, recompute every tile and the root. Prints a JSON summary on stdout. After a signer
+            rotation, give the original vkeys and every rotation statement (--rotation).
             Exit codes: 0 intact, 1 not intact (the first bad index or tile is named), 2 usage error.
-            """) { dir, vkeys };
+            """) { dir, vkeys, logRotations };
         command.SetAction(async (parse, ct) =>
         {
             var keys = ParseVkeys(parse.GetValue(vkeys)!);
             var folder = parse.GetValue(dir)!;
+            if (FollowRotations(keys, parse.GetValue(logRotations)) is not { } chain)
+            {
+                return ExitCodes.Invalid;
+            }
+
             if (!Directory.Exists(folder))
             {
                 throw new CliException($"{folder}: no such folder", ExitCodes.Usage);
@@ -66,7 +101,7 @@ internal static class VerifyCommands
             VerifiedCheckpoint checkpoint;
             try
             {
-                checkpoint = CheckpointVerifier.ForLogKeys(keys).Verify(source.ReadCheckpoint());
+                checkpoint = chain.VerifyCheckpoint(source.ReadCheckpoint());
             }
             catch (VerificationException e)
             {
@@ -97,19 +132,25 @@ internal static class VerifyCommands
     {
         var file = new Argument<string>("FILE") { Description = "The .tlog-proof receipt, or - for stdin" };
         var vkeys = VkeyOption();
+        var receiptRotations = RotationOption();
         var command = new Command("receipt", """
             Verify a receipt offline: the checkpoint's signatures under the given vkeys (its origin must be theirs),
-            and the inclusion of the entry it carries. On success prints the entry bytes on stdout.
+            and the inclusion of the entry it carries. On success prints the entry bytes on stdout. After a signer
+            rotation, give the original vkeys and every rotation statement (--rotation), oldest first.
             Exit codes: 0 valid, 1 invalid (reason on stderr), 2 usage error.
-            """) { file, vkeys };
+            """) { file, vkeys, receiptRotations };
         command.SetAction(parse =>
         {
             var keys = ParseVkeys(parse.GetValue(vkeys)!);
+            if (FollowRotations(keys, parse.GetValue(receiptRotations)) is not { } chain)
+            {
+                return ExitCodes.Invalid;
+            }
 
             var bytes = ReadInput(parse.GetValue(file)!);
             try
             {
-                var receipt = new ReceiptVerifier(keys).Verify(bytes);
+                var receipt = chain.ReceiptVerifier().Verify(bytes);
                 Terminal.ResultBytes(receipt.Entry);
                 Terminal.Message($"valid: entry {receipt.Index} is in {receipt.Checkpoint.Checkpoint.Origin} at tree size {receipt.Checkpoint.Checkpoint.Size}, signed by {string.Join(" and ", receipt.Checkpoint.Signatures.Select(s => s.Key.Kind))}");
                 return ExitCodes.Ok;

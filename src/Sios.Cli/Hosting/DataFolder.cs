@@ -147,35 +147,39 @@ internal sealed class DataFolder
         return keys;
     }
 
+    /// <summary>The log's key files, and the rotation and passphrase changes made to them.</summary>
+    public SignerKeyFiles KeyFiles => new(Path, Config.Origin);
+
     /// <summary>Decrypts the log's signing keys with the passphrase.</summary>
     public LogSigner LoadSigner(string passphrase)
     {
-        MlDsaPrivateKey LoadKey(MlDsaAlgorithm algorithm)
-        {
-            var file = KeyFile(Path, algorithm, false);
-            try
-            {
-                return MlDsaPrivateKey.ImportEncryptedPem(ReadText(file), passphrase);
-            }
-            catch (KeyPassphraseException)
-            {
-                throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
-            }
-            catch (KeyFormatException e)
-            {
-                throw new CliException($"{file} is not a usable key: {e.Message}");
-            }
-        }
-
-        var primary = LoadKey(MlDsaAlgorithm.MlDsa65);
+        var primary = LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase);
         try
         {
-            return new LogSigner(Config.Origin, primary, LoadKey(MlDsaAlgorithm.MlDsa44));
+            return new LogSigner(Config.Origin, primary, LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase));
         }
         catch
         {
             primary.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Decrypts one of the log's current signing keys with the passphrase.</summary>
+    public MlDsaPrivateKey LoadPrivateKey(MlDsaAlgorithm algorithm, string passphrase)
+    {
+        var file = KeyFile(Path, algorithm, false);
+        try
+        {
+            return MlDsaPrivateKey.ImportEncryptedPem(ReadText(file), passphrase);
+        }
+        catch (KeyPassphraseException)
+        {
+            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
+        }
+        catch (KeyFormatException e)
+        {
+            throw new CliException($"{file} is not a usable key: {e.Message}");
         }
     }
 
@@ -187,6 +191,11 @@ internal sealed class DataFolder
     public MasterSecret LoadMasterSecret(string passphrase)
     {
         var file = MasterKeyPath;
+        using (KeyFiles.Lock())
+        {
+            KeyFiles.ResolvePending();
+        }
+
         if (!File.Exists(file))
         {
             LoadSigner(passphrase).Dispose();
@@ -230,10 +239,24 @@ internal sealed class DataFolder
     /// <summary>Opens the store for reading only (no writer lock; safe while a server runs).</summary>
     public SqliteLogStore OpenReader() => SqliteLogStore.Open(DatabasePath);
 
-    /// <summary>Opens the log for appending: writer lock, recovery, then the pipeline.</summary>
+    /// <summary>
+    /// Opens the log for appending: finishes or drops a key change a crash interrupted, then writer lock, recovery and the
+    /// pipeline. The keys lock is held until the writer lock is, so no rotation can swap the keys in between.
+    /// </summary>
     public async Task<TransparencyLog> OpenLogAsync(string passphrase, CancellationToken ct)
     {
-        var signer = LoadSigner(passphrase);
+        var keyFiles = KeyFiles;
+        using (keyFiles.Lock())
+        {
+            keyFiles.ResolvePending();
+            return await OpenLogWithAsync(LoadSigner(passphrase), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens the log for appending with <paramref name="signer"/> (owned from here on); the caller holds the keys lock.</summary>
+    public async Task<TransparencyLog> OpenLogWithAsync(LogSigner signer, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
         var store = SqliteLogStore.Open(DatabasePath);
         try
         {

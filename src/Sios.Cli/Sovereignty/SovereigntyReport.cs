@@ -7,6 +7,7 @@ using Sios.Signing;
 using Sios.Verify;
 using Sios.Verify.Attestations;
 using Sios.Verify.Checkpoints;
+using Sios.Verify.Rotation;
 using Sios.Verify.Crypto;
 
 namespace Sios.Cli.Sovereignty;
@@ -92,7 +93,8 @@ internal static class SovereigntyReport
         AuditReport audit;
         await using (var store = data.OpenReader())
         {
-            var (json, _) = await LogAudit.RunAsync(store, CheckpointVerifier.ForLogKeys(vkeys), ct).ConfigureAwait(false);
+            var chain = new SignerKeyChain(data.KeyFiles.ReadOriginalVerifierKeys());
+            var (json, _) = await LogAudit.RunAsync(store, chain, vkeys, ct).ConfigureAwait(false);
             audit = JsonSerializer.Deserialize(json, AuditReportJson.Default.AuditReport)!;
         }
 

@@ -8,13 +8,17 @@ namespace Sios.Ledger.Checkpoints;
 
 /// <summary>
 /// Signs checkpoints with the log's two keys (SPEC §3): the ML-DSA-65 note signature and the ML-DSA-44
-/// timestamped subtree/v1 cosignature, both under the origin as key name.
+/// timestamped subtree/v1 cosignature, both under the origin as key name. During a key rotation it also carries the
+/// successor pair and signs with all four keys (old 65, old 44, new 65, new 44), so the checkpoint sealing the
+/// <c>signer.rotated</c> entry verifies under either set.
 /// </summary>
 public sealed class LogSigner : IDisposable
 {
     private readonly MlDsaPrivateKey _primary;
     private readonly MlDsaPrivateKey _cosigner;
     private readonly TimeProvider _clock;
+    private readonly MlDsaPrivateKey? _next65;
+    private readonly MlDsaPrivateKey? _next44;
 
     /// <summary>Creates a signer; takes ownership of both keys.</summary>
     public LogSigner(string origin, MlDsaPrivateKey mlDsa65, MlDsaPrivateKey mlDsa44, TimeProvider? clock = null)
@@ -40,6 +44,22 @@ public sealed class LogSigner : IDisposable
         CosignerKey = VerifierKey.Create(origin, NoteKeyKind.MlDsa44Cosignature, mlDsa44.PublicKey);
     }
 
+    /// <summary>Creates a rotation signer: the current pair, then the successor pair; takes ownership of all four keys.</summary>
+    public LogSigner(string origin, MlDsaPrivateKey mlDsa65, MlDsaPrivateKey mlDsa44, MlDsaPrivateKey successor65, MlDsaPrivateKey successor44, TimeProvider? clock = null)
+        : this(origin, mlDsa65, mlDsa44, clock)
+    {
+        ArgumentNullException.ThrowIfNull(successor65);
+        ArgumentNullException.ThrowIfNull(successor44);
+        if (successor65.Algorithm != MlDsaAlgorithm.MlDsa65 || successor44.Algorithm != MlDsaAlgorithm.MlDsa44)
+        {
+            throw new ArgumentException("the successor keys must be an ML-DSA-65 key and an ML-DSA-44 key");
+        }
+
+        _next65 = successor65;
+        _next44 = successor44;
+        SuccessorKeys = [VerifierKey.Create(origin, NoteKeyKind.MlDsa65, successor65.PublicKey), VerifierKey.Create(origin, NoteKeyKind.MlDsa44Cosignature, successor44.PublicKey)];
+    }
+
     /// <summary>The log's origin line.</summary>
     public string Origin { get; }
 
@@ -52,26 +72,34 @@ public sealed class LogSigner : IDisposable
     /// <summary>Both verifier keys, ML-DSA-65 first.</summary>
     public IReadOnlyList<VerifierKey> VerifierKeys => [PrimaryKey, CosignerKey];
 
+    /// <summary>The successor pair's vkeys during a rotation (ML-DSA-65 first), else empty.</summary>
+    public IReadOnlyList<VerifierKey> SuccessorKeys { get; } = [];
+
     /// <summary>Signs the checkpoint for (<paramref name="size"/>, <paramref name="root"/>) and returns the note bytes.</summary>
     public byte[] Sign(long size, ReadOnlySpan<byte> root)
     {
         var text = new Checkpoint(Origin, size, root).ToNoteText();
         var textBytes = Encoding.UTF8.GetBytes(text);
-        var primary = _primary.Sign(textBytes);
-
         var timestamp = (ulong)_clock.GetUtcNow().ToUnixTimeSeconds();
         var message = CosignedMessage.Build(Origin, timestamp, Origin, 0, (ulong)size, root);
+
+        var note = new StringBuilder(text.Length + 16_000).Append(text).Append('\n');
+        AppendPair(note, _primary, PrimaryKey, _cosigner, CosignerKey, textBytes, message, timestamp);
+        if (_next65 is not null && _next44 is not null)
+        {
+            AppendPair(note, _next65, SuccessorKeys[0], _next44, SuccessorKeys[1], textBytes, message, timestamp);
+        }
+
+        return Encoding.UTF8.GetBytes(note.ToString());
+    }
+
+    private void AppendPair(StringBuilder note, MlDsaPrivateKey primary, VerifierKey primaryKey, MlDsaPrivateKey cosigner, VerifierKey cosignerKey, byte[] text, byte[] message, ulong timestamp)
+    {
         var cosignature = new byte[8 + MlDsaSizes.Signature(MlDsaAlgorithm.MlDsa44)];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(cosignature, timestamp);
-        _cosigner.Sign(message).CopyTo(cosignature, 8);
-
-        var note = new StringBuilder(text.Length + 8_000)
-            .Append(text)
-            .Append('\n')
-            .Append(SignedNote.FormatSignatureLine(Origin, PrimaryKey.KeyId, primary))
-            .Append(SignedNote.FormatSignatureLine(Origin, CosignerKey.KeyId, cosignature))
-            .ToString();
-        return Encoding.UTF8.GetBytes(note);
+        cosigner.Sign(message).CopyTo(cosignature, 8);
+        note.Append(SignedNote.FormatSignatureLine(Origin, primaryKey.KeyId, primary.Sign(text)))
+            .Append(SignedNote.FormatSignatureLine(Origin, cosignerKey.KeyId, cosignature));
     }
 
     /// <summary>Disposes both keys.</summary>
@@ -79,5 +107,7 @@ public sealed class LogSigner : IDisposable
     {
         _primary.Dispose();
         _cosigner.Dispose();
+        _next65?.Dispose();
+        _next44?.Dispose();
     }
 }

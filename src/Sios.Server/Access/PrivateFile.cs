@@ -141,7 +141,7 @@ public static class PrivateFile
     /// rename(2) is atomic but lives in the folder's metadata: until the folder is synced a power loss may bring the
     /// old file back, and callers act on the new content (seal entries, hand out secrets) as soon as this returns.
     /// </summary>
-    private static void SyncDirectory(string directory)
+    public static void SyncDirectory(string directory)
     {
         if (OperatingSystem.IsWindows())
         {

@@ -1,6 +1,7 @@
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Merkle;
 using Sios.Verify.Notes;
+using Sios.Verify.Rotation;
 
 namespace Sios.Verify.Receipts;
 
@@ -19,10 +20,14 @@ public sealed class ReceiptVerifier
     /// <summary>Largest entry the log accepts (tlog-tiles bundles use 16-bit lengths).</summary>
     public const int MaxEntryBytes = 65_535;
 
-    private readonly CheckpointVerifier _checkpoints;
+    private readonly CheckpointVerifier? _checkpoints;
+    private readonly SignerKeyChain? _chain;
 
     /// <summary>Creates a verifier trusting <paramref name="checkpoints"/>' origin and keys.</summary>
     public ReceiptVerifier(CheckpointVerifier checkpoints) => _checkpoints = checkpoints;
+
+    /// <summary>Creates a verifier that checks each checkpoint under the keys <paramref name="chain"/> says were valid at its size.</summary>
+    public ReceiptVerifier(SignerKeyChain chain) => _chain = chain;
 
     /// <summary>Creates a verifier for the log whose keys are <paramref name="logKeys"/> (the origin is their name).</summary>
     public ReceiptVerifier(IReadOnlyList<VerifierKey> logKeys) : this(CheckpointVerifier.ForLogKeys(logKeys)) { }
@@ -41,7 +46,7 @@ public sealed class ReceiptVerifier
             throw new VerificationException($"receipt entry is {proof.Extra.Length} bytes; entries are 1 to {MaxEntryBytes} bytes");
         }
 
-        var checkpoint = _checkpoints.Verify(proof.CheckpointNote);
+        var checkpoint = _chain is not null ? _chain.VerifyCheckpoint(proof.CheckpointNote) : _checkpoints!.Verify(proof.CheckpointNote);
         var leaf = Rfc6962.LeafHash(proof.Extra);
         try
         {

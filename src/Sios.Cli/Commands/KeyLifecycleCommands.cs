@@ -1,0 +1,285 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Sios.Cli.Hosting;
+using Sios.Ledger.Checkpoints;
+using Sios.Ledger.Entries;
+using Sios.Ledger.Proofs;
+using Sios.Ledger.Storage;
+using Sios.Signing;
+using Sios.Verify.Crypto;
+using Sios.Verify.Rotation;
+
+namespace Sios.Cli.Commands;
+
+/// <summary><c>sios key rotate-signer | export-public | passphrase</c>: the life cycle of the log's own keys.</summary>
+internal static class KeyLifecycleCommands
+{
+    /// <summary>The variable holding the passphrase <c>sios key passphrase</c> changes to.</summary>
+    public const string NewPassphraseVariable = "SIOS_NEW_KEY_PASSPHRASE";
+
+    public static Command RotateSigner()
+    {
+        var command = new Command("rotate-signer", """
+            Replace the log's signing keys with a new ML-DSA-65 + ML-DSA-44 pair. Seals signer.rotated (old and new
+            vkeys) under a checkpoint signed by both the old and the new keys; later checkpoints carry the new keys'
+            signatures only. The old key files are kept in keys/retired/N (delete the private ones there if you wish).
+            Prints the new vkeys; give auditors 'sios key export-public', whose rotation statements let receipts from
+            before and after verify from the original vkeys. Needs SIOS_KEY_PASSPHRASE (the new keys use it too).
+            Not while 'sios serve' runs: stop the server first (exit 4 otherwise). An interrupted rotation is finished or
+            undone by the next command that opens the log.
+            """);
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var passphrase = CommonOptions.Passphrase();
+            var files = folder.KeyFiles;
+            using (files.Lock())
+            {
+                files.ResolvePending();
+                var oldKeys = folder.LoadVerifierKeys();
+                try
+                {
+                    // Recover under the current keys alone first, so the four-key signer signs nothing but the rotation.
+                    await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                }
+                catch (LogInUseException e)
+                {
+                    throw new LogInUseException($"{e.Message}; stop 'sios serve' before 'sios key rotate-signer' (rotating while serving is not supported)", e);
+                }
+
+                var next65 = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa65);
+                var next44 = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa44);
+                LogSigner signer;
+                try
+                {
+                    files.StageRotation(next65, next44, passphrase);
+                    FaultPoint.Reach("rotate:staged");
+                    signer = new LogSigner(folder.Config.Origin, folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase), folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase), next65, next44);
+                }
+                catch
+                {
+                    next65.Dispose();
+                    next44.Dispose();
+                    throw;
+                }
+
+                var newKeys = signer.SuccessorKeys;
+                var log = await folder.OpenLogWithAsync(signer, ct).ConfigureAwait(false);
+                long index, size;
+                await using (log.ConfigureAwait(false))
+                {
+                    var sealedAt = await log.AppendAsync(SignerRotatedEntries.Write(oldKeys, newKeys), ct).ConfigureAwait(false);
+                    FaultPoint.Reach("rotate:sealed");
+                    (index, size) = (sealedAt.Index, sealedAt.Checkpoint.Size);
+                }
+
+                files.FinishRotation();
+                foreach (var key in newKeys)
+                {
+                    Terminal.Result(key.ToString());
+                }
+
+                Terminal.Message($"rotated the signer: signer.rotated is entry {index.ToString(CultureInfo.InvariantCulture)}, sealed under the checkpoint at size {size.ToString(CultureInfo.InvariantCulture)} signed by the old and the new keys; the old keys are in {files.RetiredGenerations()[^1]}. Hand auditors the output of 'sios key export-public'.");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command ExportPublic()
+    {
+        var outDir = new Option<string?>("--out")
+        {
+            Description = "Write the files into DIR (created if absent) instead of printing them: vkeys.txt, original-vkeys.txt, current/*.pub.pem, retired/N/*.pub.pem, rotation-N.tlog-proof",
+            HelpName = "DIR",
+        };
+        var command = new Command("export-public", """
+            Print what auditors need, and nothing secret: the current vkeys, the original vkeys, the SPKI PEM of every
+            public key (current and retired), and the rotation statements (the receipt of each signer.rotated entry,
+            under its checkpoint signed by the old and the new keys), each section headed by a '# ' line. With the
+            original vkeys and the statements, 'sios verify receipt --vkey V... --rotation FILE...' checks receipts from
+            before and after every rotation. No passphrase needed; safe while a server runs.
+            """) { outDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var files = folder.KeyFiles;
+            var current = folder.LoadVerifierKeys();
+            SignerKeyChain chain;
+            await using (var store = folder.OpenReader())
+            {
+                try
+                {
+                    chain = await RotationHistory.ReadAsync(store, files.ReadOriginalVerifierKeys(), ct).ConfigureAwait(false);
+                }
+                catch (Sios.Verify.VerificationException e)
+                {
+                    throw new CliException($"the log's signer rotations do not verify ({e.Message}); run 'sios log verify'", ExitCodes.Invalid);
+                }
+
+                if (!SignerKeyChain.SameKeys(chain.CurrentKeys, current))
+                {
+                    throw new CliException("the public key files in keys/ are not the keys the log's signer rotations lead to; run 'sios log verify'", ExitCodes.Invalid);
+                }
+
+                var statements = chain.Statements.Select(s => s.Receipt).ToList();
+
+                var pems = new List<(string Name, string Pem)>();
+                foreach (var name in new[] { SignerKeyFiles.FileName(MlDsaAlgorithm.MlDsa65, true), SignerKeyFiles.FileName(MlDsaAlgorithm.MlDsa44, true) })
+                {
+                    pems.Add(($"current/{name}", File.ReadAllText(Path.Combine(files.KeysPath, name))));
+                    foreach (var generation in files.RetiredGenerations())
+                    {
+                        var file = Path.Combine(generation, name);
+                        if (File.Exists(file))
+                        {
+                            pems.Add(($"retired/{Path.GetFileName(generation)}/{name}", File.ReadAllText(file)));
+                        }
+                    }
+                }
+
+                Publish(parse.GetValue(outDir), chain, pems, statements);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Publish(string? outDir, SignerKeyChain chain, List<(string Name, string Pem)> pems, List<byte[]> statements)
+    {
+        var vkeys = string.Concat(chain.CurrentKeys.Select(k => k + "\n"));
+        var original = string.Concat(chain.OriginalKeys.Select(k => k + "\n"));
+        if (outDir is null)
+        {
+            Terminal.Result("# current vkeys");
+            Console.Out.Write(vkeys);
+            Terminal.Result("# original vkeys");
+            Console.Out.Write(original);
+            foreach (var (name, pem) in pems.OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                Terminal.Result($"# {name}");
+                Console.Out.Write(pem.EndsWith('\n') ? pem : pem + "\n");
+            }
+
+            for (var i = 0; i < statements.Count; i++)
+            {
+                Terminal.Result($"# rotation-{(i + 1).ToString(CultureInfo.InvariantCulture)}.tlog-proof");
+                Console.Out.Write(Encoding.UTF8.GetString(statements[i]));
+            }
+
+            return;
+        }
+
+        var written = new List<(string Name, byte[] Content)>
+        {
+            ("vkeys.txt", Encoding.UTF8.GetBytes(vkeys)),
+            ("original-vkeys.txt", Encoding.UTF8.GetBytes(original)),
+        };
+        written.AddRange(pems.Select(p => (p.Name, Encoding.UTF8.GetBytes(p.Pem))));
+        written.AddRange(statements.Select((s, i) => ($"rotation-{(i + 1).ToString(CultureInfo.InvariantCulture)}.tlog-proof", s)));
+        foreach (var (name, content) in written)
+        {
+            var path = Path.Combine(outDir, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, content);
+            Terminal.Result(path);
+        }
+    }
+
+    public static Command ChangePassphrase()
+    {
+        var command = new Command("passphrase", $"""
+            Change the passphrase protecting the log's private keys (current and retired) and keys/master.key: each is
+            decrypted with SIOS_KEY_PASSPHRASE and re-encrypted with {NewPassphraseVariable}, all or nothing (an
+            interrupted change is completed by the next command). The keys and the master secret stay the same, so
+            vkeys, receipts and commitment nonces are unchanged. Seals nothing: the passphrase guards files at rest and
+            says nothing about the log. Prints the re-encrypted files. A running server keeps working; it needs the new
+            passphrase when it restarts.
+            """);
+        command.SetAction(parse =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var oldPassphrase = CommonOptions.Passphrase();
+            var newPassphrase = Environment.GetEnvironmentVariable(NewPassphraseVariable);
+            if (string.IsNullOrEmpty(newPassphrase))
+            {
+                throw new CliException($"{NewPassphraseVariable} is not set: export it with the new passphrase", ExitCodes.Usage);
+            }
+
+            if (string.Equals(newPassphrase, oldPassphrase, StringComparison.Ordinal))
+            {
+                throw new CliException($"{NewPassphraseVariable} is the current passphrase; choose a different one", ExitCodes.Usage);
+            }
+
+            var files = folder.KeyFiles;
+            using (files.Lock())
+            {
+                files.ResolvePending();
+                var staged = new List<(string Relative, byte[] Content)>();
+                foreach (var relative in PrivateKeyFiles(files))
+                {
+                    staged.Add((relative, Reencrypt(Path.Combine(files.KeysPath, relative), oldPassphrase, newPassphrase)));
+                }
+
+                files.StagePassphraseChange(staged);
+                FaultPoint.Reach("passphrase:committed");
+                files.FinishPassphraseChange();
+                foreach (var (relative, _) in staged)
+                {
+                    Terminal.Result(Path.Combine(files.KeysPath, relative));
+                }
+
+                Terminal.Message($"re-encrypted {staged.Count.ToString(CultureInfo.InvariantCulture)} key files under the new passphrase; from now on set SIOS_KEY_PASSPHRASE to it");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Every private key file, relative to keys/: the current pair, master.key (once it exists), and each retired pair still kept.</summary>
+    private static List<string> PrivateKeyFiles(SignerKeyFiles files)
+    {
+        var list = new List<string> { SignerKeyFiles.FileNames[0], SignerKeyFiles.FileNames[1] };
+        if (File.Exists(Path.Combine(files.KeysPath, "master.key")))
+        {
+            list.Add("master.key");
+        }
+
+        foreach (var generation in files.RetiredGenerations())
+        {
+            list.AddRange(SignerKeyFiles.FileNames.Take(2)
+                .Where(name => File.Exists(Path.Combine(generation, name)))
+                .Select(name => Path.GetRelativePath(files.KeysPath, Path.Combine(generation, name))));
+        }
+
+        return list;
+    }
+
+    private static byte[] Reencrypt(string file, string oldPassphrase, string newPassphrase)
+    {
+        var text = File.ReadAllText(file);
+        try
+        {
+            if (string.Equals(Path.GetFileName(file), "master.key", StringComparison.Ordinal))
+            {
+                using var master = MasterSecret.Import(text, oldPassphrase);
+                return Encoding.UTF8.GetBytes(master.Export(newPassphrase));
+            }
+
+            using var key = MlDsaPrivateKey.ImportEncryptedPem(text, oldPassphrase);
+            return Encoding.UTF8.GetBytes(key.ExportEncryptedPem(newPassphrase));
+        }
+        catch (KeyPassphraseException)
+        {
+            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the file is damaged; nothing was changed");
+        }
+        catch (KeyFormatException e)
+        {
+            throw new CliException($"{file} is not a usable key file ({e.Message}); nothing was changed");
+        }
+    }
+}
