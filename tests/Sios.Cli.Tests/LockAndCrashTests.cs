@@ -65,14 +65,20 @@ public sealed class LockAndCrashTests : IAsyncLifetime
             });
 
             var acks = new List<long>();
+            var firstAck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var reader = Task.Run(async () =>
             {
                 while (await process.StandardOutput.ReadLineAsync() is { } line)
                 {
                     acks.Add(long.Parse(line, CultureInfo.InvariantCulture));
+                    firstAck.TrySetResult();
                 }
             });
-            await Task.Delay(random.Next(1_500, 3_000));
+
+            // The kill lands at a random moment after the writer is up and acknowledging (start-up, which unlocks the
+            // keys, takes seconds on a loaded machine), so every round really cuts a stream that is being sealed.
+            await firstAck.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            await Task.Delay(random.Next(50, 1_000));
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
             await reader;

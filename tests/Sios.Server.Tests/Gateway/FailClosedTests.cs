@@ -42,6 +42,35 @@ public sealed class FailClosedTests
     }
 
     [Fact]
+    public async Task A_full_append_queue_is_a_503_with_retry_after_and_no_answer()
+    {
+        await using var gateway = await InProcessGateway.StartAsync(new Sios.Ledger.Pipeline.TransparencyLogOptions { QueueCapacity = 1, MaxBatchSize = 1 });
+        using var client = gateway.Client();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/embeddings", Json("""{"model":"tiny","input":"warm"}"""))).StatusCode);
+
+        // The store stalls inside a write (a slow disk): the one queue slot fills, and the requests behind it are refused.
+        using var stall = new ManualResetEventSlim();
+        gateway.Store.Fault = _ =>
+        {
+            stall.Wait(TimeSpan.FromSeconds(30));
+            return null;
+        };
+        var requests = Enumerable.Range(0, 6).Select(i => client.PostAsync("/v1/embeddings", Json($$"""{"model":"tiny","input":"x{{i}}"}"""))).ToList();
+        var busy = await Task.WhenAny(requests);
+        var first = await busy;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.True(first.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        var text = await first.Content.ReadAsStringAsync();
+        Assert.Contains("seal_busy", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("embedding\"", text, StringComparison.Ordinal);
+        stall.Set();
+        gateway.Store.Fault = null;
+        var statuses = (await Task.WhenAll(requests)).Select(r => r.StatusCode).ToList();
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, statuses);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, s.ToString()));
+    }
+
+    [Fact]
     public async Task Stopping_drains_and_seals_system_stopped_last()
     {
         await using var gateway = await InProcessGateway.StartAsync();

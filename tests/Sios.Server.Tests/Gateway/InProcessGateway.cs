@@ -42,14 +42,14 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public Uri Url => new(Server.Addresses[0]);
 
-    public static async Task<InProcessGateway> StartAsync()
+    public static async Task<InProcessGateway> StartAsync(TransparencyLogOptions? logOptions = null)
     {
         var folder = Directory.CreateTempSubdirectory("sios-gateway-").FullName;
         var model = Path.Combine(folder, "tiny.gguf");
         TinyModelSynth.WriteModel(model, new TinyModelOptions { Seed = 5 });
         var store = MemoryLogStore.Open(folder);
         var signer = new LogSigner("gateway.test/log", MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa65), MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa44));
-        var log = await TransparencyLog.OpenAsync(store, signer);
+        var log = await TransparencyLog.OpenAsync(store, signer, logOptions);
         EntrySealer sealer = (entry, ct) => log.AppendAsync(entry, ct);
         var registry = new BrainRegistry(folder, sealer);
         await registry.AddAsync(new BrainManifest { Name = "tiny", ModelPath = model, Sampling = new SamplingDefaults { MaxTokens = 4 } });
