@@ -241,6 +241,16 @@ internal static class LogAudit
             VerifiedCheckpoint verified;
             try
             {
+                // A note that does not even parse is a bad checkpoint, not a bad rotation.
+                SignedNote.Parse(stored.Note);
+            }
+            catch (VerificationException e)
+            {
+                return Fail($"checkpoint at size {stored.Size} does not verify: {e.Message}", null, $"checkpoint {stored.Size}");
+            }
+
+            try
+            {
                 await RotationHistory.FollowAsync(store, chain, stored, Math.Max(previous, 0), ct).ConfigureAwait(false);
             }
             catch (VerificationException e)

@@ -57,7 +57,7 @@ public sealed partial class ApiKeyStoreTests : IDisposable
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret))), key.SecretSha256);
         var principal = store.Authenticate(secret);
         Assert.NotNull(principal);
-        Assert.Equal(new ApiPrincipal(key.Id, "clinic-app", ApiKeyRole.Auditor, principal.Brains), principal);
+        Assert.Equal(new ApiPrincipal(key.Id, "clinic-app", ApiKeyRole.Auditor, principal.Brains, key.Rpm, key.Tpm), principal);
         Assert.Equal(["medic", "triage"], principal.Brains);
         Assert.Equal("key:" + key.Id, principal.Actor);
         Assert.True(principal.MayAudit);
