@@ -97,6 +97,20 @@ public sealed class TamperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_store_rolled_back_behind_its_published_checkpoint_is_refused()
+    {
+        // An older copy of the database put back: the newest checkpoint and the entries it alone covers are gone.
+        Sql("DELETE FROM checkpoints WHERE size = (SELECT MAX(size) FROM checkpoints)");
+        Sql("DELETE FROM entries WHERE idx >= (SELECT MAX(size) FROM checkpoints)");
+        var report = await VerifyFailsAsync();
+        Assert.Contains("rolled back", report.GetProperty("problem").GetString(), StringComparison.Ordinal);
+
+        var append = await SiosProcess.RunAsync(["log", "note", "over a rollback", "--data", _log.Data]);
+        Assert.Equal(5, append.ExitCode);
+        Assert.Contains("rolled back", append.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_deleted_entry_is_named_by_its_index()
     {
         Sql("DELETE FROM entries WHERE idx = 200");

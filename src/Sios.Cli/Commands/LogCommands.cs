@@ -176,7 +176,8 @@ internal static class LogCommands
     {
         var command = new Command("verify", """
             Audit the whole stored log: re-hash every entry, recompute every tile and root, verify every stored
-            checkpoint's signatures and that they all describe one append-only tree. Signer rotations are followed from
+            checkpoint's signatures and that they all describe one append-only tree, and that the store is not behind
+            the newest checkpoint this log recorded as published (log/published.checkpoint: a rolled-back database). Signer rotations are followed from
             the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log. Prints a JSON summary on
             stdout; exit 0 if intact, 1 naming the first bad index or tile otherwise.
             """);
@@ -185,7 +186,7 @@ internal static class LogCommands
             var folder = CommonOptions.OpenData(parse);
             var chain = new SignerKeyChain(folder.KeyFiles.ReadOriginalVerifierKeys());
             await using var store = folder.OpenReader();
-            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct).ConfigureAwait(false);
+            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct, folder.PublishedCheckpointPath).ConfigureAwait(false);
             Terminal.Result(report);
             return ok ? ExitCodes.Ok : ExitCodes.Invalid;
         });
@@ -230,7 +231,7 @@ internal static class LogCommands
 /// <summary>The whole-log audit behind <c>sios log verify</c>.</summary>
 internal static class LogAudit
 {
-    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct)
+    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct, string? publishedCheckpoint = null)
     {
         var claims = new List<RootClaim>();
         long checkpoints = 0;
@@ -296,6 +297,11 @@ internal static class LogAudit
         if (!result.Intact)
         {
             return Fail(result.Problem!, result.BadIndex, result.BadTile);
+        }
+
+        if (publishedCheckpoint is not null && await RollbackGuard.ProblemAsync(publishedCheckpoint, store, size, ct).ConfigureAwait(false) is { } rollback)
+        {
+            return Fail(rollback, null, $"checkpoint {size}");
         }
 
         var storedSize = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);

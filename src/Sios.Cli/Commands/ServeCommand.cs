@@ -143,8 +143,10 @@ internal static class ServeCommand
                     started(server);
                     using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
                     await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+
                     Terminal.Message("Stopping: draining in-flight requests, then sealing system.stopped.");
                     await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    RollbackGuard.Record(data.PublishedCheckpointPath, log.Latest);
                 }
             }
         }

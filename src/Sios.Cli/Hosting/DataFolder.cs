@@ -29,6 +29,9 @@ internal sealed class DataFolder
 
     public string DatabasePath => System.IO.Path.Combine(Path, "log", "log.db");
 
+    /// <summary>The newest checkpoint this log has published, kept beside the database against rollbacks (<see cref="RollbackGuard"/>).</summary>
+    public string PublishedCheckpointPath => System.IO.Path.Combine(Path, "log", RollbackGuard.FileName);
+
     /// <summary>The operator's API keys (hashes and scopes only).</summary>
     public string ApiKeysPath => System.IO.Path.Combine(Path, "keys", ApiKeyStore.FileName);
 
@@ -258,14 +261,26 @@ internal sealed class DataFolder
     {
         ArgumentNullException.ThrowIfNull(signer);
         var store = SqliteLogStore.Open(DatabasePath);
+        TransparencyLog log;
         try
         {
-            return await TransparencyLog.OpenAsync(store, signer, null, ct).ConfigureAwait(false);
+            log = await TransparencyLog.OpenAsync(store, signer, new TransparencyLogOptions { Published = RollbackGuard.Recorder(PublishedCheckpointPath) }, ct).ConfigureAwait(false);
         }
         catch
         {
             await store.DisposeAsync().ConfigureAwait(false);
             signer.Dispose();
+            throw;
+        }
+
+        try
+        {
+            await RollbackGuard.CheckAndRecordAsync(PublishedCheckpointPath, log, ct).ConfigureAwait(false);
+            return log;
+        }
+        catch
+        {
+            await log.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

@@ -102,6 +102,7 @@ public sealed class TransparencyLog : IAsyncDisposable
         {
             await _sequencer.ConfigureAwait(false);
             await _publisher.ConfigureAwait(false);
+            NotifyPublished(Latest);
         }
         finally
         {
@@ -109,6 +110,18 @@ public sealed class TransparencyLog : IAsyncDisposable
             _signer.Dispose();
             _writeLock.Dispose();
             _integratedSignal.Dispose();
+        }
+    }
+
+    private void NotifyPublished(PublishedCheckpoint checkpoint)
+    {
+        try
+        {
+            _options.Published?.Invoke(checkpoint);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An observer's failure must not fail appends that are already durable and signed.
         }
     }
 
@@ -244,6 +257,7 @@ public sealed class TransparencyLog : IAsyncDisposable
 
         var checkpoint = new PublishedCheckpoint(newest.Size, newest.Root, note);
         Volatile.Write(ref _latest, checkpoint);
+        NotifyPublished(checkpoint);
         foreach (var batch in ready)
         {
             var first = batch.Size - batch.Waiters.Length;

@@ -11,6 +11,13 @@ public sealed class TransparencyLogOptions
 
     /// <summary>Extra time to wait for a batch to fill; zero batches whatever has queued (group commit).</summary>
     public TimeSpan BatchLinger { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Told of each checkpoint once it is durable, on the sequencer, before the waiters are released, and once more of
+    /// the latest when the log closes (so an observer that skips some can catch up): it must be quick (it delays every
+    /// append behind it), and its exceptions are ignored.
+    /// </summary>
+    public Action<PublishedCheckpoint>? Published { get; init; }
 }
 
 /// <summary>A checkpoint the log has signed and made durable.</summary>

@@ -1,0 +1,113 @@
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Storage;
+using Sios.Verify;
+using Sios.Verify.Checkpoints;
+using Sios.Verify.Notes;
+using Sios.Verify.Tiles;
+
+namespace Sios.Cli.Hosting;
+
+/// <summary>
+/// A defence against the store being rolled back (an old backup restored, rows deleted): beside the database, in
+/// log/published.checkpoint, the newest checkpoint this log has published is kept, and a store whose tree is behind it
+/// or disagrees with it is refused before anything is signed over it. The file is written when the log is opened and
+/// closed, and every few seconds while serving, so it can lag a little behind the store, never run ahead of it.
+/// It is not a witness: whoever can rewrite the database can rewrite this file too; it catches the honest mistakes
+/// and the careless attacker, and keeps a split view from being signed by this machine.
+/// </summary>
+internal static class RollbackGuard
+{
+    public const string FileName = "published.checkpoint";
+
+    /// <summary>Why the store at <paramref name="latestSize"/> is behind or forked from the recorded checkpoint, or null.</summary>
+    public static async Task<string?> ProblemAsync(string file, ILogReader store, long latestSize, CancellationToken ct)
+    {
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        if (Read(file) is not { } recorded)
+        {
+            // A record cut short by a crash (it is written without fsync) says nothing; the next checkpoint replaces it.
+            return null;
+        }
+
+        if (recorded.Size > latestSize)
+        {
+            return $"the store's newest checkpoint is at size {latestSize}, but this log already published size {recorded.Size} ({file}): " +
+                "the database was rolled back or restored from an older copy";
+        }
+
+        if (recorded.Size == 0)
+        {
+            return null;
+        }
+
+        var root = await new TiledTree(new StoreLogSource(store), recorded.Size).RootAsync(ct).ConfigureAwait(false);
+        return root.AsSpan().SequenceEqual(recorded.Root)
+            ? null
+            : $"the store's tree at size {recorded.Size} differs from the checkpoint this log published at that size ({file}): a fork";
+    }
+
+    /// <summary>Refuses a rolled-back or forked store, then records the log's newest checkpoint.</summary>
+    public static async Task CheckAndRecordAsync(string file, TransparencyLog log, CancellationToken ct)
+    {
+        if (await ProblemAsync(file, log.Reader, log.Latest.Size, ct).ConfigureAwait(false) is { } problem)
+        {
+            throw new LogIntegrityException(problem);
+        }
+
+        Record(file, log.Latest);
+    }
+
+    /// <summary>Records <paramref name="latest"/> if it is newer than what the file holds.</summary>
+    public static void Record(string file, PublishedCheckpoint latest)
+    {
+        if (Read(file) is { } recorded && recorded.Size >= latest.Size)
+        {
+            return;
+        }
+
+        // Written through a temporary file and a rename, without fsync: the record may lag after a power cut (it is
+        // allowed to), and a torn one is ignored rather than trusted.
+        var temp = file + ".tmp";
+        File.WriteAllBytes(temp, latest.Note);
+        File.Move(temp, file, overwrite: true);
+    }
+
+    /// <summary>
+    /// A recorder for <see cref="TransparencyLogOptions.Published"/>: at most one write a second, so the sequencer is not
+    /// slowed; the log's last call, at close, always writes.
+    /// </summary>
+    public static Action<PublishedCheckpoint> Recorder(string file)
+    {
+        var last = long.MinValue;
+        PublishedCheckpoint? previous = null;
+        return checkpoint =>
+        {
+            var now = Environment.TickCount64;
+            var closing = ReferenceEquals(checkpoint, previous);
+            previous = checkpoint;
+            if (!closing && now - Interlocked.Read(ref last) < 1_000)
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref last, now);
+            Record(file, checkpoint);
+        };
+    }
+
+    private static Checkpoint? Read(string file)
+    {
+        try
+        {
+            return File.Exists(file) ? Checkpoint.Parse(SignedNote.Parse(File.ReadAllBytes(file)).Text) : null;
+        }
+        catch (VerificationException)
+        {
+            return null;
+        }
+    }
+}
