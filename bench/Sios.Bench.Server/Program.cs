@@ -22,13 +22,14 @@ using Sios.Verify.Crypto;
 // Usage: dotnet run -c Release --project bench/Sios.Bench.Server [-- --quick] [--seconds N] [--rounds N] [--clients 1,8,32]
 //        [--parallel N] [--threads N] [--short-tokens N] [--stream-tokens N] [--stream-rounds N]
 var quick = args.Contains("--quick");
-var seconds = Option("--seconds", quick ? 1 : 3);
-var rounds = Option("--rounds", quick ? 2 : 4);
+// Many short interleaved rounds rather than a few long ones: on a shared machine, load comes and goes.
+var seconds = OptionDouble("--seconds", quick ? 1 : 1.5);
+var rounds = Option("--rounds", quick ? 2 : 8);
 var parallel = Option("--parallel", 4);
 var threads = Option("--threads", Environment.ProcessorCount);
 var shortTokens = Option("--short-tokens", 4);
 var streamTokens = Option("--stream-tokens", quick ? 16 : 64);
-var streamRounds = Option("--stream-rounds", quick ? 3 : 5);
+var streamRounds = Option("--stream-rounds", quick ? 3 : 9);
 var clientCounts = OptionList("--clients", [1, 8, 32]);
 const string Brain = "bench";
 const string Prompt = "Name one prime number.";
@@ -194,7 +195,10 @@ try
 
     var gatewayRate = Median(gatewayRuns.Select(r => r.TokensPerSecond));
     var directRate = Median(directRuns.Select(r => r.TokensPerSecond));
-    var bunching = gatewayRate > 1.5 * directRate;
+    var directEndToEnd = Median(directRuns.Select(r => r.EndToEndTokensPerSecond));
+    // Below a millisecond a token, tokens outrun their delivery (one JSON chunk, a flush, a read, a thread hop) and
+    // arrive in bursts on both sides: first-to-last then times the bursts, not the stream.
+    var resolvable = directEndToEnd < 1000;
     report["streaming"] = new JsonObject
     {
         ["max_tokens"] = streamTokens,
@@ -207,14 +211,12 @@ try
         ["direct_tokens_per_s"] = Round(directRate, 1),
         ["ratio"] = Round(gatewayRate / directRate, 3),
         ["gateway_end_to_end_tokens_per_s"] = Round(Median(gatewayRuns.Select(r => r.EndToEndTokensPerSecond)), 1),
-        ["direct_end_to_end_tokens_per_s"] = Round(Median(directRuns.Select(r => r.EndToEndTokensPerSecond)), 1),
-        ["ratio_end_to_end"] = Round(Median(gatewayRuns.Select(r => r.EndToEndTokensPerSecond)) / Median(directRuns.Select(r => r.EndToEndTokensPerSecond)), 3),
+        ["direct_end_to_end_tokens_per_s"] = Round(directEndToEnd, 1),
+        ["ratio_end_to_end"] = Round(Median(gatewayRuns.Select(r => r.EndToEndTokensPerSecond)) / directEndToEnd, 3),
         ["gateway_first_token_ms"] = Round(Median(gatewayRuns.Select(r => r.FirstTokenMs)), 3),
         ["direct_first_token_ms"] = Round(Median(directRuns.Select(r => r.FirstTokenMs)), 3),
-        // A client cannot see tokens faster than the engine makes them unless several arrived in one read: then the
-        // first-to-last figures time the client's reads, not the stream, and only the end-to-end ratio means anything.
-        ["client_read_bunching"] = bunching,
-        ["within_target_ratio"] = bunching ? null : gatewayRate / directRate >= TargetStreamRatio,
+        ["first_to_last_resolvable"] = resolvable,
+        ["within_target_ratio"] = resolvable ? gatewayRate / directRate >= TargetStreamRatio : null,
     };
     report["machine"]!["load_average_at_end"] = LoadAverage();
     report["targets"] = new JsonObject { ["added_p50_ms_at_most"] = TargetAddedP50Ms, ["streamed_ratio_at_least"] = TargetStreamRatio };
@@ -260,6 +262,12 @@ int Option(string name, int fallback)
 {
     var at = Array.IndexOf(args, name);
     return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+double OptionDouble(string name, double fallback)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
 int[] OptionList(string name, int[] fallback)
