@@ -1,12 +1,10 @@
-using System.Runtime.InteropServices;
-
 namespace Sios.Brains.Registry;
 
 /// <summary>
 /// Replaces a file so that after a crash it holds either the old or the new content in full, and (on Unix) once
 /// <see cref="Write"/> returns the new content survives a power loss.
 /// </summary>
-internal static partial class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="content"/> to a temporary file beside <paramref name="path"/>, fsyncs it, renames it over <paramref name="path"/>, and fsyncs the folder.</summary>
     public static void Write(string path, ReadOnlySpan<byte> content)
@@ -40,46 +38,6 @@ internal static partial class AtomicFile
 
         // Durability point 2: rename(2) is atomic but lives in the folder's metadata; until the folder is synced a
         // power loss may bring the old file back. Callers seal log entries after this returns, so it must not.
-        SyncDirectory(directory);
-    }
-
-    private static void SyncDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            // Windows has no directory fsync; there the rename is atomic but only as durable as NTFS's metadata journal.
-            return;
-        }
-
-        var fd = NativeMethods.Open(directory, 0);
-        if (fd < 0)
-        {
-            throw new IOException($"could not open {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        try
-        {
-            if (NativeMethods.FSync(fd) != 0)
-            {
-                throw new IOException($"could not sync {directory} (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = NativeMethods.Close(fd);
-        }
-    }
-
-    /// <summary>The three libc calls .NET offers no managed way to make on a directory.</summary>
-    private static partial class NativeMethods
-    {
-        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-        public static partial int Open(string path, int flags);
-
-        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static partial int FSync(int fd);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static partial int Close(int fd);
+        DirectorySync.Sync(directory);
     }
 }

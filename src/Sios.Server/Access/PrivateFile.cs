@@ -141,50 +141,13 @@ public static class PrivateFile
     /// rename(2) is atomic but lives in the folder's metadata: until the folder is synced a power loss may bring the
     /// old file back, and callers act on the new content (seal entries, hand out secrets) as soon as this returns.
     /// </summary>
-    public static void SyncDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            // Windows has no directory fsync; there the rename is as durable as NTFS's metadata journal makes it.
-            return;
-        }
+    public static void SyncDirectory(string directory) => Brains.Registry.DirectorySync.Sync(directory);
 
-        var fd = NativeMethods.Open(directory, 0);
-        if (fd < 0)
-        {
-            throw new IOException($"could not open {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        try
-        {
-            if (NativeMethods.FSync(fd) != 0)
-            {
-                throw new IOException($"could not sync {directory} (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = NativeMethods.Close(fd);
-        }
-    }
-
-    /// <summary>The libc calls .NET offers no managed way to make on a directory.</summary>
+    /// <summary>link(2), which .NET does not offer: it creates a name only if it does not exist, atomically.</summary>
     private static class NativeMethods
     {
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
         [DllImport("libc", EntryPoint = "link", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string created);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int FSync(int fd);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Close(int fd);
     }
 }
