@@ -73,11 +73,23 @@ public sealed class BrainPool : IAsyncDisposable
     /// The brain could not be loaded (refused weights, llama.cpp error, too large for the budget; for an upstream
     /// brain, a host the egress allow-list refuses or an unset key variable).
     /// </exception>
-    public async Task<BrainLease> AcquireAsync(string name, CancellationToken cancellationToken = default)
+    public Task<BrainLease> AcquireAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var brain = _registry.Get(name);
+        return AcquireAsync(_registry.Get(name), cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="AcquireAsync(string, CancellationToken)"/> for a registration the caller has just read from this
+    /// pool's registry (the gateway reads it once per request to check the key's scope; reading it again here would
+    /// parse brains.json twice per answer).
+    /// </summary>
+    public async Task<BrainLease> AcquireAsync(BrainManifest brain, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(brain);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var name = brain.Name;
         while (true)
         {
             Slot? slot;

@@ -55,27 +55,5 @@ internal static class AttestationVerifyCommand
     }
 
     /// <summary>Reads an attestation file (or stdin for '-'), refusing one larger than any attestation.</summary>
-    internal static byte[] ReadFile(string path)
-    {
-        var limit = AttestationLimits.Default.MaxBytes;
-        if (path == "-")
-        {
-            using var stdin = Console.OpenStandardInput();
-            using var buffer = new MemoryStream();
-            stdin.CopyTo(buffer);
-            return buffer.ToArray();
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new CliException($"{path}: no such file", ExitCodes.Usage);
-        }
-
-        if (new FileInfo(path).Length > limit)
-        {
-            throw new CliException($"INVALID: {path} is larger than any attestation ({limit} bytes)", ExitCodes.Invalid);
-        }
-
-        return File.ReadAllBytes(path);
-    }
+    internal static byte[] ReadFile(string path) => VerifyCommands.ReadInput(path, AttestationLimits.Default.MaxBytes, "attestation");
 }

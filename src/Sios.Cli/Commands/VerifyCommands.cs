@@ -164,7 +164,11 @@ internal static class VerifyCommands
         return command;
     }
 
-    internal static byte[] ReadInput(string path)
+    /// <summary>Reads a receipt file (or stdin for '-'), refusing one larger than any receipt.</summary>
+    internal static byte[] ReadInput(string path) => ReadInput(path, TlogProof.MaxBytes, "receipt");
+
+    /// <summary>Reads an artefact file (or stdin for '-'), refusing a file larger than <paramref name="limit"/> bytes (any valid <paramref name="what"/> fits).</summary>
+    internal static byte[] ReadInput(string path, long limit, string what)
     {
         if (path == "-")
         {
@@ -179,9 +183,9 @@ internal static class VerifyCommands
             throw new CliException($"{path}: no such file", ExitCodes.Usage);
         }
 
-        if (new FileInfo(path).Length > TlogProof.MaxBytes)
+        if (new FileInfo(path).Length > limit)
         {
-            throw new CliException($"INVALID: {path} is larger than any receipt ({TlogProof.MaxBytes} bytes)", ExitCodes.Invalid);
+            throw new CliException($"INVALID: {path} is larger than any {what} ({limit} bytes)", ExitCodes.Invalid);
         }
 
         return File.ReadAllBytes(path);

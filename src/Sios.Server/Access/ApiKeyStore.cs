@@ -35,7 +35,7 @@ public sealed class ApiKeyStore
     private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(2);
 
     // Compared against when a token names an unknown id, so failures take the same path whether or not the id exists.
-    private static readonly byte[] DummyHash = RandomNumberGenerator.GetBytes(SHA256.HashSizeInBytes);
+    private static readonly byte[] UnknownIdHash = RandomNumberGenerator.GetBytes(SHA256.HashSizeInBytes);
 
     private readonly TimeProvider _clock;
     private readonly Lock _reload = new();
@@ -159,7 +159,7 @@ public sealed class ApiKeyStore
     /// <summary>
     /// The principal of <paramref name="bearerToken"/> (the token alone, without <c>Bearer </c>; see
     /// <see cref="BearerToken"/>), or null when it is missing, malformed, unknown or revoked. The hash comparison is
-    /// constant-time, and made against a dummy when the id is unknown, so timing reveals neither the secret nor which
+    /// constant-time, and made against a random hash when the id is unknown, so timing reveals neither the secret nor which
     /// ids exist. Picks up changes by any process (a stat per call). A key file that cannot be read throws
     /// (<see cref="IOException"/>, <see cref="Sios.Verify.FormatViolationException"/>): failing closed, never open.
     /// </summary>
@@ -174,7 +174,7 @@ public sealed class ApiKeyStore
         var found = snapshot.ById.TryGetValue(id, out var entry);
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(bearerToken!), presented);
-        var matches = CryptographicOperations.FixedTimeEquals(presented, found ? entry.Hash : DummyHash);
+        var matches = CryptographicOperations.FixedTimeEquals(presented, found ? entry.Hash : UnknownIdHash);
         return found && matches && !entry.Key.IsRevoked ? entry.Key.ToPrincipal() : null;
     }
 

@@ -18,7 +18,7 @@ internal sealed partial class InferenceHandler
     /// </summary>
     private async Task StreamAsync(HttpContext context, InferenceRecord record, GenerationRequest parsed, ChatRequest request, CancellationToken ct)
     {
-        var lease = await services.Pool.AcquireAsync(record.Brain!.Name, ct).ConfigureAwait(false);
+        var lease = await services.Pool.AcquireAsync(record.Brain!, ct).ConfigureAwait(false);
         GenerationUpdate? final = null;
         Exception? failure = null;
         using var tap = new ResponseTap(sealer.ResponseHash(record), Keeping);
@@ -35,7 +35,7 @@ internal sealed partial class InferenceHandler
             http.Headers["Sios-Response-Nonce"] = sealer.ResponseNonce(record);
             await http.StartAsync(ct).ConfigureAwait(false);
 
-            var responses = new OpenAiResponses(record.Api, record.Id, record.Brain.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
+            var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
             async Task SendAsync(byte[] json)
             {
                 var bytes = InferenceSealer.DataEvent(json);

@@ -72,7 +72,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             var brain = Resolve(principal, parsed.Model);
             record.Brain = brain;
             EmbeddingResult result;
-            await using (var lease = await services.Pool.AcquireAsync(brain.Name, deadline.Token).ConfigureAwait(false))
+            await using (var lease = await services.Pool.AcquireAsync(brain, deadline.Token).ConfigureAwait(false))
             {
                 result = await lease.Engine.EmbedAsync(parsed.Inputs, deadline.Token).ConfigureAwait(false);
             }
@@ -135,14 +135,14 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     {
         var text = new StringBuilder();
         GenerationUpdate final;
-        await using (var lease = await services.Pool.AcquireAsync(record.Brain!.Name, ct).ConfigureAwait(false))
+        await using (var lease = await services.Pool.AcquireAsync(record.Brain!, ct).ConfigureAwait(false))
         {
             final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text).ConfigureAwait(false);
         }
 
         var usage = final.Usage!;
         limiter.Charge(record.Key, usage.TotalTokens);
-        var responses = new OpenAiResponses(record.Api, record.Id, record.Brain.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
+        var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
         var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage);
         var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens);
         var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
