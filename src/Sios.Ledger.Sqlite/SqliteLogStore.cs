@@ -75,9 +75,9 @@ public sealed class SqliteLogStore : ILogStore
             static (connection, _) =>
             {
                 using var command = connection.CreateCommand();
-                command.CommandText = "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1;";
+                command.CommandText = "SELECT size, note, previous FROM checkpoints ORDER BY size DESC LIMIT 1;";
                 using var reader = command.ExecuteReader();
-                return reader.Read() ? new StoredCheckpoint(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : null;
+                return reader.Read() ? ReadCheckpoint(reader) : null;
             },
             cancellationToken);
 
@@ -307,18 +307,21 @@ public sealed class SqliteLogStore : ILogStore
     {
         var page = new List<StoredCheckpoint>();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT size, note FROM checkpoints WHERE size >= $from ORDER BY size LIMIT $limit;";
+        command.CommandText = "SELECT size, note, previous FROM checkpoints WHERE size >= $from ORDER BY size LIMIT $limit;";
         command.Parameters.AddWithValue("$from", fromSize);
         command.Parameters.AddWithValue("$limit", CheckpointPageSize);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
             token.ThrowIfCancellationRequested();
-            page.Add(new StoredCheckpoint(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)));
+            page.Add(ReadCheckpoint(reader));
         }
 
         return page;
     }
+
+    private static StoredCheckpoint ReadCheckpoint(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) { Previous = reader.GetInt64(2) };
 
     // A rejection (wrong start, shrinking checkpoint) was rolled back before anything changed: the writer stays usable.
     private static void ThrowIfRejected(string? rejection)
@@ -427,7 +430,8 @@ public sealed class SqliteLogStore : ILogStore
             _storedSize = Command(StoredSizeSql);
             _latestCheckpointSize = Command(LatestCheckpointSizeSql);
             _upsertCheckpoint = Command(
-                "INSERT INTO checkpoints(size, note) VALUES($size, $note) "
+                "INSERT INTO checkpoints(size, note, previous) "
+                + "VALUES($size, $note, coalesce((SELECT max(size) FROM checkpoints WHERE size < $size), -1)) "
                 + "ON CONFLICT(size) DO UPDATE SET note = excluded.note;");
             _checkpointSize = _upsertCheckpoint.Parameters.Add("$size", SqliteType.Integer);
             _checkpointNote = _upsertCheckpoint.Parameters.Add("$note", SqliteType.Blob);

@@ -7,8 +7,11 @@ namespace Sios.Ledger.Sqlite;
 /// <summary>Connection settings and the versioned schema of a SIOS log database.</summary>
 internal static class SqliteSchema
 {
-    /// <summary>The schema version this build writes and understands (stored in PRAGMA user_version).</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The schema version this build writes (stored in PRAGMA user_version). Version 2 added checkpoints.previous;
+    /// a version 1 log is upgraded in place when opened.
+    /// </summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>Marks the file as a SIOS log (ASCII "SIOS") so a foreign database is never mistaken for one.</summary>
     public const int ApplicationId = 0x53494F53;
@@ -29,8 +32,16 @@ internal static class SqliteSchema
         ) STRICT, WITHOUT ROWID;
         CREATE TABLE checkpoints(
             size INTEGER PRIMARY KEY CHECK (size >= 0),
-            note BLOB NOT NULL
+            note BLOB NOT NULL,
+            previous INTEGER NOT NULL CHECK (previous >= -1 AND previous < size)
         ) STRICT;
+        """;
+
+    // Version 1 did not chain checkpoints. The links are filled from the order the rows have at upgrade time: they
+    // vouch for the history from then on, not for deletions made before it.
+    private const string UpgradeFrom1 = """
+        ALTER TABLE checkpoints ADD COLUMN previous INTEGER NOT NULL DEFAULT -1 CHECK (previous >= -1 AND previous < size);
+        UPDATE checkpoints SET previous = coalesce((SELECT max(c.size) FROM checkpoints c WHERE c.size < checkpoints.size), -1);
         """;
 
     /// <summary>Opens the read-write connection: WAL, synchronous=FULL (both verified) and the hardening settings.</summary>
@@ -71,30 +82,42 @@ internal static class SqliteSchema
     /// <summary>Opens a read-only connection with the hardening settings.</summary>
     public static SqliteConnection OpenReader(string databasePath) => Open(databasePath, SqliteOpenMode.ReadOnly);
 
-    /// <summary>Creates the schema in an empty database, or checks that an existing one is a SIOS log this build can use.</summary>
+    /// <summary>
+    /// Creates the schema in an empty database, upgrades an older SIOS log, or checks that an existing one is a SIOS
+    /// log this build can use.
+    /// </summary>
     public static void EnsureSchema(SqliteConnection connection, string databasePath)
     {
-        if (CheckExisting(connection, databasePath))
+        if (ExistingVersion(connection, databasePath) == CurrentVersion)
         {
             return;
         }
 
-        // IMMEDIATE takes the write lock up front, so two processes creating the same new log cannot both do it.
+        // IMMEDIATE takes the write lock up front, so two processes creating or upgrading the same log cannot both do it.
         using var transaction = connection.BeginTransaction(deferred: false);
-        if (CheckExisting(connection, databasePath))
+        var version = ExistingVersion(connection, databasePath);
+        if (version == CurrentVersion)
         {
             return;
         }
 
-        var objects = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM sqlite_schema;"), CultureInfo.InvariantCulture);
-        if (objects != 0)
+        if (version == 1)
         {
-            throw new InvalidDataException(
-                $"{databasePath} is a SQLite database but not a SIOS log (it has tables and no SIOS schema version); "
-                + "choose another path.");
+            Execute(connection, UpgradeFrom1);
+        }
+        else
+        {
+            var objects = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM sqlite_schema;"), CultureInfo.InvariantCulture);
+            if (objects != 0)
+            {
+                throw new InvalidDataException(
+                    $"{databasePath} is a SQLite database but not a SIOS log (it has tables and no SIOS schema version); "
+                    + "choose another path.");
+            }
+
+            Execute(connection, CreateStatements);
         }
 
-        Execute(connection, CreateStatements);
         Execute(connection, $"PRAGMA application_id={ApplicationId}; PRAGMA user_version={CurrentVersion};");
         transaction.Commit();
     }
@@ -114,14 +137,14 @@ internal static class SqliteSchema
         command.ExecuteNonQuery();
     }
 
-    // True when the schema is present and usable; false when the database is still blank (user_version 0).
-    private static bool CheckExisting(SqliteConnection connection, string databasePath)
+    // The schema version of a SIOS log this build can use or upgrade; 0 while the database is still blank.
+    private static long ExistingVersion(SqliteConnection connection, string databasePath)
     {
         var version = Convert.ToInt64(Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
         var application = Convert.ToInt64(Scalar(connection, "PRAGMA application_id;"), CultureInfo.InvariantCulture);
         if (version == 0 && application == 0)
         {
-            return false;
+            return 0;
         }
 
         if (application != ApplicationId)
@@ -138,13 +161,13 @@ internal static class SqliteSchema
                 + "understands; run a SIOS release that supports it.");
         }
 
-        if (version < CurrentVersion)
+        if (version < 1)
         {
             throw new InvalidDataException(
                 $"{databasePath} has log schema version {version}, which no SIOS release wrote; the file is damaged.");
         }
 
-        return true;
+        return version;
     }
 
     private static SqliteConnection Open(string databasePath, SqliteOpenMode mode)

@@ -45,7 +45,7 @@ public sealed class HundredThousandEntryLog : IAsyncLifetime
 
 /// <summary>
 /// Issue 6, item 3: random damage to a 100,000-entry log (a flipped byte in an entry, tile or checkpoint row, a deleted
-/// entry or tile, two swapped entries or tiles). `sios log verify` must detect every case and name the first bad index
+/// entry, tile or checkpoint, two swapped entries, tiles or checkpoints). `sios log verify` must detect every case and name the first bad index
 /// or tile; `sios verify log` on an export of the damaged store must detect every case that reaches the export.
 /// SIOS_TAMPER_CASES sets the number of cases (default 10), SIOS_TAMPER_SEED replays a run.
 /// </summary>
@@ -53,7 +53,7 @@ public sealed class TamperCampaignTests(HundredThousandEntryLog log, ITestOutput
 {
     private const int DefaultCases = 10;
 
-    private static readonly string[] Kinds = ["entry-flip", "tile-flip", "checkpoint-flip", "entry-delete", "tile-delete", "entry-swap", "tile-swap"];
+    private static readonly string[] Kinds = ["entry-flip", "tile-flip", "checkpoint-flip", "entry-delete", "tile-delete", "checkpoint-delete", "entry-swap", "tile-swap", "checkpoint-swap"];
 
     /// <summary>One damage and what an audit must say about it. Published is false when the export cannot carry it.</summary>
     private sealed record Damage(string Description, long? BadIndex, string? BadTile, bool Published);
@@ -155,6 +155,26 @@ public sealed class TamperCampaignTests(HundredThousandEntryLog log, ITestOutput
                 b += b >= a ? 1 : 0;
                 SwapBlobs(connection, "entries", "data", $"idx = {a}", $"idx = {b}");
                 return new Damage($"entries {a} and {b} swapped", Math.Min(a, b), null, true);
+            }
+
+            case "checkpoint-delete":
+            {
+                // A third of the deletions take the newest row, which only log/published.checkpoint remembers; an
+                // older row is missed by the next row's link. Either way the export is a valid, shorter history.
+                var size = random.Next(3) == 0 ? latest : checkpointSizes[random.Next(checkpointSizes.Count - 1)];
+                Execute(connection, $"DELETE FROM checkpoints WHERE size = {size}");
+                return new Damage($"the checkpoint at size {size} deleted", null, $"checkpoint {size}", false);
+            }
+
+            case "checkpoint-swap":
+            {
+                // Two older rows: their notes trade places, so each row's size disagrees with its signed note.
+                var a = random.Next(checkpointSizes.Count - 1);
+                var b = random.Next(checkpointSizes.Count - 2);
+                b += b >= a ? 1 : 0;
+                var (first, second) = (checkpointSizes[Math.Min(a, b)], checkpointSizes[Math.Max(a, b)]);
+                SwapBlobs(connection, "checkpoints", "note", $"size = {first}", $"size = {second}");
+                return new Damage($"the notes of the checkpoints at sizes {first} and {second} swapped", null, $"checkpoint {first}", false);
             }
 
             default:

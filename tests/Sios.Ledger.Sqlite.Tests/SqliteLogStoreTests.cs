@@ -38,7 +38,7 @@ public sealed class SqliteLogStoreTests : IDisposable
         Assert.Equal("wal", store.ReadWriterPragma("journal_mode"));
         Assert.Equal("2", store.ReadWriterPragma("synchronous"));
         Assert.Equal("0", store.ReadWriterPragma("trusted_schema"));
-        Assert.Equal("1", store.ReadWriterPragma("user_version"));
+        Assert.Equal("2", store.ReadWriterPragma("user_version"));
         using var raw = RawConnection();
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal("3", Scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('entries', 'tiles', 'checkpoints');"));
@@ -194,12 +194,40 @@ public sealed class SqliteLogStoreTests : IDisposable
         await (SqliteLogStore.Open(_databasePath)).DisposeAsync();
         using (var raw = RawConnection())
         {
-            Execute(raw, "PRAGMA user_version = 2;");
+            Execute(raw, "PRAGMA user_version = 3;");
         }
 
         var refused = Assert.Throws<NotSupportedException>(() => SqliteLogStore.Open(_databasePath));
 
-        Assert.Contains("schema version 2, newer than version 1", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 3, newer than version 2", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_version_1_log_is_upgraded_in_place_and_its_checkpoints_chained_in_their_stored_order()
+    {
+        using (var raw = RawConnection())
+        {
+            Execute(raw, """
+                CREATE TABLE entries(idx INTEGER PRIMARY KEY CHECK (idx >= 0), data BLOB NOT NULL) STRICT;
+                CREATE TABLE tiles(level INTEGER NOT NULL CHECK (level >= 0), idx INTEGER NOT NULL CHECK (idx >= 0),
+                    hashes BLOB NOT NULL CHECK (length(hashes) BETWEEN 32 AND 8192 AND length(hashes) % 32 = 0),
+                    PRIMARY KEY(level, idx)) STRICT, WITHOUT ROWID;
+                CREATE TABLE checkpoints(size INTEGER PRIMARY KEY CHECK (size >= 0), note BLOB NOT NULL) STRICT;
+                INSERT INTO checkpoints(size, note) VALUES (0, x'61'), (3, x'62'), (7, x'63');
+                PRAGMA application_id = 1397313363; PRAGMA user_version = 1;
+                """);
+        }
+
+        await using var store = SqliteLogStore.Open(_databasePath);
+
+        Assert.Equal("2", store.ReadWriterPragma("user_version"));
+        var chain = new List<(long, long?)>();
+        await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
+        {
+            chain.Add((checkpoint.Size, checkpoint.Previous));
+        }
+
+        Assert.Equal([(0L, (long?)-1L), (3L, 0L), (7L, 3L)], chain);
     }
 
     [Fact]

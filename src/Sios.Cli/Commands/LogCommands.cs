@@ -235,7 +235,7 @@ internal static class LogAudit
     {
         var claims = new List<RootClaim>();
         long checkpoints = 0;
-        long previous = -1;
+        var previous = StoredCheckpoint.First;
         await foreach (var stored in store.ReadCheckpointsAsync(0, ct).ConfigureAwait(false))
         {
             checkpoints++;
@@ -273,6 +273,14 @@ internal static class LogAudit
                 return Fail($"checkpoint filed at size {stored.Size} says size {verified.Checkpoint.Size} (or is out of order)", null, $"checkpoint {stored.Size}");
             }
 
+            if (stored.Previous is { } link && link != previous)
+            {
+                var before = previous == StoredCheckpoint.First ? "no checkpoint" : $"the one at size {previous}";
+                return link > previous
+                    ? Fail($"the checkpoint at size {link} is missing: the one at size {stored.Size} was stored after it, but the history has {before} before it (a deleted checkpoint)", null, $"checkpoint {link}")
+                    : Fail($"the checkpoint at size {stored.Size} was stored after size {link}, but the history has {before} before it (the checkpoint history was altered)", null, $"checkpoint {stored.Size}");
+            }
+
             previous = stored.Size;
             claims.Add(new RootClaim(stored.Size, verified.Checkpoint.Root, $"signed checkpoint at size {stored.Size}"));
         }
@@ -301,7 +309,7 @@ internal static class LogAudit
 
         if (publishedCheckpoint is not null && await RollbackGuard.ProblemAsync(publishedCheckpoint, store, size, ct).ConfigureAwait(false) is { } rollback)
         {
-            return Fail(rollback, null, $"checkpoint {size}");
+            return Fail(rollback.Message, null, $"checkpoint {rollback.PublishedSize}");
         }
 
         var storedSize = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);

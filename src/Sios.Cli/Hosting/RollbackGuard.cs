@@ -19,8 +19,11 @@ internal static class RollbackGuard
 {
     public const string FileName = "published.checkpoint";
 
-    /// <summary>Why the store at <paramref name="latestSize"/> is behind or forked from the recorded checkpoint, or null.</summary>
-    public static async Task<string?> ProblemAsync(string file, ILogReader store, long latestSize, CancellationToken ct)
+    /// <summary>
+    /// Why the store at <paramref name="latestSize"/> is behind or forked from the recorded checkpoint, and that
+    /// checkpoint's size; null when it is not.
+    /// </summary>
+    public static async Task<(string Message, long PublishedSize)?> ProblemAsync(string file, ILogReader store, long latestSize, CancellationToken ct)
     {
         if (!File.Exists(file))
         {
@@ -35,8 +38,8 @@ internal static class RollbackGuard
 
         if (recorded.Size > latestSize)
         {
-            return $"the store's newest checkpoint is at size {latestSize}, but this log already published size {recorded.Size} ({file}): " +
-                "the database was rolled back or restored from an older copy";
+            return ($"the store's newest checkpoint is at size {latestSize}, but this log already published size {recorded.Size} ({file}): " +
+                "the database was rolled back or restored from an older copy", recorded.Size);
         }
 
         if (recorded.Size == 0)
@@ -47,7 +50,7 @@ internal static class RollbackGuard
         var root = await new TiledTree(new StoreLogSource(store), recorded.Size).RootAsync(ct).ConfigureAwait(false);
         return root.AsSpan().SequenceEqual(recorded.Root)
             ? null
-            : $"the store's tree at size {recorded.Size} differs from the checkpoint this log published at that size ({file}): a fork";
+            : ($"the store's tree at size {recorded.Size} differs from the checkpoint this log published at that size ({file}): a fork", recorded.Size);
     }
 
     /// <summary>Refuses a rolled-back or forked store, then records the log's newest checkpoint.</summary>
@@ -55,7 +58,7 @@ internal static class RollbackGuard
     {
         if (await ProblemAsync(file, log.Reader, log.Latest.Size, ct).ConfigureAwait(false) is { } problem)
         {
-            throw new LogIntegrityException(problem);
+            throw new LogIntegrityException(problem.Message);
         }
 
         Record(file, log.Latest);

@@ -37,7 +37,8 @@ public interface ILogReader
 /// survives power loss; if it throws, none of it is visible, now or after a restart.</item>
 /// <item><see cref="WriteCheckpointAsync"/> is durable on return; it is only called for a tree whose entries and
 /// tiles a previous <see cref="WriteBatchAsync"/> made durable, so no signed checkpoint ever covers
-/// data that could be lost.</item>
+/// data that could be lost. The store records with each new checkpoint the size of the one stored before it
+/// (<see cref="StoredCheckpoint.Previous"/>), so the history of checkpoints is a chain an audit can walk.</item>
 /// <item>A failure of either write leaves the writer unusable: the pipeline stops and recovers at restart.</item>
 /// </list>
 /// </summary>
@@ -56,7 +57,19 @@ public interface ILogStore : ILogReader, IAsyncDisposable
 /// <summary>A signed checkpoint as stored: its tree size and the signed note bytes, verbatim.</summary>
 /// <param name="Size">Tree size the checkpoint commits to.</param>
 /// <param name="Note">The signed note, exactly as served.</param>
-public sealed record StoredCheckpoint(long Size, byte[] Note);
+public sealed record StoredCheckpoint(long Size, byte[] Note)
+{
+    /// <summary>The value of <see cref="Previous"/> for the first checkpoint a log stored.</summary>
+    public const long First = -1;
+
+    /// <summary>
+    /// The size of the checkpoint stored just before this one when it was first stored (<see cref="First"/> for the
+    /// log's first), set by the store and ignored on writes. Signed notes carry no link to each other (SPEC: no
+    /// extension lines), so without this a deleted historical checkpoint would leave no trace; with it, a deleted or
+    /// moved row breaks the chain. Null from a reader that does not record it.
+    /// </summary>
+    public long? Previous { get; init; }
+}
 
 /// <summary>A tile's new content (the whole stored prefix, not a delta).</summary>
 /// <param name="Level">Tile level (0 = leaf hashes).</param>

@@ -137,6 +137,10 @@ public abstract class LogStoreConformanceTests : IDisposable
             await Assert.ThrowsAsync<InvalidOperationException>(() => store.WriteCheckpointAsync(Checkpoint(11, "late")));
 
             AssertCheckpoints([(0, "a"), (5, "b2"), (12, "c"), (20, "d")], await ToListAsync(store.ReadCheckpointsAsync(0)));
+
+            // Each checkpoint links to the one stored before it; re-signing a size keeps its link.
+            Assert.Equal<long?>([StoredCheckpoint.First, 0, 5, 12], (await ToListAsync(store.ReadCheckpointsAsync(0))).Select(c => c.Previous));
+            Assert.Equal(12, (await store.GetLatestCheckpointAsync())!.Previous);
             AssertCheckpoints([(12, "c"), (20, "d")], await ToListAsync(store.ReadCheckpointsAsync(6)));
             AssertCheckpoints([(20, "d")], await ToListAsync(store.ReadCheckpointsAsync(20)));
             Assert.Empty(await ToListAsync(store.ReadCheckpointsAsync(21)));

@@ -50,7 +50,7 @@ public sealed class MemoryLogStore : ILogStore
         Read(
             log => log.Checkpoints.Count == 0
                 ? null
-                : new StoredCheckpoint(log.Checkpoints.Keys[^1], (byte[])log.Checkpoints.Values[^1].Clone()),
+                : Stored(log.Checkpoints.Keys[^1], log.Checkpoints.Values[^1]),
             cancellationToken);
 
     /// <inheritdoc />
@@ -61,7 +61,7 @@ public sealed class MemoryLogStore : ILogStore
         var snapshot = await Read(
             log => log.Checkpoints
                 .Where(pair => pair.Key >= fromSize)
-                .Select(pair => new StoredCheckpoint(pair.Key, (byte[])pair.Value.Clone()))
+                .Select(pair => Stored(pair.Key, pair.Value))
                 .ToList(),
             cancellationToken);
         foreach (var checkpoint in snapshot)
@@ -184,7 +184,10 @@ public sealed class MemoryLogStore : ILogStore
             }
 
             InjectFault("checkpoint.before");
-            _log.Checkpoints[checkpoint.Size] = (byte[])checkpoint.Note.Clone();
+            var previous = _log.Checkpoints.Count == 0 ? StoredCheckpoint.First : _log.Checkpoints.Keys[^1];
+            _log.Checkpoints[checkpoint.Size] = _log.Checkpoints.TryGetValue(checkpoint.Size, out var same)
+                ? ((byte[])checkpoint.Note.Clone(), same.Previous)
+                : ((byte[])checkpoint.Note.Clone(), previous);
             InjectFault("checkpoint.after");
         }
 
@@ -223,6 +226,9 @@ public sealed class MemoryLogStore : ILogStore
             }
         }
     }
+
+    private static StoredCheckpoint Stored(long size, (byte[] Note, long Previous) row) =>
+        new(size, (byte[])row.Note.Clone()) { Previous = row.Previous };
 
     private Task<T> Read<T>(Func<SharedLog, T> read, CancellationToken cancellationToken)
     {
@@ -268,7 +274,7 @@ public sealed class MemoryLogStore : ILogStore
 
         public Dictionary<(int Level, long Index), byte[]> Tiles { get; } = [];
 
-        public SortedList<long, byte[]> Checkpoints { get; } = [];
+        public SortedList<long, (byte[] Note, long Previous)> Checkpoints { get; } = [];
 
         public MemoryLogStore? Writer { get; set; }
     }
