@@ -193,6 +193,27 @@ public sealed class BrainRegistry
         }
     }
 
+    /// <summary>One manifest (a draft or a registered brain) as JSON, in the same form as in <c>brains.json</c>.</summary>
+    public static byte[] ManifestToJson(BrainManifest brain) =>
+        JsonSerializer.SerializeToUtf8Bytes(brain, BrainsJson.Default.BrainManifest);
+
+    /// <summary>
+    /// Reads one manifest written by <see cref="ManifestToJson"/>; throws <see cref="BrainManifestException"/> for
+    /// anything else, unknown members included. The manifest is not validated: registering it does that.
+    /// </summary>
+    public static BrainManifest ManifestFromJson(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, BrainsJson.Default.BrainManifest)
+                ?? throw new BrainManifestException("the brain manifest is null, not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new BrainManifestException($"the brain manifest is not valid JSON of a brain: {e.Message}", e);
+        }
+    }
+
     /// <summary>Brains as an indented JSON array, in the same form as in <c>brains.json</c>.</summary>
     public static string ToJson(IReadOnlyList<BrainManifest> brains) =>
         JsonSerializer.Serialize(brains.ToList(), BrainsJson.Default.ListBrainManifest);
@@ -382,4 +403,5 @@ internal sealed class BrainsFile
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(BrainsFile))]
 [JsonSerializable(typeof(List<BrainManifest>))]
+[JsonSerializable(typeof(BrainManifest))]
 internal sealed partial class BrainsJson : JsonSerializerContext;

@@ -57,6 +57,9 @@ internal static class BrainCommands
             host; it has no local weights, so nothing is hashed: brain.registered records the URL and model id, and
             the command prints the name, the URL and the model id. Adding connects to nothing; answering reaches
             only hosts in the egress allow-list.
+            While 'sios serve' runs on this data folder, the server does the registration (through its control
+            socket), the next request for the name loads the brain, and the server seals a new attestation; an
+            --upstream-key-env variable is then read from the server's environment, not this one's.
             Needs SIOS_KEY_PASSPHRASE.
             """)
         {
@@ -92,13 +95,29 @@ internal static class BrainCommands
             }
 
             var folder = CommonOptions.OpenData(parse);
-            var log = await folder.OpenLogAsync(CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            if (log is null)
+            {
+                // The running server hashes the files, so it must be given paths that do not depend on our directory.
+                var full = draft with
+                {
+                    ModelPath = draft.ModelPath is { } m ? Path.GetFullPath(m) : null,
+                    AdapterPath = draft.AdapterPath is { } a ? Path.GetFullPath(a) : null,
+                };
+                using var control = new ControlClient(folder.ControlSocketPath);
+                Terminal.Message("the log is held by the running server: asking it to register the brain (it hashes the weights; this may take a while)");
+                var (served, attestation, problem) = await control.AskAsync(inUse!, c => c.AddBrainAsync(full, ct)).ConfigureAwait(false);
+                Terminal.Result(Printed(served));
+                Terminal.Message($"registered brain '{served.Name}' through the running server, which sealed brain.registered; {Attested(attestation, problem)}");
+                return ExitCodes.Ok;
+            }
+
             await using (log.ConfigureAwait(false))
             {
                 var registry = new BrainRegistry(folder.Path, Sealer(log));
                 using var progress = new HashProgressBars();
                 var pinned = await Registry(() => registry.AddAsync(draft, progress, ct)).ConfigureAwait(false);
-                Terminal.Result(string.Join(' ', new[] { pinned.Name, pinned.ModelSha256, pinned.AdapterSha256, pinned.Upstream?.Url.AbsoluteUri, pinned.Upstream?.Model }.OfType<string>()));
+                Terminal.Result(Printed(pinned));
                 Terminal.Message($"registered brain '{pinned.Name}' and sealed brain.registered");
             }
 
@@ -209,13 +228,23 @@ internal static class BrainCommands
         var name = NameArgument("The brain to remove");
         var command = new Command("remove", """
             Remove a brain from brains.json, then seal brain.removed. The weight files are not touched.
-            Prints the name. Needs SIOS_KEY_PASSPHRASE.
+            Prints the name. While 'sios serve' runs, the server does it (no request reaches the brain from then on)
+            and seals a new attestation. Needs SIOS_KEY_PASSPHRASE.
             """) { name };
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
             var brain = parse.GetValue(name)!;
-            var log = await folder.OpenLogAsync(CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            if (log is null)
+            {
+                using var control = new ControlClient(folder.ControlSocketPath);
+                var (attestation, problem) = await control.AskAsync(inUse!, c => c.RemoveBrainAsync(brain, ct)).ConfigureAwait(false);
+                Terminal.Result(brain);
+                Terminal.Message($"removed brain '{brain}' through the running server, which sealed brain.removed; {Attested(attestation, problem)}");
+                return ExitCodes.Ok;
+            }
+
             await using (log.ConfigureAwait(false))
             {
                 var removed = await Registry(() => new BrainRegistry(folder.Path, Sealer(log)).RemoveAsync(brain, ct)).ConfigureAwait(false);
@@ -259,6 +288,14 @@ internal static class BrainCommands
     }
 
     private static EntrySealer Sealer(TransparencyLog log) => (entry, ct) => log.AppendAsync(entry, ct);
+
+    /// <summary>What <c>brain add</c> prints: the name, then the digests, or the upstream's URL and model id.</summary>
+    private static string Printed(BrainManifest brain) =>
+        string.Join(' ', new[] { brain.Name, brain.ModelSha256, brain.AdapterSha256, brain.Upstream?.Url.AbsoluteUri, brain.Upstream?.Model }.OfType<string>());
+
+    private static string Attested(long? attestation, string? problem) => attestation is { } index
+        ? $"the server sealed a new attestation as entry {index.ToString(CultureInfo.InvariantCulture)}"
+        : $"WARNING: the server sealed no new attestation ({problem ?? "it makes none"}); the next start of serve will";
 
     /// <summary>Seals a brain.refused per mismatch if it can; a verify that cannot seal still reports, and says so.</summary>
     private static async Task SealRefusalsAsync(DataFolder folder, List<(BrainManifest Brain, WeightMismatchException Mismatch)> refused, CancellationToken ct)

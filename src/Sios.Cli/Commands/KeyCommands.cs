@@ -89,11 +89,11 @@ internal static class KeyCommands
             var store = new ApiKeyStore(folder.ApiKeysPath);
             var (record, secret) = Keys(() => (store.Prepare(keyName, keyRole, scope, out var made, keyRpm, keyTpm), made));
 
-            var (log, inUse) = await OpenLogAsync(folder, passphrase, ct).ConfigureAwait(false);
+            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, passphrase, ct).ConfigureAwait(false);
             if (log is null)
             {
                 using var control = new ControlClient(folder.ControlSocketPath);
-                var (id, served) = await ViaControlAsync(control, inUse!, () => control.CreateKeyAsync(keyName, keyRole, scope, keyRpm, keyTpm, ct)).ConfigureAwait(false);
+                var (id, served) = await control.AskAsync(inUse!, c => c.CreateKeyAsync(keyName, keyRole, scope, keyRpm, keyTpm, ct)).ConfigureAwait(false);
                 Terminal.Result(served);
                 Terminal.Message($"created API key '{keyName}' (id {id}) through the running server, which sealed key.created. The secret above is shown only once.");
                 return ExitCodes.Ok;
@@ -167,11 +167,11 @@ internal static class KeyCommands
             var key = Keys(() => store.Find(keyName))
                 ?? throw new CliException($"no live API key is named '{keyName}' (see 'sios key list')", ExitCodes.Usage);
 
-            var (log, inUse) = await OpenLogAsync(folder, passphrase, ct).ConfigureAwait(false);
+            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, passphrase, ct).ConfigureAwait(false);
             if (log is null)
             {
                 using var control = new ControlClient(folder.ControlSocketPath);
-                var id = await ViaControlAsync(control, inUse!, () => control.RevokeKeyAsync(keyName, ct)).ConfigureAwait(false);
+                var id = await control.AskAsync(inUse!, c => c.RevokeKeyAsync(keyName, ct)).ConfigureAwait(false);
                 Terminal.Result(id);
                 Terminal.Message($"revoked API key '{keyName}' (id {id}) through the running server, which sealed key.revoked");
                 return ExitCodes.Ok;
@@ -231,37 +231,6 @@ internal static class KeyCommands
         }
 
         return names;
-    }
-
-    /// <summary>The log opened for sealing, or the refusal when another process (a running server?) holds it.</summary>
-    private static async Task<(TransparencyLog? Log, LogInUseException? InUse)> OpenLogAsync(DataFolder folder, string passphrase, CancellationToken ct)
-    {
-        try
-        {
-            return (await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false), null);
-        }
-        catch (LogInUseException e)
-        {
-            return (null, e);
-        }
-    }
-
-    /// <summary>Runs a control request; when no server answers, the log's holder is not a server, so say who it is.</summary>
-    private static async Task<T> ViaControlAsync<T>(ControlClient control, LogInUseException inUse, Func<Task<T>> request)
-    {
-        if (!File.Exists(control.SocketPath))
-        {
-            throw inUse;
-        }
-
-        try
-        {
-            return await request().ConfigureAwait(false);
-        }
-        catch (ControlUnreachableException)
-        {
-            throw inUse;
-        }
     }
 
     /// <summary>Turns the key store's typed failures into the CLI's exit codes.</summary>

@@ -124,7 +124,12 @@ internal static class ServeCommand
             var pool = new BrainPool(registry, new BrainLoadGuard(sealer), effective.Pool);
             await using (pool.ConfigureAwait(false))
             {
-                var services = new SiosServices(log, registry, pool, new ApiKeyStore(data.ApiKeysPath), commitmentSecret, TimeProvider.System, vault);
+                IReadOnlyList<string> listening = [];
+                var services = new SiosServices(log, registry, pool, new ApiKeyStore(data.ApiKeysPath), commitmentSecret, TimeProvider.System, vault)
+                {
+                    // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
+                    BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, token).ConfigureAwait(false)).Index,
+                };
                 var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
                 await using (server.ConfigureAwait(false))
                 {
@@ -137,7 +142,8 @@ internal static class ServeCommand
                         throw new CliException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");
                     }
 
-                    await Sovereignty.Attestations.SealAtServeStartAsync(data, passphrase, log, effective, server.Addresses, ct).ConfigureAwait(false);
+                    listening = server.Addresses;
+                    await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, ct).ConfigureAwait(false);
 
                     Terminal.Message($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
                     started(server);

@@ -1,16 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Sios.Brains.Registry;
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Storage;
 using Sios.Server.Access;
 
 namespace Sios.Cli.Hosting;
 
 /// <summary>
 /// Talks to a running server's control socket (HTTP over a Unix domain socket): while the server holds the log, key
-/// changes must be sealed by it, not by a second writer.
+/// and brain changes must be sealed by it, not by a second writer.
 /// </summary>
 internal sealed class ControlClient : IDisposable
 {
+    private static readonly TimeSpan KeyTimeout = TimeSpan.FromSeconds(60);
+
     private readonly HttpClient _http;
 
     public ControlClient(string socketPath)
@@ -33,10 +38,42 @@ internal sealed class ControlClient : IDisposable
                 }
             },
         };
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://sios/"), Timeout = TimeSpan.FromSeconds(60) };
+        // Each request sets its own limit: a key change is instant, a brain's weights may take minutes to hash.
+        _http = new HttpClient(handler) { BaseAddress = new Uri("http://sios/"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public string SocketPath { get; }
+
+    /// <summary>The log opened for sealing, or the refusal when another process (a running server?) holds it.</summary>
+    public static async Task<(TransparencyLog? Log, LogInUseException? InUse)> OpenLogOrFindHolderAsync(DataFolder folder, string passphrase, CancellationToken ct)
+    {
+        try
+        {
+            return (await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false), null);
+        }
+        catch (LogInUseException e)
+        {
+            return (null, e);
+        }
+    }
+
+    /// <summary>Runs a control request; when no server answers, the log's holder is not a server, so say who it is.</summary>
+    public async Task<T> AskAsync<T>(LogInUseException inUse, Func<ControlClient, Task<T>> request)
+    {
+        if (!File.Exists(SocketPath))
+        {
+            throw inUse;
+        }
+
+        try
+        {
+            return await request(this).ConfigureAwait(false);
+        }
+        catch (ControlUnreachableException)
+        {
+            throw inUse;
+        }
+    }
 
     /// <summary>Asks the server to create a key; returns its id and the secret (shown once).</summary>
     public async Task<(string Id, string Secret)> CreateKeyAsync(string name, ApiKeyRole role, IReadOnlyList<string> brains, int? rpm, int? tpm, CancellationToken ct)
@@ -59,15 +96,47 @@ internal sealed class ControlClient : IDisposable
             json.WriteEndObject();
         }
 
-        using var answer = await PostAsync("control/keys", body.ToArray(), ct).ConfigureAwait(false);
+        using var answer = await PostAsync("control/keys", body.ToArray(), KeyTimeout, ct).ConfigureAwait(false);
         return (Member(answer, "id"), Member(answer, "secret"));
     }
 
     /// <summary>Asks the server to revoke the live key named <paramref name="name"/>; returns its id.</summary>
     public async Task<string> RevokeKeyAsync(string name, CancellationToken ct)
     {
-        using var answer = await PostAsync($"control/keys/{Uri.EscapeDataString(name)}/revoke", null, ct).ConfigureAwait(false);
+        using var answer = await PostAsync($"control/keys/{Uri.EscapeDataString(name)}/revoke", null, KeyTimeout, ct).ConfigureAwait(false);
         return Member(answer, "id");
+    }
+
+    /// <summary>
+    /// Asks the server to register <paramref name="draft"/> (its paths already full paths: the server resolves nothing
+    /// against our directory); returns the brain as registered and the index of the attestation sealed after it.
+    /// </summary>
+    public async Task<(BrainManifest Brain, long? Attestation, string? AttestationProblem)> AddBrainAsync(BrainManifest draft, CancellationToken ct)
+    {
+        using var answer = await PostAsync("control/brains", BrainRegistry.ManifestToJson(draft), Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+        if (!answer.RootElement.TryGetProperty("brain", out var brain) || brain.ValueKind != JsonValueKind.Object)
+        {
+            throw new CliException("the server's control answer has no 'brain'; check the outcome with 'sios brain list'");
+        }
+
+        BrainManifest added;
+        try
+        {
+            added = BrainRegistry.ManifestFromJson(System.Text.Encoding.UTF8.GetBytes(brain.GetRawText()));
+        }
+        catch (BrainManifestException e)
+        {
+            throw new CliException($"the server's control answer holds no usable brain ({e.Message}); check the outcome with 'sios brain list'");
+        }
+
+        return (added, Attestation(answer), AttestationProblem(answer));
+    }
+
+    /// <summary>Asks the server to remove the brain named <paramref name="name"/>; returns the attestation sealed after it.</summary>
+    public async Task<(long? Attestation, string? AttestationProblem)> RemoveBrainAsync(string name, CancellationToken ct)
+    {
+        using var answer = await PostAsync($"control/brains/{Uri.EscapeDataString(name)}/remove", null, KeyTimeout, ct).ConfigureAwait(false);
+        return (Attestation(answer), AttestationProblem(answer));
     }
 
     public void Dispose() => _http.Dispose();
@@ -76,8 +145,11 @@ internal sealed class ControlClient : IDisposable
     /// POSTs and returns the 200 answer's JSON. A server that cannot be reached at all throws
     /// <see cref="ControlUnreachableException"/> (nothing was asked); every failure after that is a <see cref="CliException"/>.
     /// </summary>
-    private async Task<JsonDocument> PostAsync(string path, byte[]? json, CancellationToken ct)
+    private async Task<JsonDocument> PostAsync(string path, byte[]? json, TimeSpan timeout, CancellationToken cancel)
     {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(timeout);
+        var ct = limit.Token;
         using var request = new HttpRequestMessage(HttpMethod.Post, path);
         if (json is not null)
         {
@@ -94,7 +166,7 @@ internal sealed class ControlClient : IDisposable
         {
             throw new ControlUnreachableException($"the control socket {SocketPath} does not answer: {e.Message}", e);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
         {
             // The request may have reached the server: the change may or may not have happened.
             throw new CliException($"the server's control socket failed mid-request ({e.Message}); check the outcome with 'sios key list'");
@@ -126,6 +198,12 @@ internal sealed class ControlClient : IDisposable
             throw new CliException(message, code);
         }
     }
+
+    private static long? Attestation(JsonDocument answer) =>
+        answer.RootElement.TryGetProperty("attestation", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt64() : null;
+
+    private static string? AttestationProblem(JsonDocument answer) =>
+        answer.RootElement.TryGetProperty("attestation_problem", out var problem) && problem.ValueKind == JsonValueKind.String ? problem.GetString() : null;
 
     private static string? ErrorMessage(JsonDocument? document) =>
         document is not null

@@ -166,13 +166,17 @@ internal static class Attestations
         return new SealedAttestation(note, sealedEntry.Index, file, digest);
     }
 
-    /// <summary>Seals the attestation of a gateway that has just started (called right after <c>system.started</c>).</summary>
-    public static async Task SealAtServeStartAsync(DataFolder data, string passphrase, TransparencyLog log, ServeSettings effective, IReadOnlyList<string> addresses, CancellationToken ct)
+    /// <summary>
+    /// Seals the attestation of a running gateway: right after <c>system.started</c>, and again after each brain change
+    /// made through its control socket.
+    /// </summary>
+    public static async Task<SealedAttestation> SealWhileServingAsync(DataFolder data, string passphrase, TransparencyLog log, ServeSettings effective, IReadOnlyList<string> addresses, CancellationToken ct)
     {
         var latest = log.Latest;
         var statement = await DeriveAsync(data, latest.Size, latest.Root, Serving(effective, addresses), ct).ConfigureAwait(false);
         var sealedOne = await SealAsync(data, passphrase, log, statement, "system", ct).ConfigureAwait(false);
         Terminal.Message($"Attestation sealed as entry {sealedOne.Index} ({sealedOne.Sha256}); the signed statement is {sealedOne.File}.");
+        return sealedOne;
     }
 
     private static byte[] Sign(DataFolder data, string passphrase, VerifierKey expected, string text, byte[] textBytes)

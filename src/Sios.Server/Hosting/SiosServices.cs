@@ -14,4 +14,11 @@ namespace Sios.Server.Hosting;
 /// <param name="CommitmentSecret">The secret commitment nonces derive from (SPEC §2).</param>
 /// <param name="Clock">The clock for entry times.</param>
 /// <param name="Vault">Where answered content is kept for later disclosure; null (or a retention of 0) keeps nothing.</param>
-public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, BrainPool Pool, ApiKeyStore Keys, byte[] CommitmentSecret, TimeProvider Clock, ContentVault? Vault = null);
+public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, BrainPool Pool, ApiKeyStore Keys, byte[] CommitmentSecret, TimeProvider Clock, ContentVault? Vault = null)
+{
+    /// <summary>
+    /// Called after the operator added or removed a brain through the control socket, so the host can state the new
+    /// set of brains (a fresh attestation); returns the index of what it sealed, or null when it seals nothing.
+    /// </summary>
+    public Func<CancellationToken, Task<long?>>? BrainsChanged { get; init; }
+}
