@@ -215,6 +215,11 @@ public sealed class StorageExhaustionTests(ITestOutputHelper output)
         var audit = await SiosCli.RunWithAsync(mount.Launcher, "log", "verify", "--data", demo.Data);
         Assert.True(audit.ExitCode == 0, $"the log does not audit clean after recovery: {audit.Out} {audit.Err}");
 
+        // The rollback guard's record survived the failed writes whole (it is replaced by rename, never torn) and was renewed.
+        var recorded = CheckpointVerifier.ForLogKeys(demo.Vkeys).Verify(Encoding.UTF8.GetBytes(
+            await mount.ShAsync($"cat '{Path.Combine(demo.Data, "log", "published.checkpoint")}'"))).Checkpoint;
+        Assert.InRange(recorded.Size, before.Size, checkpoint.Size);
+
         var after = new Tally();
         await SendAsync(demo, http, "after the repair", 0, after);
         Assert.Equal(1, after.Ok);
