@@ -15,12 +15,6 @@ namespace Sios.Ledger.Sqlite;
 /// </remarks>
 internal sealed class WriterLock : IDisposable
 {
-    // errno EWOULDBLOCK on Linux (11) and macOS (35); Windows reports ERROR_SHARING_VIOLATION / ERROR_LOCK_VIOLATION.
-    private const int LinuxWouldBlock = 11;
-    private const int MacWouldBlock = 35;
-    private const int WindowsSharingViolation = unchecked((int)0x80070020);
-    private const int WindowsLockViolation = unchecked((int)0x80070021);
-
     private readonly FileStream _lockFile;
     private readonly string _pidPath;
 
@@ -47,7 +41,7 @@ internal sealed class WriterLock : IDisposable
         {
             stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException ex) when (IsContention(ex))
+        catch (IOException ex) when (FileLockContention.IsContention(ex))
         {
             throw new LogInUseException($"log is in use by PID {ReadHolder(pidPath)} (lock {lockPath})", ex);
         }
@@ -83,12 +77,6 @@ internal sealed class WriterLock : IDisposable
 
         _lockFile.Dispose();
     }
-
-    private static bool IsContention(IOException ex) =>
-        ex.GetType() == typeof(IOException)
-        && (OperatingSystem.IsWindows()
-            ? ex.HResult is WindowsSharingViolation or WindowsLockViolation
-            : ex.HResult == (OperatingSystem.IsMacOS() ? MacWouldBlock : LinuxWouldBlock));
 
     private static string ReadHolder(string pidPath)
     {

@@ -12,9 +12,23 @@ internal static class SiosCli
 
     public static string Dll { get; } = Path.Combine(AppContext.BaseDirectory, "sios.dll");
 
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    /// <summary>
+    /// How to start sios with <paramref name="args"/>; a <paramref name="launcher"/> (e.g. <c>nsenter ... --</c>) goes
+    /// first and must exec its command, so the process started is still dotnet's own and signals reach it.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyList<string>? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var word in launcher?.Skip(1) ?? [])
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        if (launcher is { Count: > 0 })
+        {
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Dll);
         foreach (var a in args)
         {
@@ -25,14 +39,27 @@ internal static class SiosCli
         return info;
     }
 
-    public static async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args) => RunWithAsync(null, args);
+
+    /// <summary>Runs sios to its end behind <paramref name="launcher"/> (see <see cref="StartInfo"/>).</summary>
+    public static async Task<(int ExitCode, string Out, string Err)> RunWithAsync(IReadOnlyList<string>? launcher, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        using var process = Process.Start(StartInfo(args, launcher))!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A command that hangs must not outlive the test that ran it.
+            process.Kill();
+            throw;
+        }
+
         return (process.ExitCode, await stdout, await stderr);
     }
 }
@@ -57,6 +84,9 @@ public sealed class ServedDemo : IAsyncLifetime
 
     /// <summary>Run on the data folder after it is set up and before the server starts.</summary>
     public Func<ServedDemo, Task>? BeforeServe { get; set; }
+
+    /// <summary>A command the server is started behind (e.g. <c>nsenter ... --</c>, to see a private mount); it must exec.</summary>
+    public IReadOnlyList<string> Launcher { get; set; } = [];
 
     /// <summary>More environment variables for the server process.</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
@@ -95,7 +125,7 @@ public sealed class ServedDemo : IAsyncLifetime
     /// <summary>Starts the server and waits for the address it prints on stdout.</summary>
     public async Task StartAsync()
     {
-        var info = SiosCli.StartInfo(["serve", "--data", Data, "--urls", "http://127.0.0.1:0", "--parallel", "2", .. ServeArgs]);
+        var info = SiosCli.StartInfo(["serve", "--data", Data, "--urls", "http://127.0.0.1:0", "--parallel", "2", .. ServeArgs], Launcher);
         foreach (var (name, value) in Environment)
         {
             info.Environment[name] = value;

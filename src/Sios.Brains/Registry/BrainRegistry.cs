@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sios.Brains.Integrity;
+using Sios.Ledger.Storage;
 using Sios.Verify;
 
 namespace Sios.Brains.Registry;
@@ -333,11 +334,11 @@ public sealed class BrainRegistry
             {
                 return new FileStream(path, LockOptions());
             }
-            catch (IOException) when (waited.Elapsed < LockTimeout)
+            catch (IOException e) when (FileLockContention.IsContention(e) && waited.Elapsed < LockTimeout)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(25), ct).ConfigureAwait(false);
             }
-            catch (IOException e)
+            catch (IOException e) when (FileLockContention.IsContention(e))
             {
                 throw new IOException($"another process has been changing the brains of {Folder} for {LockTimeout.TotalSeconds:0} s ({path} is held); try again", e);
             }

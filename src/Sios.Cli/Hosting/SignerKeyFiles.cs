@@ -61,7 +61,7 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
 
             return new FileStream(path, options);
         }
-        catch (IOException e) when (e.GetType() == typeof(IOException))
+        catch (IOException e) when (FileLockContention.IsContention(e))
         {
             throw new LogInUseException($"the key files are being changed by another sios process (lock {path}); wait for it and retry", e);
         }

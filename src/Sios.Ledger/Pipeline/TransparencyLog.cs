@@ -50,6 +50,12 @@ public sealed class TransparencyLog : IAsyncDisposable
     /// <summary>The newest durable signed checkpoint.</summary>
     public PublishedCheckpoint Latest => Volatile.Read(ref _latest);
 
+    /// <summary>
+    /// The failure that stopped the log (a store write or a signature that failed), or null while it seals: once set,
+    /// every append fails until the log is reopened and recovered.
+    /// </summary>
+    public Exception? Failure => _failure;
+
     /// <summary>The log's origin.</summary>
     public string Origin => _signer.Origin;
 

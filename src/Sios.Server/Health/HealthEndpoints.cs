@@ -6,7 +6,7 @@ using Sios.Server.Hosting;
 
 namespace Sios.Server.Health;
 
-/// <summary><c>/healthz</c> (no key needed: it tells only that the gateway runs and how big the log is) and <c>/metrics</c> (Prometheus).</summary>
+/// <summary><c>/healthz</c> (no key needed: it tells only whether the gateway can seal and how big the log is; 503 once the log stopped) and <c>/metrics</c> (Prometheus).</summary>
 internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
@@ -14,11 +14,20 @@ internal static class HealthEndpoints
         app.MapGet("/healthz", (HttpContext context, SiosServices services, SiosServerOptions options) =>
         {
             var latest = services.Log.Latest;
+            // A gateway whose log stopped answers every request with a 503 until it is restarted, so it is not ready, and
+            // a probe that restarts unready instances is exactly the recovery it needs. The cause stays in the server
+            // log: this endpoint needs no key, and a store error names paths.
+            var stopped = services.Log.Failure is not null;
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
             {
                 json.WriteStartObject();
-                json.WriteString("status", "ok");
+                json.WriteString("status", stopped ? "unavailable" : "ok");
+                if (stopped)
+                {
+                    json.WriteString("reason", "the audit record stopped sealing after a failure (see the server log), so every answer is refused; fix the cause and restart the server");
+                }
+
                 json.WriteString("version", options.Version);
                 json.WriteString("origin", services.Log.Origin);
                 json.WriteNumber("log_size", latest.Size);
@@ -26,6 +35,7 @@ internal static class HealthEndpoints
             }
 
             context.Response.Headers.CacheControl = "no-store";
+            context.Response.StatusCode = stopped ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
             return Results.Bytes(buffer.ToArray(), "application/json");
         });
         app.MapPrometheusScrapingEndpoint("/metrics");

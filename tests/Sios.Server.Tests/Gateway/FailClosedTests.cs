@@ -36,8 +36,14 @@ public sealed class FailClosedTests
             Assert.DoesNotContain("choices", text, StringComparison.Ordinal);
         }
 
-        // Still up, and saying so honestly: the health endpoint answers, the log does not grow.
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        // Still up, and saying so honestly: the health endpoint answers that it is not ready, the log does not grow.
+        var health = await client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        using (var status = JsonDocument.Parse(await health.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("unavailable", status.RootElement.GetProperty("status").GetString());
+        }
+
         await Assert.ThrowsAnyAsync<Exception>(() => gateway.Log.AppendAsync("{}"u8.ToArray()));
     }
 
