@@ -119,7 +119,7 @@ internal sealed partial class InferenceHandler
         catch (Exception sealFailure)
         {
             // The answer was streamed but cannot be sealed: the client is told so, and gets no receipt and no [DONE].
-            LogSealFailure(logger, record.Id, sealFailure);
+            ReportSealFailure(record.Id, sealFailure);
             if (!aborted)
             {
                 await TryWriteAsync(http, InferenceSealer.DataEvent(ApiException.From(sealFailure).ToJson())).ConfigureAwait(false);

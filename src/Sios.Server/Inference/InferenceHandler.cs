@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Sios.Brains.Engines;
 using Sios.Brains.Registry;
 using Sios.Ledger.Entries;
+using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Server.Http;
@@ -18,6 +19,8 @@ namespace Sios.Server.Inference;
 /// </summary>
 internal sealed partial class InferenceHandler(SiosServices services, SiosServerOptions options, InferenceSealer sealer, KeyRateLimiter limiter, SiosMetrics metrics, ILogger<InferenceHandler> logger)
 {
+    private int _stoppedLogReported;
+
     public async Task GenerateAsync(HttpContext context, InferenceApi api)
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
@@ -210,7 +213,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         }
         catch (Exception sealFailure)
         {
-            LogSealFailure(logger, record.Id, sealFailure);
+            ReportSealFailure(record.Id, sealFailure);
             if (!aborted)
             {
                 await ApiException.From(sealFailure).WriteAsync(context).ConfigureAwait(false);
@@ -260,8 +263,27 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     [LoggerMessage(Level = LogLevel.Warning, Message = "Inference {EntryId} answered 503: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string entryId, string reason);
 
+    /// <summary>
+    /// Logs a failed seal: in full the first time the log is found stopped, then one line per refused request, since
+    /// every later one fails for the same reason until a restart and a stack trace each would bury it.
+    /// </summary>
+    private void ReportSealFailure(string entryId, Exception failure)
+    {
+        if (failure is LogFailedException && Interlocked.Exchange(ref _stoppedLogReported, 1) == 1)
+        {
+            LogSealRefused(logger, entryId);
+        }
+        else
+        {
+            LogSealFailure(logger, entryId, failure);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} could not be sealed; no answer was given")]
     private static partial void LogSealFailure(ILogger logger, string entryId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inference {EntryId} refused (503): the log has stopped sealing (see the first error above); restart once the cause is fixed")]
+    private static partial void LogSealRefused(ILogger logger, string entryId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {EntryId} ended early: {Reason}")]
     private static partial void LogStreamEnded(ILogger logger, string entryId, string reason, Exception? exception);
