@@ -4,7 +4,7 @@ using Sios.Fuzz;
 // Usage (fuzz/run drives it; messages go to stderr, stdout stays for AFL and the script):
 //   Sios.Fuzz list                                  the target names, one a line
 //   Sios.Fuzz seeds <dir>                           writes <dir>/<target>/* seed corpora and <dir>/keys/*.vkeys
-//   Sios.Fuzz fuzz <target> <keys-dir>              the target under afl-fuzz (SharpFuzz's persistent loop)
+//   Sios.Fuzz fuzz <target> <keys-dir>              the target under afl-fuzz (run as 'dotnet Sios.Fuzz.dll ...')
 //   Sios.Fuzz replay <target> <keys-dir> <file>...  runs inputs once; exit 1 and the exception for any crash
 try
 {
@@ -44,8 +44,10 @@ static int Fuzz(Func<Action<byte[]>> create)
 {
     // Instrumented code may only run once SharpFuzz has mapped AFL's coverage map, that is inside Fuzzer.Run: so the
     // target (which parses the trusted vkeys) is built on the first execution, which SharpFuzz runs and discards.
+    // Out of process, so that a hang or a stack overflow is one recorded finding rather than the end of the fork server;
+    // SharpFuzz restarts its child with 'dotnet' and this process's command line, hence the .dll form above.
     Action<byte[]>? target = null;
-    Fuzzer.Run(stream =>
+    Fuzzer.OutOfProcess.Run(stream =>
     {
         using var input = new MemoryStream();
         stream.CopyTo(input);
