@@ -2,6 +2,7 @@ using System.Text;
 using Sios.Brains.Synth;
 using Sios.Tests.Fuzz;
 using Sios.Verify.Checkpoints;
+using Sios.Verify.Receipts;
 
 namespace Sios.Fuzz;
 
@@ -36,6 +37,57 @@ internal static class Seeds
         Save(directory, "entry-bundle", new Dictionary<string, byte[]> { ["two-entries"] = artefacts.Bundle });
         Save(directory, "gguf-header", new Dictionary<string, byte[]> { ["every-type"] = EveryTypeGguf(), ["tiny-model"] = TinyModel() });
         Save(directory, "chat-request", ChatRequests());
+        WriteDictionaries(directory);
+    }
+
+    /// <summary>
+    /// Writes <c>&lt;directory&gt;/&lt;target&gt;.dict</c>: each format's tokens in AFL's dictionary syntax, so that mutations
+    /// can insert whole keywords, which byte flips would take long to spell.
+    /// </summary>
+    private static void WriteDictionaries(string directory)
+    {
+        string[] note = ["\u2014 ", "\n", "\n\n", SignedArtefacts.Origin, "+", "/", "="];
+        string[] json = ["{", "}", "[", "]", ":", ",", "\"", "null", "true", "false", "-1", "0", "1e400", "\\u0000", "\\ud800"];
+        var text = new Dictionary<string, string[]>
+        {
+            ["signed-note"] = note,
+            ["checkpoint"] = [.. note, "0", "18446744073709551616"],
+            ["tlog-proof"] = [.. note, TlogProof.Header + "\n", "extra ", "index ", "0", "9223372036854775807"],
+            ["vkey"] = ["+", "/wYJYIZIAWUDBAMS", "AQ", "Bg", SignedArtefacts.Origin, "00000000"],
+            ["pem"] = ["-----BEGIN PUBLIC KEY-----\n", "-----END PUBLIC KEY-----\n", "\n", "MIIHsjALBglghkgBZQMEAxI", "MIIFMjALBglghkgBZQMEAxE"],
+            ["chat-request"] =
+            [
+                .. json, "model", "messages", "role", "content", "system", "user", "assistant", "developer", "tool", "type", "text",
+                "image_url", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream", "stream_options",
+                "include_usage", "response_format", "json_object", "json_schema", "schema", "n", "tools", "functions", "logprobs", "audio",
+            ],
+        };
+        var binary = new Dictionary<string, byte[][]>
+        {
+            ["entry-bundle"] = [[0, 0], [0xff, 0xff], [0, 1], "{\"v\":1}"u8.ToArray()],
+            ["gguf-header"] =
+            [
+                "GGUF"u8.ToArray(), [3, 0, 0, 0], [2, 0, 0, 0], [8, 0, 0, 0], [9, 0, 0, 0], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                Encoding.UTF8.GetBytes(Gguf.AlignmentKey), "general.architecture"u8.ToArray(), "tokenizer.ggml.tokens"u8.ToArray(),
+            ],
+        };
+        var all = text.Select(p => (p.Key, Words: p.Value.Select(Encoding.UTF8.GetBytes).ToArray())).Concat(binary.Select(p => (p.Key, Words: p.Value)));
+        foreach (var (target, words) in all)
+        {
+            File.WriteAllLines(Path.Combine(directory, target + ".dict"), words.Select((w, i) => $"t{i}=\"{Escape(w)}\""));
+        }
+    }
+
+    /// <summary>AFL's dictionary escaping: printable ASCII as is, quotes, backslashes and every other byte as \xNN.</summary>
+    private static string Escape(byte[] token)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in token)
+        {
+            sb.Append(b is >= 0x20 and < 0x7f and not (byte)'"' and not (byte)'\\' ? ((char)b).ToString() : $"\\x{b:x2}");
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>A small GGUF with one metadata entry of each kind the reader decodes and two small tensors.</summary>
