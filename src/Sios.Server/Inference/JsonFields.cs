@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sios.Brains.Engines;
 using Sios.Server.Http;
 
 namespace Sios.Server.Inference;
@@ -39,39 +40,13 @@ internal static class JsonFields
             throw new ApiException("The request body must be a JSON object.");
         }
 
-        if (FirstUndecodableString(body) is { } at)
+        if (JsonEscapes.FirstUndecodableString(body, Options.MaxDepth) is { } at)
         {
             doc.Dispose();
             throw new ApiException($"The request body has a string with an invalid \\u escape (a lone UTF-16 surrogate) at byte {at}.");
         }
 
         return doc;
-    }
-
-    /// <summary>
-    /// JsonDocument accepts a \u escape of a lone UTF-16 surrogate and throws InvalidOperationException only when the
-    /// string or property name is decoded, deep in the request, where it would become a 500. So every escaped string
-    /// is decoded once here, while it is still the client's malformed body; returns the offset of the first that fails.
-    /// </summary>
-    private static long? FirstUndecodableString(byte[] body)
-    {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = Options.MaxDepth });
-        while (reader.Read())
-        {
-            if ((reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName) && reader.ValueIsEscaped)
-            {
-                try
-                {
-                    reader.GetString();
-                }
-                catch (InvalidOperationException)
-                {
-                    return reader.TokenStartIndex;
-                }
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The field, or null when absent or JSON null.</summary>
