@@ -37,6 +37,12 @@ internal static class Seeds
         Save(directory, "entry-bundle", new Dictionary<string, byte[]> { ["two-entries"] = artefacts.Bundle });
         Save(directory, "gguf-header", new Dictionary<string, byte[]> { ["every-type"] = EveryTypeGguf(), ["tiny-model"] = TinyModel() });
         Save(directory, "chat-request", ChatRequests());
+        Save(directory, "json-schema", new Dictionary<string, byte[]>
+        {
+            ["object"] = """{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":8},"n":{"type":"integer"},"tags":{"type":"array","items":{"enum":["a","b"]},"minItems":1,"maxItems":3}},"required":["name"],"additionalProperties":false}"""u8.ToArray(),
+            ["refs"] = """{"$defs":{"p":{"anyOf":[{"type":"number"},{"type":"null"},{"const":"x\"y"}]}},"type":"object","properties":{"a":{"$ref":"#/$defs/p"},"b":{"type":["boolean","string"],"pattern":"^[a-z]+$"}}}"""u8.ToArray(),
+            ["true"] = "true"u8.ToArray(),
+        });
         WriteDictionaries(directory);
     }
 
@@ -55,6 +61,12 @@ internal static class Seeds
             ["tlog-proof"] = [.. note, TlogProof.Header + "\n", "extra ", "index ", "0", "9223372036854775807"],
             ["vkey"] = ["+", "/wYJYIZIAWUDBAMS", "AQ", "Bg", SignedArtefacts.Origin, "00000000"],
             ["pem"] = ["-----BEGIN PUBLIC KEY-----\n", "-----END PUBLIC KEY-----\n", "\n", "MIIHsjALBglghkgBZQMEAxI", "MIIFMjALBglghkgBZQMEAxE"],
+            ["json-schema"] =
+            [
+                .. json, "type", "object", "array", "string", "integer", "number", "boolean", "properties", "required", "items",
+                "additionalProperties", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "$defs", "#/$defs/", "definitions",
+                "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "prefixItems", "minimum", "maximum",
+            ],
             ["chat-request"] =
             [
                 .. json, "model", "messages", "role", "content", "system", "user", "assistant", "developer", "tool", "type", "text",

@@ -22,7 +22,7 @@ internal static class Targets
 {
     /// <summary>The target names, in the order <c>all</c> runs them.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["signed-note", "checkpoint", "tlog-proof", "vkey", "pem", "entry-bundle", "gguf-header", "chat-request"];
+        ["signed-note", "checkpoint", "tlog-proof", "vkey", "pem", "entry-bundle", "gguf-header", "chat-request", "json-schema"];
 
     private static readonly BrainManifest Brain = new() { Name = "tiny", ModelPath = "/nonexistent/tiny.gguf", SystemPrompt = "be brief" };
 
@@ -37,6 +37,7 @@ internal static class Targets
         "entry-bundle" => Bundle,
         "gguf-header" => GgufHeaderTarget,
         "chat-request" => ChatRequests,
+        "json-schema" => JsonSchema,
         _ => throw new ArgumentException($"Unknown fuzz target '{name}'; the targets are: {string.Join(", ", Names)}.", nameof(name)),
     };
 
@@ -182,11 +183,43 @@ internal static class Targets
         {
             parsed.ToEngineRequest(Brain);
         }
-        catch (ArgumentException e) when (e.TargetSite?.DeclaringType == typeof(ChatRequest) && ApiException.From(e).IsClientError)
+        catch (ArgumentException e) when (IsDeliberate(e) && ApiException.From(e).IsClientError)
         {
             // The engine request's own validation: the gateway answers it with a 400 naming the field.
         }
     }
+
+    /// <summary>
+    /// The client's response_format schema, as a llama.cpp engine turns it into a grammar; its documented refusal is an
+    /// ArgumentException, which the gateway answers with a 400.
+    /// </summary>
+    private static void JsonSchema(byte[] input)
+    {
+        string schema;
+        try
+        {
+            schema = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(input);
+        }
+        catch (DecoderFallbackException)
+        {
+            return;
+        }
+
+        try
+        {
+            JsonSchemaGrammar.FromSchema(schema);
+        }
+        catch (ArgumentException e) when (IsDeliberate(e))
+        {
+            // The documented refusal.
+        }
+    }
+
+    /// <summary>
+    /// A plain ArgumentException is a parser's deliberate refusal; its subclasses (out of range, null) come from a call
+    /// the parser did not guard, which the gateway would also turn into a 400 and so hide.
+    /// </summary>
+    private static bool IsDeliberate(ArgumentException e) => e.GetType() == typeof(ArgumentException);
 
     /// <summary>Runs parsers, letting only the documented rejections pass.</summary>
     private static class Documented
