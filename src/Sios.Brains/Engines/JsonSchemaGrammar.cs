@@ -265,7 +265,7 @@ public static class JsonSchemaGrammar
                 return null;
             }
 
-            return value.TryGetInt32(out var n) && n is >= 0 and <= MaxBoundedRepeat
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n is >= 0 and <= MaxBoundedRepeat
                 ? n
                 : throw new ArgumentException($"The JSON schema's {keyword} must be an integer from 0 to {MaxBoundedRepeat}.");
         }

@@ -44,6 +44,8 @@ public class JsonSchemaGrammarTests
     [InlineData("""{"mod\ud800el":true}""")]
     [InlineData("""{"type":"object","properties":{"a\udc00":{"type":"string"}}}""")]
     [InlineData("""{"const":"\ud800"}""")]
+    [InlineData("""{"type":"string","maxLength":"8"}""")]
+    [InlineData("""{"type":"array","minItems":null}""")]
     public void Malformed_keywords_are_plain_argument_errors_naming_the_problem(string schema) =>
         Assert.Throws<ArgumentException>(() => JsonSchemaGrammar.FromSchema(schema));
 
