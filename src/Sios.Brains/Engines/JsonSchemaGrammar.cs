@@ -39,6 +39,11 @@ public static class JsonSchemaGrammar
 
         using (document)
         {
+            if (JsonEscapes.FirstUndecodableString(Encoding.UTF8.GetBytes(schema), MaxDepth * 2) is { } at)
+            {
+                throw new ArgumentException($"The response_format JSON schema has a string with an invalid \\u escape (a lone UTF-16 surrogate) at byte {at}.", nameof(schema));
+            }
+
             var builder = new Builder(document.RootElement);
             var root = builder.Rule(document.RootElement, 0);
             return builder.Render(root);
@@ -87,7 +92,7 @@ public static class JsonSchemaGrammar
 
             if (schema.TryGetProperty("$ref", out var reference))
             {
-                return Reference(reference.GetString() ?? string.Empty, depth);
+                return Reference(Text(reference) ?? throw new ArgumentException("The JSON schema $ref must be a string."), depth);
             }
 
             if (schema.TryGetProperty("const", out var constant))
@@ -112,11 +117,11 @@ public static class JsonSchemaGrammar
             {
                 if (type.ValueKind == JsonValueKind.Array)
                 {
-                    var alternatives = type.EnumerateArray().Select(t => Typed(t.GetString(), schema, depth)).Distinct().ToArray();
+                    var alternatives = type.EnumerateArray().Select(t => Typed(Text(t), schema, depth)).Distinct().ToArray();
                     return alternatives.Length == 0 ? "value" : Add("( " + string.Join(" | ", alternatives) + " )");
                 }
 
-                return Typed(type.GetString(), schema, depth);
+                return Typed(Text(type), schema, depth);
             }
 
             if (schema.TryGetProperty("properties", out _))
@@ -126,6 +131,9 @@ public static class JsonSchemaGrammar
 
             return schema.TryGetProperty("items", out _) ? Typed("array", schema, depth) : "value";
         }
+
+        /// <summary>The element's text, or null when it is not a string (a schema keyword of the wrong kind).</summary>
+        private static string? Text(JsonElement element) => element.ValueKind == JsonValueKind.String ? element.GetString() : null;
 
         private string Typed(string? type, JsonElement schema, int depth) => type switch
         {
@@ -159,7 +167,7 @@ public static class JsonSchemaGrammar
             }
 
             var required = schema.TryGetProperty("required", out var r) && r.ValueKind == JsonValueKind.Array
-                ? r.EnumerateArray().Select(e => e.GetString()).OfType<string>().ToHashSet(StringComparer.Ordinal)
+                ? r.EnumerateArray().Select(Text).OfType<string>().ToHashSet(StringComparer.Ordinal)
                 : [];
             var members = properties.EnumerateObject()
                 .Select(p => (Required: required.Contains(p.Name),
@@ -257,7 +265,7 @@ public static class JsonSchemaGrammar
                 return null;
             }
 
-            return value.TryGetInt32(out var n) && n is >= 0 and <= MaxBoundedRepeat
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n is >= 0 and <= MaxBoundedRepeat
                 ? n
                 : throw new ArgumentException($"The JSON schema's {keyword} must be an integer from 0 to {MaxBoundedRepeat}.");
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sios.Brains.Engines;
 using Sios.Server.Http;
 
 namespace Sios.Server.Inference;
@@ -37,6 +38,12 @@ internal static class JsonFields
         {
             doc.Dispose();
             throw new ApiException("The request body must be a JSON object.");
+        }
+
+        if (JsonEscapes.FirstUndecodableString(body, Options.MaxDepth) is { } at)
+        {
+            doc.Dispose();
+            throw new ApiException($"The request body has a string with an invalid \\u escape (a lone UTF-16 surrogate) at byte {at}.");
         }
 
         return doc;

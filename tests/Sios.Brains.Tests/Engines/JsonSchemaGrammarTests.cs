@@ -35,6 +35,27 @@ public class JsonSchemaGrammarTests
     public void Unusable_schemas_are_argument_errors(string schema) =>
         Assert.ThrowsAny<ArgumentException>(() => JsonSchemaGrammar.FromSchema(schema));
 
+    /// <summary>Found by fuzz/run (AFL++): keywords of the wrong kind and lone-surrogate escapes threw InvalidOperationException.</summary>
+    [Theory]
+    [InlineData("""{"$ref":false}""")]
+    [InlineData("""{"$ref":["a"]}""")]
+    [InlineData("""{"type":{"enum":["a"]}}""")]
+    [InlineData("""{"type":["string",1]}""")]
+    [InlineData("""{"mod\ud800el":true}""")]
+    [InlineData("""{"type":"object","properties":{"a\udc00":{"type":"string"}}}""")]
+    [InlineData("""{"const":"\ud800"}""")]
+    [InlineData("""{"type":"string","maxLength":"8"}""")]
+    [InlineData("""{"type":"array","minItems":null}""")]
+    public void Malformed_keywords_are_plain_argument_errors_naming_the_problem(string schema) =>
+        Assert.Throws<ArgumentException>(() => JsonSchemaGrammar.FromSchema(schema));
+
+    [Fact]
+    public void Non_string_required_names_are_ignored_like_unknown_ones()
+    {
+        var grammar = JsonSchemaGrammar.FromSchema("""{"type":"object","properties":{"a":{"type":"integer"}},"required":[1,"a"]}""");
+        Assert.Equal(JsonSchemaGrammar.FromSchema("""{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}"""), grammar);
+    }
+
     public static TheoryData<string, string> Schemas() => new()
     {
         { """{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string","maxLength":3},"c":{"const":{"x":[1,2]}}}}""", "optional-only" },

@@ -29,6 +29,31 @@ public sealed class OpenAiRequestFuzzTests(ITestOutputHelper output)
 
     public static TheoryData<string> Endpoints => ["chat", "completion", "embeddings"];
 
+    /// <summary>Found by fuzz/run (AFL++): lone-surrogate escapes, in a property name and in values, reached the parsers.</summary>
+    public static TheoryData<string> LoneSurrogates =>
+    [
+        """{"mod\ud800el":"tiny","messages":[{"role":"user","content":"hi"}]}""",
+        """{"model":"tiny","messages":[{"role":"user","content":"\ud800hi"}]}""",
+        """{"model":"tiny","messages":[{"role":"user","content":[{"ty\ud800pe":"text","text":"hi"}]}]}""",
+        """{"model":"tiny","messages":[{"role":"user","content":"hi \udfff"}]}""",
+    ];
+
+    [Theory]
+    [MemberData(nameof(LoneSurrogates))]
+    public void A_lone_surrogate_escape_is_refused_as_the_client_s_malformed_body(string body)
+    {
+        var e = Assert.Throws<ApiException>(() => JsonFields.ParseObject(Encoding.UTF8.GetBytes(body)).Dispose());
+        Assert.Equal(400, e.Status);
+        Assert.Contains("surrogate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_surrogate_pair_escape_still_parses()
+    {
+        using var doc = JsonFields.ParseObject("""{"model":"tiny","messages":[{"role":"user","content":"\ud83d\ude00"}]}"""u8.ToArray());
+        Assert.Equal("\U0001F600", OpenAiRequests.ParseChat(doc.RootElement).Messages[0].Content);
+    }
+
     [Theory]
     [MemberData(nameof(Endpoints))]
     public void Mutated_request_bodies_parse_or_are_refused_with_a_4xx(string endpoint)
