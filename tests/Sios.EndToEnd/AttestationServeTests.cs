@@ -21,10 +21,10 @@ public sealed class AttestationServeTests(ServedDemo demo) : IClassFixture<Serve
         Assert.Equal(["clinical", "contracts", "demo", "ledger"], verified.Statement.Brains.Select(b => b.Name));
         Assert.All(verified.Statement.Brains, b => Assert.Equal(DiskState.Ok, b.Disk));
 
-        var started = await EntryAsync(index - 1);
+        var started = await demo.EntryAsync(index - 1);
         Assert.Equal("system.started", started.GetProperty("type").GetString());
         Assert.Equal(verified.Statement.Config, started.GetProperty("config").GetString());
-        var attestation = await EntryAsync(index);
+        var attestation = await demo.EntryAsync(index);
         Assert.Equal("attestation", attestation.GetProperty("type").GetString());
         Assert.Equal(verified.Sha256, attestation.GetProperty("statement").GetString());
         Assert.Equal(index, verified.Statement.LogSize);
@@ -34,13 +34,5 @@ public sealed class AttestationServeTests(ServedDemo demo) : IClassFixture<Serve
         Assert.Contains("config", check.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("brain", check.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("listen", check.Out, StringComparison.Ordinal);
-    }
-
-    private async Task<JsonElement> EntryAsync(long index)
-    {
-        var run = await SiosCli.RunAsync("log", "entry", index.ToString(CultureInfo.InvariantCulture), "--data", demo.Data);
-        Assert.True(run.ExitCode == 0, run.Err);
-        using var json = JsonDocument.Parse(Encoding.UTF8.GetBytes(run.Out));
-        return json.RootElement.Clone();
     }
 }

@@ -36,9 +36,9 @@ public sealed class BrainChangeWhileServingTests(ServedDemo demo) : IClassFixtur
 
         var attestation = await LatestAttestationAsync();
         Assert.Contains("triage", attestation.Statement.Brains.Select(b => b.Name));
-        var registered = await EntryAsync(attestation.Statement.LogSize - 1);
+        var registered = await demo.EntryAsync(attestation.Statement.LogSize - 1);
         Assert.Equal("brain.registered", registered.GetProperty("type").GetString());
-        Assert.Equal("attestation", (await EntryAsync(attestation.Statement.LogSize)).GetProperty("type").GetString());
+        Assert.Equal("attestation", (await demo.EntryAsync(attestation.Statement.LogSize)).GetProperty("type").GetString());
 
         var taken = await SiosCli.RunAsync("brain", "add", "triage", "--model", model, "--data", demo.Data);
         Assert.Equal(2, taken.ExitCode);
@@ -54,7 +54,7 @@ public sealed class BrainChangeWhileServingTests(ServedDemo demo) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/v1/chat/completions", Ask("triage"))).StatusCode);
         var after = await LatestAttestationAsync();
         Assert.DoesNotContain("triage", after.Statement.Brains.Select(b => b.Name));
-        Assert.Equal("brain.removed", (await EntryAsync(after.Statement.LogSize - 1)).GetProperty("type").GetString());
+        Assert.Equal("brain.removed", (await demo.EntryAsync(after.Statement.LogSize - 1)).GetProperty("type").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", Ask("clinical"))).StatusCode);
     }
 
@@ -64,13 +64,5 @@ public sealed class BrainChangeWhileServingTests(ServedDemo demo) : IClassFixtur
             .OrderByDescending(f => long.Parse(Path.GetFileNameWithoutExtension(f), CultureInfo.InvariantCulture))
             .First();
         return new AttestationVerifier(demo.Vkeys[0]).Verify(await File.ReadAllBytesAsync(newest));
-    }
-
-    private async Task<JsonElement> EntryAsync(long index)
-    {
-        var run = await SiosCli.RunAsync("log", "entry", index.ToString(CultureInfo.InvariantCulture), "--data", demo.Data);
-        Assert.True(run.ExitCode == 0, run.Err);
-        using var json = JsonDocument.Parse(Encoding.UTF8.GetBytes(run.Out));
-        return json.RootElement.Clone();
     }
 }

@@ -125,7 +125,7 @@ public sealed class HostileRequestTests(ServedDemo demo) : IClassFixture<ServedD
     public async Task Bodies_that_are_too_big_not_json_or_not_utf8_are_refused_and_the_server_serves_on()
     {
         // A client that announces a big body (as curl does, with Expect: 100-continue) is told 413 before sending it.
-        var huge = "{\"model\":\"clinical\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('a', 5 << 20) + "\"}]}";
+        var huge = "{\"model\":\"clinical\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('a', 10 << 20) + "\"}]}";
         using (var client = demo.Client())
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(huge, Encoding.UTF8, "application/json") };

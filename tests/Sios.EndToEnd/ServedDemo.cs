@@ -175,6 +175,15 @@ public sealed class ServedDemo : IAsyncLifetime
         return _process.ExitCode;
     }
 
+    /// <summary>The log entry at <paramref name="index"/>, read with <c>sios log entry</c> (it works while serving).</summary>
+    public async Task<System.Text.Json.JsonElement> EntryAsync(long index)
+    {
+        var run = await SiosCli.RunAsync("log", "entry", index.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", Data);
+        Assert.True(run.ExitCode == 0, run.Err);
+        using var json = System.Text.Json.JsonDocument.Parse(Encoding.UTF8.GetBytes(run.Out));
+        return json.RootElement.Clone();
+    }
+
     public HttpClient Client(string? key = null)
     {
         var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromMinutes(2) };
