@@ -108,10 +108,28 @@ public sealed class UpstreamAndLifecycleTests(ServedDemo upstream) : IClassFixtu
         var audit = await SiosCli.RunAsync("log", "verify", "--data", demo.Data);
         Assert.True(audit.ExitCode == 0, audit.Out + audit.Err);
 
-        // Restarted, it serves again from the same log.
+        // Restarted with the same config, it serves again from the same log, and no config change is claimed.
         await demo.StartAsync();
-        using var again = demo.Client();
-        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/healthz")).StatusCode);
+        using (var again = demo.Client())
+        {
+            Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/healthz")).StatusCode);
+        }
+
+        var first = await demo.EntryAsync(long.Parse(size, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("system.started", first.GetProperty("type").GetString());
+
+        // Restarted with another config, config.changed is sealed just before system.started and names both digests.
+        Assert.Equal(0, await demo.StopAsync());
+        var stoppedAt = long.Parse((await SiosCli.RunAsync("log", "checkpoint", "--data", demo.Data)).Out.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);
+        demo.ServeArgs = ["--max-request-bytes", "1048576"];
+        await demo.StartAsync();
+        var changed = await demo.EntryAsync(stoppedAt);
+        var started = await demo.EntryAsync(stoppedAt + 1);
+        Assert.Equal("config.changed", changed.GetProperty("type").GetString());
+        Assert.Equal("system.started", started.GetProperty("type").GetString());
+        Assert.Equal(started.GetProperty("config").GetString(), changed.GetProperty("sha256").GetString());
+        Assert.Equal(first.GetProperty("config").GetString(), changed.GetProperty("previous").GetString());
+        Assert.NotEqual(changed.GetProperty("sha256").GetString(), changed.GetProperty("previous").GetString());
     }
 
     /// <summary>Initialises nothing, disposes a fixture made by hand.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sios.Brains.Engines;
@@ -92,7 +93,13 @@ internal static class ServeCommand
             settings.Pool.Validate();
             effective = settings with
             {
-                Server = settings.Server with { Version = Version(), ConfigDigest = ConfigDigest(data, settings), EgressPolicy = settings.Pool.Egress.Describe() },
+                Server = settings.Server with
+                {
+                    Version = Version(),
+                    ConfigDigest = ConfigDigest(data, settings),
+                    PreviousConfigDigest = LastConfigDigest(data),
+                    EgressPolicy = settings.Pool.Egress.Describe(),
+                },
             };
         }
         catch (ArgumentException e)
@@ -143,6 +150,7 @@ internal static class ServeCommand
                     }
 
                     listening = server.Addresses;
+                    RecordConfigDigest(data, effective.Server.ConfigDigest);
                     await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, ct).ConfigureAwait(false);
 
                     Terminal.Message($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
@@ -158,6 +166,30 @@ internal static class ServeCommand
         }
 
         Terminal.Message("Stopped.");
+    }
+
+    /// <summary>
+    /// The config digest the last start sealed, or null when none is recorded (a first start, or a folder from before
+    /// this record existed): then nothing is claimed changed, and the system.started entries still tell.
+    /// </summary>
+    private static string? LastConfigDigest(DataFolder data)
+    {
+        try
+        {
+            var text = File.ReadAllText(data.LastConfigDigestPath).Trim();
+            return text.StartsWith("sha256:", StringComparison.Ordinal) && text.Length == 71 && text[7..].All(char.IsAsciiHexDigitLower) ? text : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Records the digest system.started has just sealed (replaced whole, never torn).</summary>
+    private static void RecordConfigDigest(DataFolder data, string digest)
+    {
+        PrivateFile.CreateDirectory(Path.GetDirectoryName(data.LastConfigDigestPath)!);
+        PrivateFile.Replace(data.LastConfigDigestPath, Encoding.UTF8.GetBytes(digest + "\n"));
     }
 
     private static EgressAllowList AllowList(IReadOnlyList<string> hosts)

@@ -38,6 +38,9 @@ internal sealed class DataFolder
     /// <summary>The running server's control socket, through which the CLI changes keys while the server holds the log.</summary>
     public string ControlSocketPath => System.IO.Path.Combine(Path, "run", "control.sock");
 
+    /// <summary>The config digest the last start of <c>serve</c> sealed, so the next start can seal <c>config.changed</c>.</summary>
+    public string LastConfigDigestPath => System.IO.Path.Combine(Path, "run", "config.digest");
+
     /// <summary>The content vault: answered requests and responses, encrypted, kept for disclosure (sios.json vaultRetentionDays).</summary>
     public string VaultPath => System.IO.Path.Combine(Path, "vault");
 

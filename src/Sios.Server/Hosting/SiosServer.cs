@@ -117,14 +117,25 @@ public sealed class SiosServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Binds the addresses, seals <c>system.started</c> (version, config digest, addresses), purges the vault past its
-    /// retention (sealed), then serves; the vault is purged again daily while serving.
+    /// Binds the addresses, seals <c>config.changed</c> when the config differs from the previous start's, then
+    /// <c>system.started</c> (version, config digest, addresses), purges the vault past its retention (sealed), then
+    /// serves; the vault is purged again daily while serving.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         _started = true;
         var addresses = Addresses;
+        if (_options.PreviousConfigDigest is { } previous && !string.Equals(previous, _options.ConfigDigest, StringComparison.Ordinal))
+        {
+            var (changed, _) = EntryWriter.Write("config.changed", "operator", json =>
+            {
+                json.WriteString("sha256", _options.ConfigDigest);
+                json.WriteString("previous", previous);
+            }, _services.Clock);
+            await _services.Log.AppendAsync(changed, cancellationToken).ConfigureAwait(false);
+        }
+
         await SealLifecycleAsync("system.started", addresses, cancellationToken).ConfigureAwait(false);
         if (_services.Vault is { } vault)
         {

@@ -33,6 +33,12 @@ public sealed record SiosServerOptions
     /// <summary>The <c>sha256:</c> digest of the canonical configuration, sealed with the version.</summary>
     public string ConfigDigest { get; init; } = "";
 
+    /// <summary>
+    /// The config digest this data folder last served with, when known: a different <see cref="ConfigDigest"/> is
+    /// sealed as <c>config.changed</c> just before <c>system.started</c>.
+    /// </summary>
+    public string? PreviousConfigDigest { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
