@@ -88,6 +88,21 @@ internal sealed class GatewayClient(HttpClient http, string model)
 {
     private const string Route = "v1/chat/completions";
 
+    /// <summary>The Server-Timing of each non-streamed answer since the last <see cref="TakeTimings"/>: name to milliseconds.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Dictionary<string, double>> _timings = new();
+
+    /// <summary>Returns and forgets the Server-Timing figures gathered so far.</summary>
+    public List<Dictionary<string, double>> TakeTimings()
+    {
+        var taken = new List<Dictionary<string, double>>();
+        while (_timings.TryDequeue(out var timing))
+        {
+            taken.Add(timing);
+        }
+
+        return taken;
+    }
+
     /// <summary>The request body: one user message, greedy sampling with a fixed seed.</summary>
     public byte[] Body(string prompt, int maxTokens, uint seed, bool stream)
     {
@@ -134,6 +149,11 @@ internal sealed class GatewayClient(HttpClient http, string model)
         var root = doc.RootElement;
         var usage = root.GetProperty("usage");
         var index = long.Parse(response.Headers.GetValues("Sios-Log-Index").Single(), CultureInfo.InvariantCulture);
+        if (response.Headers.TryGetValues("Server-Timing", out var timing))
+        {
+            _timings.Enqueue(ParseServerTiming(string.Join(',', timing)));
+        }
+
         return new Answer(
             root.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "",
             usage.GetProperty("prompt_tokens").GetInt32(),
@@ -202,6 +222,23 @@ internal sealed class GatewayClient(HttpClient http, string model)
         }
 
         throw new InvalidOperationException("the gateway's stream ended without data: [DONE].");
+    }
+
+    /// <summary>Reads <c>name;dur=ms</c> metrics of a W3C Server-Timing header.</summary>
+    private static Dictionary<string, double> ParseServerTiming(string header)
+    {
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var metric in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = metric.Split(';', StringSplitOptions.TrimEntries);
+            var duration = parts.Skip(1).FirstOrDefault(p => p.StartsWith("dur=", StringComparison.Ordinal));
+            if (duration is not null && double.TryParse(duration.AsSpan(4), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+            {
+                metrics[parts[0]] = ms;
+            }
+        }
+
+        return metrics;
     }
 
     private static ByteArrayContent Content(byte[] body)

@@ -121,6 +121,7 @@ try
         var viaGateway = new Samples();
         var sealOnly = new Samples();
         var httpFloor = new Samples();
+        gateway.TakeTimings();
         (Samples Into, Func<Task<int>> Once)[] modes =
         [
             (viaEngine, async () => (await engine.AnswerAsync(shortRequest)).CompletionTokens),
@@ -138,6 +139,15 @@ try
         }
 
         var added = viaGateway.P50 - viaEngine.P50;
+        // Where the gateway's time went, as it reports it: the brain's work, the seal, and all of it from admission.
+        var timings = gateway.TakeTimings();
+        var serverTiming = new JsonObject();
+        foreach (var name in new[] { "brain", "seal", "total" })
+        {
+            var values = timings.Where(t => t.ContainsKey(name)).Select(t => t[name]).Order().ToList();
+            serverTiming[name + "_p50_ms"] = values.Count == 0 ? null : Round(values[values.Count / 2], 3);
+        }
+
         shortAnswers.Add(new JsonObject
         {
             ["clients"] = clients,
@@ -147,6 +157,7 @@ try
             ["added_p99_ms"] = Round(viaGateway.P99 - viaEngine.P99, 3),
             ["seal_p50_ms"] = Round(sealOnly.P50, 3),
             ["http_floor_p50_ms"] = Round(httpFloor.P50, 3),
+            ["gateway_server_timing"] = serverTiming,
             ["ratio_gateway_to_direct_rps"] = Round(viaGateway.RequestsPerSecond / viaEngine.RequestsPerSecond, 3),
             ["within_target_added_p50"] = added <= TargetAddedP50Ms,
         });

@@ -41,6 +41,13 @@ public sealed class GatewayTests(ServedDemo demo) : IClassFixture<ServedDemo>
         Assert.StartsWith("key:", entry.GetProperty("actor").GetString(), StringComparison.Ordinal);
         Assert.Equal("chatcmpl-" + entry.GetProperty("id").GetString(), answer.RootElement.GetProperty("id").GetString());
 
+        // Server-Timing says where the time went: the brain's work and the seal, both within the whole.
+        var timing = System.Text.RegularExpressions.Regex.Match(
+            Receipts.Header(response.Headers, "Server-Timing"), @"^brain;dur=([0-9.]+), seal;dur=([0-9.]+), total;dur=([0-9.]+)$");
+        Assert.True(timing.Success, Receipts.Header(response.Headers, "Server-Timing"));
+        var (brainMs, sealMs, totalMs) = (Ms(timing, 1), Ms(timing, 2), Ms(timing, 3));
+        Assert.True(brainMs > 0 && sealMs > 0 && brainMs + sealMs <= totalMs, timing.Value);
+
         // One byte more or less in either body and the commitment no longer matches.
         var tampered = (byte[])body.Clone();
         tampered[^2] ^= 1;
@@ -160,4 +167,7 @@ public sealed class GatewayTests(ServedDemo demo) : IClassFixture<ServedDemo>
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/log/tile/0/001")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/log/tile/0/x")).StatusCode);
     }
+
+    private static double Ms(System.Text.RegularExpressions.Match match, int group) =>
+        double.Parse(match.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -75,17 +77,21 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             var brain = Resolve(principal, parsed.Model);
             record.Brain = brain;
             EmbeddingResult result;
+            var engineStarted = Stopwatch.GetTimestamp();
             await using (var lease = await services.Pool.AcquireAsync(brain, deadline.Token).ConfigureAwait(false))
             {
                 result = await lease.Engine.EmbedAsync(parsed.Inputs, deadline.Token).ConfigureAwait(false);
             }
 
+            var engineTime = Stopwatch.GetElapsedTime(engineStarted);
             limiter.Charge(principal, result.PromptTokens ?? 0);
             var response = OpenAiResponses.Embeddings(brain.Name, result, parsed.Base64);
+            var sealStarted = Stopwatch.GetTimestamp();
             var index = await sealer.SealAsync(record, response, new InferenceOutcome("stop", 200, result.PromptTokens, result.PromptTokens is null ? null : 0), CancellationToken.None)
                 .ConfigureAwait(false);
+            var sealTime = Stopwatch.GetElapsedTime(sealStarted);
             Keep(record, response);
-            await SendAsync(context, record, index, response).ConfigureAwait(false);
+            await SendAsync(context, record, index, response, engineTime, sealTime).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
@@ -138,20 +144,25 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     {
         var text = new StringBuilder();
         GenerationUpdate final;
+        var engineStarted = Stopwatch.GetTimestamp();
         await using (var lease = await services.Pool.AcquireAsync(record.Brain!, ct).ConfigureAwait(false))
         {
             final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text).ConfigureAwait(false);
         }
+
+        var engineTime = Stopwatch.GetElapsedTime(engineStarted);
 
         var usage = final.Usage!;
         limiter.Charge(record.Key, usage.TotalTokens);
         var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
         var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage);
         var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens);
+        var sealStarted = Stopwatch.GetTimestamp();
         var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
+        var sealTime = Stopwatch.GetElapsedTime(sealStarted);
         Keep(record, response);
         metrics.Tokens(usage.PromptTokens, usage.CompletionTokens);
-        await SendAsync(context, record, index, response).ConfigureAwait(false);
+        await SendAsync(context, record, index, response, engineTime, sealTime).ConfigureAwait(false);
     }
 
     private static async Task<GenerationUpdate> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates, StringBuilder text)
@@ -168,7 +179,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         throw new InvalidOperationException("the engine ended a stream without a final update");
     }
 
-    private async Task SendAsync(HttpContext context, InferenceRecord record, long index, byte[] response)
+    /// <summary>
+    /// Sends a sealed answer with its receipt headers and a W3C Server-Timing header (the brain's work, the seal, and
+    /// everything since the request was admitted), so an operator can see where the time of an answer went.
+    /// </summary>
+    private async Task SendAsync(HttpContext context, InferenceRecord record, long index, byte[] response, TimeSpan engine, TimeSpan seal)
     {
         metrics.Request(InferenceSealer.ApiName(record.Api), 200);
         var http = context.Response;
@@ -179,6 +194,10 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         {
             http.Headers[name] = value;
         }
+
+        http.Headers["Server-Timing"] = string.Create(
+            CultureInfo.InvariantCulture,
+            $"brain;dur={engine.TotalMilliseconds:0.###}, seal;dur={seal.TotalMilliseconds:0.###}, total;dur={Stopwatch.GetElapsedTime(record.Started).TotalMilliseconds:0.###}");
 
         await http.Body.WriteAsync(response, context.RequestAborted).ConfigureAwait(false);
     }

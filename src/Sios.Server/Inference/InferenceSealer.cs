@@ -15,6 +15,9 @@ namespace Sios.Server.Inference;
 /// <summary>What is known of one inference request as it goes, for its sealed entries (SPEC §2).</summary>
 internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi api)
 {
+    /// <summary>When the request was admitted (a <see cref="Stopwatch"/> timestamp), for its Server-Timing.</summary>
+    public long Started { get; } = Stopwatch.GetTimestamp();
+
     /// <summary>The id of the <c>inference</c> entry, made up front because the response nonce derives from it.</summary>
     public string Id { get; } = id;
 
