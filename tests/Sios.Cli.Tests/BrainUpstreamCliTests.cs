@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -32,22 +31,6 @@ public sealed class BrainUpstreamCliTests(InitialisedLog log) : IClassFixture<In
         Assert.True(entry.ExitCode == 0, entry.Stderr);
         using var json = JsonDocument.Parse(entry.Stdout);
         return json.RootElement.Clone();
-    }
-
-    /// <summary>Runs sios with one more environment variable (the upstream's token).</summary>
-    private static async Task<SiosRun> RunWithAsync(string[] args, string variable, string value)
-    {
-        var info = SiosProcess.StartInfo(args);
-        info.Environment[variable] = value;
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = new MemoryStream();
-        var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var readErr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        await copyOut;
-        return new SiosRun(process.ExitCode, stdout.ToArray(), await readErr);
     }
 
     [Fact]
@@ -110,7 +93,7 @@ public sealed class BrainUpstreamCliTests(InitialisedLog log) : IClassFixture<In
     {
         await OkAsync(D("brain", "add", "cli-run-remote", "--upstream", _stub.Root, "--upstream-model", "stub-model", "--upstream-key-env", "CLI_RUN_TOKEN"));
 
-        var run = await RunWithAsync(D("brain", "run", "cli-run-remote", "--prompt", "Hello?", "--egress", "127.0.0.1"), "CLI_RUN_TOKEN", "secret-from-env");
+        var run = await SiosProcess.RunAsync(D("brain", "run", "cli-run-remote", "--prompt", "Hello?", "--egress", "127.0.0.1"), SiosProcess.Passphrase, null, ("CLI_RUN_TOKEN", "secret-from-env"));
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal("Hello from upstream\n", run.Out);

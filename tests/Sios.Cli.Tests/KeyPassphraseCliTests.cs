@@ -13,12 +13,12 @@ public sealed class KeyPassphraseCliTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private Task<SiosRun> RunAsync(string passphrase, string[] args, params (string Name, string Value)[] env) =>
-        KeyRotationCliTests.RunAsync([.. args, "--data", Data], passphrase, env);
+        SiosProcess.RunAsync([.. args, "--data", Data], passphrase, null, env);
 
     private async Task InitAsync(bool rotate)
     {
         Directory.CreateDirectory(_root);
-        Assert.Equal(0, (await KeyRotationCliTests.RunAsync(["init", "--origin", "pass.sios.local/log", "--data", Data])).ExitCode);
+        Assert.Equal(0, (await SiosProcess.RunAsync(["init", "--origin", "pass.sios.local/log", "--data", Data])).ExitCode);
         if (rotate)
         {
             // Retired private keys must be re-encrypted too.

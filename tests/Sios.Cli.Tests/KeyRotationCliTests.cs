@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text;
-using Sios.Signing;
 
 namespace Sios.Cli.Tests;
 
@@ -14,28 +12,9 @@ public sealed class KeyRotationCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    internal static async Task<SiosRun> RunAsync(string[] args, string? passphrase = SiosProcess.Passphrase, params (string Name, string Value)[] env)
-    {
-        var info = SiosProcess.StartInfo(args, passphrase);
-        foreach (var (name, value) in env)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = new MemoryStream();
-        var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var readErr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        await copyOut;
-        return new SiosRun(process.ExitCode, stdout.ToArray(), await readErr);
-    }
-
     private async Task<SiosRun> OkAsync(params string[] args)
     {
-        var run = await RunAsync([.. args, "--data", Data]);
+        var run = await SiosProcess.RunAsync([.. args, "--data", Data]);
         Assert.True(run.ExitCode == 0, $"{string.Join(' ', args)}: exit {run.ExitCode}: {run.Stderr}");
         return run;
     }
@@ -45,7 +24,7 @@ public sealed class KeyRotationCliTests : IDisposable
     private async Task<string[]> InitAsync()
     {
         Directory.CreateDirectory(_root);
-        var init = await RunAsync(["init", "--origin", Origin, "--data", Data]);
+        var init = await SiosProcess.RunAsync(["init", "--origin", Origin, "--data", Data]);
         Assert.True(init.ExitCode == 0, init.Stderr);
         return Lines(init);
     }
@@ -58,7 +37,7 @@ public sealed class KeyRotationCliTests : IDisposable
     }
 
     private static async Task<SiosRun> VerifyReceiptAsync(string receipt, string[] vkeys, params string[] rotations) =>
-        await RunAsync(["verify", "receipt", receipt, .. vkeys.SelectMany(v => new[] { "--vkey", v }), .. rotations.SelectMany(r => new[] { "--rotation", r })], passphrase: null);
+        await SiosProcess.RunAsync(["verify", "receipt", receipt, .. vkeys.SelectMany(v => new[] { "--vkey", v }), .. rotations.SelectMany(r => new[] { "--rotation", r })], passphrase: null);
 
     private static int SignatureLines(byte[] noteOrProof) =>
         Encoding.UTF8.GetString(noteOrProof).Split('\n').Count(l => l.StartsWith("\u2014 ", StringComparison.Ordinal));
@@ -121,10 +100,10 @@ public sealed class KeyRotationCliTests : IDisposable
 
         // Another log with the same origin rotated too: its statement is not signed by this log's keys.
         var otherData = Path.Combine(_root, "other");
-        Assert.Equal(0, (await RunAsync(["init", "--origin", Origin, "--data", otherData])).ExitCode);
-        Assert.Equal(0, (await RunAsync(["key", "rotate-signer", "--data", otherData])).ExitCode);
+        Assert.Equal(0, (await SiosProcess.RunAsync(["init", "--origin", Origin, "--data", otherData])).ExitCode);
+        Assert.Equal(0, (await SiosProcess.RunAsync(["key", "rotate-signer", "--data", otherData])).ExitCode);
         var otherDir = Path.Combine(_root, "other-public");
-        Assert.Equal(0, (await RunAsync(["key", "export-public", "--data", otherData, "--out", otherDir])).ExitCode);
+        Assert.Equal(0, (await SiosProcess.RunAsync(["key", "export-public", "--data", otherData, "--out", otherDir])).ExitCode);
         var foreign = Directory.GetFiles(otherDir, "rotation-*.tlog-proof").Single();
 
         var refusedForeign = await VerifyReceiptAsync(after, original, foreign);
@@ -156,7 +135,7 @@ public sealed class KeyRotationCliTests : IDisposable
     {
         var original = await InitAsync();
         await OkAsync("log", "note", "before");
-        var crashed = await RunAsync(["key", "rotate-signer", "--data", Data], SiosProcess.Passphrase, ("SIOS_FAULT_EXIT_AT", point));
+        var crashed = await SiosProcess.RunAsync(["key", "rotate-signer", "--data", Data], SiosProcess.Passphrase, null, ("SIOS_FAULT_EXIT_AT", point));
         Assert.True(crashed.ExitCode == 86, $"expected the fault exit at {point}: {crashed.ExitCode} {crashed.Stderr}");
 
         await OkAsync("log", "note", "after the crash");

@@ -39,9 +39,16 @@ internal static class SiosProcess
         return info;
     }
 
-    public static async Task<SiosRun> RunAsync(string[] args, string? passphrase = Passphrase, byte[]? stdin = null)
+    /// <summary>Runs sios to its end; <paramref name="env"/> adds environment variables (a token, a fault point).</summary>
+    public static async Task<SiosRun> RunAsync(string[] args, string? passphrase = Passphrase, byte[]? stdin = null, params (string Name, string Value)[] env)
     {
-        using var process = Process.Start(StartInfo(args, passphrase))!;
+        var info = StartInfo(args, passphrase);
+        foreach (var (name, value) in env)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
         var stdout = new MemoryStream();
         var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
         var readErr = process.StandardError.ReadToEndAsync();

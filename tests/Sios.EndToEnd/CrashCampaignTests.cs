@@ -24,7 +24,9 @@ public sealed class CrashCampaignTests(ITestOutputHelper output)
     public async Task Killing_the_server_at_random_loses_no_acknowledged_answer()
     {
         var restarts = int.TryParse(Environment.GetEnvironmentVariable("SIOS_CRASH_RESTARTS"), CultureInfo.InvariantCulture, out var n) ? n : 10;
-        var random = new Random(Environment.GetEnvironmentVariable("SIOS_CRASH_SEED") is { } seed ? int.Parse(seed, CultureInfo.InvariantCulture) : Environment.TickCount);
+        var seed = Environment.GetEnvironmentVariable("SIOS_CRASH_SEED") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : Environment.TickCount;
+        var random = new Random(seed);
+        output.WriteLine($"seed {seed} (SIOS_CRASH_SEED replays the kill times)");
         var demo = new ServedDemo();
         await demo.InitializeAsync();
         var acknowledged = new List<Acknowledged>();

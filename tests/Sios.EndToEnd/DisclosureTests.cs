@@ -169,9 +169,8 @@ public sealed class DisclosureTests(ServedDemo demo) : IClassFixture<ServedDemo>
 
         var (index, _, _) = await AnswerAsync(stream: false);
         var vaultFiles = Directory.GetFiles(Path.Combine(demo.Data, "vault"), "*.vault");
-        var entry = await SiosCli.RunAsync("log", "entry", index.ToString(CultureInfo.InvariantCulture), "--data", demo.Data);
-        using var doc = JsonDocument.Parse(entry.Out);
-        var file = vaultFiles.Single(f => Path.GetFileNameWithoutExtension(f) == doc.RootElement.GetProperty("id").GetString());
+        var entry = await demo.EntryAsync(index);
+        var file = vaultFiles.Single(f => Path.GetFileNameWithoutExtension(f) == entry.GetProperty("id").GetString());
 
         FlipByte(file, 50);
         var tampered = await SiosCli.RunAsync("log", "disclose", index.ToString(CultureInfo.InvariantCulture), "--out", Path.Combine(_work, "tampered"), "--data", demo.Data);

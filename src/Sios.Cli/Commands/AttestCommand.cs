@@ -47,7 +47,7 @@ internal static class AttestCommand
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
-            var facts = Attestations.StandAlone(data, Split(parse.GetValue(urls)), Split(parse.GetValue(egress)));
+            var facts = Attestations.StandAlone(data, ServeCommand.Split(parse.GetValue(urls)), ServeCommand.Split(parse.GetValue(egress)));
             if (parse.GetValue(check) is { } file)
             {
                 return await CheckAsync(data, file, facts, ct).ConfigureAwait(false);
@@ -151,7 +151,4 @@ internal static class AttestCommand
 
         return null;
     }
-
-    private static List<string> Split(string[]? values) =>
-        [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 }

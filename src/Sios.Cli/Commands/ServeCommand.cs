@@ -12,6 +12,7 @@ using Sios.Cli.Hosting;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Server.Vault;
+using Sios.Signing;
 
 namespace Sios.Cli.Commands;
 
@@ -111,7 +112,7 @@ internal static class ServeCommand
         ContentVault vault;
         using (var master = data.LoadMasterSecret(passphrase))
         {
-            commitmentSecret = master.DeriveKey("commitment-nonce/v1");
+            commitmentSecret = master.DeriveKey(MasterSecret.CommitmentNoncePurpose);
             vault = data.OpenVault(master);
         }
 
@@ -160,7 +161,6 @@ internal static class ServeCommand
 
                     Terminal.Message("Stopping: draining in-flight requests, then sealing system.stopped.");
                     await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
-                    RollbackGuard.Record(data.PublishedCheckpointPath, log.Latest);
                 }
             }
         }
@@ -192,7 +192,12 @@ internal static class ServeCommand
         PrivateFile.Replace(data.LastConfigDigestPath, Encoding.UTF8.GetBytes(digest + "\n"));
     }
 
-    private static EgressAllowList AllowList(IReadOnlyList<string> hosts)
+    /// <summary>The allowed egress addresses and host names, sorted ordinally, as the config digest and attestations list them.</summary>
+    internal static List<string> EgressHosts(EgressAllowList allow) =>
+        [.. allow.Addresses.Select(a => a.ToString()).Concat(allow.HostNames).Order(StringComparer.Ordinal)];
+
+    /// <summary>The egress allow-list of <paramref name="hosts"/>, or a usage error naming the bad one.</summary>
+    internal static EgressAllowList AllowList(IReadOnlyList<string> hosts)
     {
         try
         {
@@ -204,10 +209,12 @@ internal static class ServeCommand
         }
     }
 
-    private static List<string> Split(string[]? values) =>
+    /// <summary>Option values, each possibly a comma-separated list, as one list.</summary>
+    internal static List<string> Split(string[]? values) =>
         [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
-    private static string Version() =>
+    /// <summary>The program's informational version, as sealed in system.started.</summary>
+    internal static string Version() =>
         typeof(ServeCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>
@@ -235,7 +242,7 @@ internal static class ServeCommand
             json.WriteNumber("memory_budget_bytes", settings.Pool.MemoryBudgetBytes);
             json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);
             json.WriteStartArray("egress");
-            foreach (var host in settings.Pool.Egress.Addresses.Select(a => a.ToString()).Concat(settings.Pool.Egress.HostNames).Order(StringComparer.Ordinal))
+            foreach (var host in EgressHosts(settings.Pool.Egress))
             {
                 json.WriteStringValue(host);
             }

@@ -38,7 +38,7 @@ internal sealed class ControlClient : IDisposable
                 }
             },
         };
-        // Each request sets its own limit: a key change is instant, a brain's weights may take minutes to hash.
+        // Each request sets its own limit: a key change is instant, a brain change may take minutes of hashing.
         _http = new HttpClient(handler) { BaseAddress = new Uri("http://sios/"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -135,7 +135,8 @@ internal sealed class ControlClient : IDisposable
     /// <summary>Asks the server to remove the brain named <paramref name="name"/>; returns the attestation sealed after it.</summary>
     public async Task<(long? Attestation, string? AttestationProblem)> RemoveBrainAsync(string name, CancellationToken ct)
     {
-        using var answer = await PostAsync($"control/brains/{Uri.EscapeDataString(name)}/remove", null, KeyTimeout, ct).ConfigureAwait(false);
+        // The server answers after its new attestation, which re-hashes the remaining brains' weights: no fixed limit.
+        using var answer = await PostAsync($"control/brains/{Uri.EscapeDataString(name)}/remove", null, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
         return (Attestation(answer), AttestationProblem(answer));
     }
 

@@ -25,14 +25,9 @@ internal static class RollbackGuard
     /// </summary>
     public static async Task<(string Message, long PublishedSize)?> ProblemAsync(string file, ILogReader store, long latestSize, CancellationToken ct)
     {
-        if (!File.Exists(file))
-        {
-            return null;
-        }
-
         if (Read(file) is not { } recorded)
         {
-            // A record cut short by a crash (it is written without fsync) says nothing; the next checkpoint replaces it.
+            // No record yet, or one cut short by a crash (it is written without fsync): it says nothing; the next checkpoint replaces it.
             return null;
         }
 
@@ -85,19 +80,20 @@ internal static class RollbackGuard
     /// </summary>
     public static Action<PublishedCheckpoint> Recorder(string file)
     {
-        var last = long.MinValue;
+        // Only the log's publisher calls this, one checkpoint at a time, so plain captured fields suffice.
+        long? last = null;
         PublishedCheckpoint? previous = null;
         return checkpoint =>
         {
             var now = Environment.TickCount64;
             var closing = ReferenceEquals(checkpoint, previous);
             previous = checkpoint;
-            if (!closing && now - Interlocked.Read(ref last) < 1_000)
+            if (!closing && now - last < 1_000)
             {
                 return;
             }
 
-            Interlocked.Exchange(ref last, now);
+            last = now;
             Record(file, checkpoint);
         };
     }

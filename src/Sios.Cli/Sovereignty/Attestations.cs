@@ -58,26 +58,17 @@ internal static class Attestations
     /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses and egress hosts.</summary>
     public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress)
     {
-        EgressAllowList allow;
-        try
-        {
-            allow = new EgressAllowList(egress);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException(e.Message, ExitCodes.Usage);
-        }
-
+        var allow = ServeCommand.AllowList(egress);
         var settings = new ServeSettings(
             new SiosServerOptions { Urls = urls.Count > 0 ? urls : [SiosServerOptions.DefaultUrl] },
             new BrainPoolOptions { Egress = allow },
             LogLevel.Warning);
-        return new GatewayFacts(ServeCommand.ConfigDigest(data, settings), Hosts(allow), urls);
+        return new GatewayFacts(ServeCommand.ConfigDigest(data, settings), ServeCommand.EgressHosts(allow), urls);
     }
 
     /// <summary>The facts of a running gateway.</summary>
     public static GatewayFacts Serving(ServeSettings effective, IReadOnlyList<string> addresses) =>
-        new(effective.Server.ConfigDigest, Hosts(effective.Pool.Egress), addresses);
+        new(effective.Server.ConfigDigest, ServeCommand.EgressHosts(effective.Pool.Egress), addresses);
 
     /// <summary>Describes this machine now: brains (re-hashed), software, keys, gateway facts and the given log state.</summary>
     public static async Task<AttestationStatement> DeriveAsync(DataFolder data, long logSize, byte[] logRoot, GatewayFacts gateway, CancellationToken ct)
@@ -181,32 +172,15 @@ internal static class Attestations
 
     private static byte[] Sign(DataFolder data, string passphrase, VerifierKey expected, string text, byte[] textBytes)
     {
-        var file = DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: false);
-        MlDsaPrivateKey key;
-        try
+        using var key = data.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase);
+        var vkey = VerifierKey.Create(data.Config.Origin, NoteKeyKind.MlDsa65, key.PublicKey);
+        if (!string.Equals(vkey.ToString(), expected.ToString(), StringComparison.Ordinal))
         {
-            key = MlDsaPrivateKey.ImportEncryptedPem(File.ReadAllText(file), passphrase);
-        }
-        catch (KeyPassphraseException)
-        {
-            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
-        }
-        catch (KeyFormatException e)
-        {
-            throw new CliException($"{file} is not a usable key: {e.Message}");
+            throw new CliException($"{DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: false)} does not match its public key file: the data folder's keys are inconsistent");
         }
 
-        using (key)
-        {
-            var vkey = VerifierKey.Create(data.Config.Origin, NoteKeyKind.MlDsa65, key.PublicKey);
-            if (!string.Equals(vkey.ToString(), expected.ToString(), StringComparison.Ordinal))
-            {
-                throw new CliException($"{file} does not match its public key file: the data folder's keys are inconsistent");
-            }
-
-            var signature = key.Sign(textBytes);
-            return Encoding.UTF8.GetBytes(text + "\n" + SignedNote.FormatSignatureLine(vkey.Name, vkey.KeyId, signature));
-        }
+        var signature = key.Sign(textBytes);
+        return Encoding.UTF8.GetBytes(text + "\n" + SignedNote.FormatSignatureLine(vkey.Name, vkey.KeyId, signature));
     }
 
     private static void WriteArray(System.Text.Json.Utf8JsonWriter json, string name, IEnumerable<string> values)
@@ -220,12 +194,7 @@ internal static class Attestations
         json.WriteEndArray();
     }
 
-    private static List<string> Hosts(EgressAllowList allow) =>
-        [.. allow.Addresses.Select(a => a.ToString()).Concat(allow.HostNames).Order(StringComparer.Ordinal)];
-
-    private static string Version()
-    {
-        var version = typeof(Attestations).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        return string.Concat(version.Select(c => char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c));
-    }
+    // The statement's line format has no room for spaces or control characters in a value.
+    private static string Version() =>
+        string.Concat(ServeCommand.Version().Select(c => char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c));
 }

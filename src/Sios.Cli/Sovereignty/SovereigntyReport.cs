@@ -94,7 +94,7 @@ internal static class SovereigntyReport
         await using (var store = data.OpenReader())
         {
             var chain = new SignerKeyChain(data.KeyFiles.ReadOriginalVerifierKeys());
-            var (json, _) = await LogAudit.RunAsync(store, chain, vkeys, ct).ConfigureAwait(false);
+            var (json, _) = await LogAudit.RunAsync(store, chain, vkeys, ct, data.PublishedCheckpointPath).ConfigureAwait(false);
             audit = JsonSerializer.Deserialize(json, AuditReportJson.Default.AuditReport)!;
         }
 

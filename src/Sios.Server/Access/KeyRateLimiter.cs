@@ -23,12 +23,13 @@ internal sealed class KeyRateLimiter(TimeProvider clock)
 
         var buckets = _keys.GetOrAdd(key.KeyId, _ => new Buckets(key.Rpm, key.Tpm, clock.GetTimestamp()));
         TimeSpan? wait;
+        string? over;
         lock (buckets)
         {
             buckets.Refill(clock);
-            wait = buckets.Requests is { } r && r.Level < 1 ? r.TimeUntil(1)
-                : buckets.Tokens is { } t && t.Level <= 0 ? t.TimeUntil(1)
-                : null;
+            (wait, over) = buckets.Requests is { } r && r.Level < 1 ? (r.TimeUntil(1), $"{key.Rpm} requests")
+                : buckets.Tokens is { } t && t.Level <= 0 ? (t.TimeUntil(1), $"{key.Tpm} tokens")
+                : ((TimeSpan?)null, (string?)null);
             if (wait is null && buckets.Requests is { } requests)
             {
                 requests.Level -= 1;
@@ -38,7 +39,7 @@ internal sealed class KeyRateLimiter(TimeProvider clock)
         if (wait is { } retry)
         {
             throw new ApiException(429,
-                $"This API key is over its {(key.Rpm is not null && buckets.Requests!.Level < 1 ? $"{key.Rpm} requests" : $"{key.Tpm} tokens")} per minute; retry in {Math.Ceiling(retry.TotalSeconds):N0} s.",
+                $"This API key is over its {over} per minute; retry in {Math.Ceiling(retry.TotalSeconds):N0} s.",
                 "rate_limit_error", code: "rate_limit_exceeded", retryAfter: retry);
         }
     }

@@ -50,8 +50,7 @@ internal static partial class ControlEndpoints
         await WriteJsonAsync(context, json =>
         {
             json.WritePropertyName("brain");
-            using var manifest = JsonDocument.Parse(BrainRegistry.ManifestToJson(added));
-            manifest.RootElement.WriteTo(json);
+            json.WriteRawValue(BrainRegistry.ManifestToJson(added), skipInputValidation: true);
             WriteAttestation(json, attestation);
         }).ConfigureAwait(false);
     }
