@@ -160,6 +160,25 @@ public sealed class SqliteLogStore : ILogStore
     }
 
     /// <inheritdoc />
+    public Task<TailSeal?> ReadTailSealAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(
+            static (connection, _) =>
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT size, tag FROM tail_seal WHERE one = 1;";
+                using var reader = command.ExecuteReader();
+                return reader.Read() ? new TailSeal(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : null;
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public async Task DiscardTailAsync(long size, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        await WriteAsync(writer => writer.DiscardTail(size, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task AcquireWriterAsync(CancellationToken cancellationToken = default)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -413,6 +432,10 @@ public sealed class SqliteLogStore : ILogStore
         private readonly SqliteCommand _upsertCheckpoint;
         private readonly SqliteParameter _checkpointSize;
         private readonly SqliteParameter _checkpointNote;
+        private readonly SqliteCommand _upsertSeal;
+        private readonly SqliteParameter _sealSize;
+        private readonly SqliteParameter _sealTag;
+        private readonly SqliteCommand _deleteSeal;
 
         public WriterState(SqliteConnection connection, WriterLock writerLock)
         {
@@ -435,7 +458,13 @@ public sealed class SqliteLogStore : ILogStore
                 + "ON CONFLICT(size) DO UPDATE SET note = excluded.note;");
             _checkpointSize = _upsertCheckpoint.Parameters.Add("$size", SqliteType.Integer);
             _checkpointNote = _upsertCheckpoint.Parameters.Add("$note", SqliteType.Blob);
-            foreach (var command in new[] { _insertEntry, _upsertTile, _upsertCheckpoint })
+            _upsertSeal = Command(
+                "INSERT INTO tail_seal(one, size, tag) VALUES(1, $size, $tag) "
+                + "ON CONFLICT(one) DO UPDATE SET size = excluded.size, tag = excluded.tag;");
+            _sealSize = _upsertSeal.Parameters.Add("$size", SqliteType.Integer);
+            _sealTag = _upsertSeal.Parameters.Add("$tag", SqliteType.Blob);
+            _deleteSeal = Command("DELETE FROM tail_seal;");
+            foreach (var command in new[] { _insertEntry, _upsertTile, _upsertCheckpoint, _upsertSeal, _deleteSeal })
             {
                 command.Prepare();
             }
@@ -472,6 +501,18 @@ public sealed class SqliteLogStore : ILogStore
                 _tileIndex.Value = tile.Index;
                 _tileHashes.Value = tile.Hashes;
                 _upsertTile.ExecuteNonQuery();
+            }
+
+            // The seal is replaced in the batch's own transaction: it always describes the tree the stored rows make.
+            if (batch.TailSeal is { } seal)
+            {
+                _sealSize.Value = index;
+                _sealTag.Value = seal;
+                _upsertSeal.ExecuteNonQuery();
+            }
+            else
+            {
+                _deleteSeal.ExecuteNonQuery();
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -512,9 +553,48 @@ public sealed class SqliteLogStore : ILogStore
             return null;
         }
 
+        public string? DiscardTail(long size, CancellationToken cancellationToken)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            Enlist(transaction);
+            var latest = ScalarLong(_latestCheckpointSize);
+            if (latest > size)
+            {
+                return $"a signed checkpoint covers {latest} entries; a tail can only be discarded past the last checkpoint, not below it ({size})";
+            }
+
+            using var deleteEntries = Command("DELETE FROM entries WHERE idx >= $size;");
+            deleteEntries.Transaction = transaction;
+            deleteEntries.Parameters.AddWithValue("$size", size);
+            deleteEntries.ExecuteNonQuery();
+
+            // Cut every level back to the tiles a tree of this size has: its full tiles, then a partial one of its width.
+            for (var level = 0; level < 8; level++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var full = Sios.Verify.Tiles.TilePath.FullTileCount(level, size);
+                var width = Sios.Verify.Tiles.TilePath.PartialWidth(level, size);
+                using var cut = Command(
+                    "DELETE FROM tiles WHERE level = $level AND idx >= $keep; "
+                    + "UPDATE tiles SET hashes = substr(hashes, 1, $bytes) WHERE level = $level AND idx = $partial AND length(hashes) > $bytes;");
+                cut.Transaction = transaction;
+                cut.Parameters.AddWithValue("$level", level);
+                cut.Parameters.AddWithValue("$keep", width == 0 ? full : full + 1);
+                cut.Parameters.AddWithValue("$partial", full);
+                cut.Parameters.AddWithValue("$bytes", width * 32);
+                cut.ExecuteNonQuery();
+            }
+
+            _deleteSeal.ExecuteNonQuery();
+
+            // Durability point: the cut is fsynced with the WAL before Commit returns; until then the tail stands whole.
+            transaction.Commit();
+            return null;
+        }
+
         public void DisposeCommands()
         {
-            foreach (var command in new[] { _insertEntry, _upsertTile, _storedSize, _latestCheckpointSize, _upsertCheckpoint })
+            foreach (var command in new[] { _insertEntry, _upsertTile, _storedSize, _latestCheckpointSize, _upsertCheckpoint, _upsertSeal, _deleteSeal })
             {
                 command.Dispose();
             }
@@ -549,6 +629,8 @@ public sealed class SqliteLogStore : ILogStore
             _storedSize.Transaction = transaction;
             _latestCheckpointSize.Transaction = transaction;
             _upsertCheckpoint.Transaction = transaction;
+            _upsertSeal.Transaction = transaction;
+            _deleteSeal.Transaction = transaction;
         }
     }
 }

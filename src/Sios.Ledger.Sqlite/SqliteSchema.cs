@@ -8,10 +8,10 @@ namespace Sios.Ledger.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>
-    /// The schema version this build writes (stored in PRAGMA user_version). Version 2 added checkpoints.previous;
-    /// a version 1 log is upgraded in place when opened.
+    /// The schema version this build writes (stored in PRAGMA user_version). Version 2 added checkpoints.previous,
+    /// version 3 the tail_seal row; an older log is upgraded in place when opened.
     /// </summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>Marks the file as a SIOS log (ASCII "SIOS") so a foreign database is never mistaken for one.</summary>
     public const int ApplicationId = 0x53494F53;
@@ -34,6 +34,15 @@ internal static class SqliteSchema
             size INTEGER PRIMARY KEY CHECK (size >= 0),
             note BLOB NOT NULL,
             previous INTEGER NOT NULL CHECK (previous >= -1 AND previous < size)
+        ) STRICT;
+        """ + TailSealTable;
+
+    // One row at most: the authenticator of the newest batch (see Sios.Ledger.Pipeline.TailSeals).
+    private const string TailSealTable = """
+        CREATE TABLE tail_seal(
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            size INTEGER NOT NULL CHECK (size >= 0),
+            tag BLOB NOT NULL CHECK (length(tag) BETWEEN 1 AND 64)
         ) STRICT;
         """;
 
@@ -101,9 +110,10 @@ internal static class SqliteSchema
             return;
         }
 
-        if (version == 1)
+        if (version is 1 or 2)
         {
-            Execute(connection, UpgradeFrom1);
+            // A log written before tail seals has none: a tail it holds is refused until signed or discarded by hand.
+            Execute(connection, version == 1 ? UpgradeFrom1 + TailSealTable : TailSealTable);
         }
         else
         {

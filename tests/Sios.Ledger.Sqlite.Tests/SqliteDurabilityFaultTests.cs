@@ -29,6 +29,8 @@ public sealed class SqliteDurabilityFaultTests : IDisposable
     private static LogSigner Signer() =>
         new(Origin, MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa65, new byte[32]), MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa44, new byte[32]));
 
+    private static readonly TransparencyLogOptions Options = new() { TailKey = new byte[TailSeals.Size] };
+
     private static byte[] Entry(int i) => Encoding.UTF8.GetBytes($"{{\"v\":1,\"type\":\"operator.note\",\"text\":\"entry {i}\"}}");
 
     [Theory]
@@ -39,7 +41,7 @@ public sealed class SqliteDurabilityFaultTests : IDisposable
     public async Task A_failed_durable_write_stops_the_log_and_reopening_recovers_everything_acknowledged(string point, long sizeAfterRecovery)
     {
         var faulty = new FaultingStore(SqliteLogStore.Open(Database));
-        var log = await TransparencyLog.OpenAsync(faulty, Signer());
+        var log = await TransparencyLog.OpenAsync(faulty, Signer(), Options);
         var acknowledged = new List<AppendResult>();
         for (var i = 0; i < 5; i++)
         {
@@ -53,7 +55,7 @@ public sealed class SqliteDurabilityFaultTests : IDisposable
         await log.DisposeAsync();
 
         var store = SqliteLogStore.Open(Database);
-        await using (var recovered = await TransparencyLog.OpenAsync(store, Signer()))
+        await using (var recovered = await TransparencyLog.OpenAsync(store, Signer(), Options))
         {
             Assert.Equal(sizeAfterRecovery, recovered.Latest.Size);
             var proof = await LogProofs.ConsistencyAsync(store, before.Size, recovered.Latest.Size);
@@ -109,6 +111,10 @@ public sealed class SqliteDurabilityFaultTests : IDisposable
         public Task<byte[]?> ReadTileAsync(int level, long index, CancellationToken cancellationToken = default) => inner.ReadTileAsync(level, index, cancellationToken);
 
         public Task<IReadOnlyList<byte[]>> ReadEntriesAsync(long start, int count, CancellationToken cancellationToken = default) => inner.ReadEntriesAsync(start, count, cancellationToken);
+
+        public Task<TailSeal?> ReadTailSealAsync(CancellationToken cancellationToken = default) => inner.ReadTailSealAsync(cancellationToken);
+
+        public Task DiscardTailAsync(long size, CancellationToken cancellationToken = default) => inner.DiscardTailAsync(size, cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
 

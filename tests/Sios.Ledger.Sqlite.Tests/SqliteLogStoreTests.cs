@@ -38,7 +38,7 @@ public sealed class SqliteLogStoreTests : IDisposable
         Assert.Equal("wal", store.ReadWriterPragma("journal_mode"));
         Assert.Equal("2", store.ReadWriterPragma("synchronous"));
         Assert.Equal("0", store.ReadWriterPragma("trusted_schema"));
-        Assert.Equal("2", store.ReadWriterPragma("user_version"));
+        Assert.Equal("3", store.ReadWriterPragma("user_version"));
         using var raw = RawConnection();
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal("3", Scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('entries', 'tiles', 'checkpoints');"));
@@ -194,7 +194,7 @@ public sealed class SqliteLogStoreTests : IDisposable
         await (SqliteLogStore.Open(_databasePath)).DisposeAsync();
         using (var raw = RawConnection())
         {
-            Execute(raw, "PRAGMA user_version = 3;");
+            Execute(raw, "PRAGMA user_version = 4;");
         }
 
         var refused = Assert.Throws<NotSupportedException>(() => SqliteLogStore.Open(_databasePath));
@@ -220,7 +220,7 @@ public sealed class SqliteLogStoreTests : IDisposable
 
         await using var store = SqliteLogStore.Open(_databasePath);
 
-        Assert.Equal("2", store.ReadWriterPragma("user_version"));
+        Assert.Equal("3", store.ReadWriterPragma("user_version"));
         var chain = new List<(long, long?)>();
         await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
         {
@@ -228,6 +228,35 @@ public sealed class SqliteLogStoreTests : IDisposable
         }
 
         Assert.Equal([(0L, (long?)-1L), (3L, 0L), (7L, 3L)], chain);
+        Assert.Null(await store.ReadTailSealAsync());
+    }
+
+    [Fact]
+    public async Task A_version_2_log_gains_an_empty_tail_seal_and_keeps_its_rows()
+    {
+        using (var raw = RawConnection())
+        {
+            Execute(raw, """
+                CREATE TABLE entries(idx INTEGER PRIMARY KEY CHECK (idx >= 0), data BLOB NOT NULL) STRICT;
+                CREATE TABLE tiles(level INTEGER NOT NULL CHECK (level >= 0), idx INTEGER NOT NULL CHECK (idx >= 0),
+                    hashes BLOB NOT NULL CHECK (length(hashes) BETWEEN 32 AND 8192 AND length(hashes) % 32 = 0),
+                    PRIMARY KEY(level, idx)) STRICT, WITHOUT ROWID;
+                CREATE TABLE checkpoints(size INTEGER PRIMARY KEY CHECK (size >= 0), note BLOB NOT NULL,
+                    previous INTEGER NOT NULL CHECK (previous >= -1 AND previous < size)) STRICT;
+                INSERT INTO entries(idx, data) VALUES (0, x'7b7d');
+                INSERT INTO checkpoints(size, note, previous) VALUES (1, x'61', -1);
+                PRAGMA application_id = 1397313363; PRAGMA user_version = 2;
+                """);
+        }
+
+        await using var store = SqliteLogStore.Open(_databasePath);
+
+        Assert.Equal("3", store.ReadWriterPragma("user_version"));
+        Assert.Equal(1, await store.GetStoredSizeAsync());
+        Assert.Null(await store.ReadTailSealAsync());
+        await store.AcquireWriterAsync();
+        await store.WriteBatchAsync(new LogBatch(1, [new byte[] { 1 }], []) { TailSeal = [4, 2] });
+        Assert.Equal(new TailSeal(2, [4, 2]).Size, (await store.ReadTailSealAsync())!.Size);
     }
 
     [Fact]

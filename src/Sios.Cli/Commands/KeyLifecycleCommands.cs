@@ -34,6 +34,7 @@ internal static class KeyLifecycleCommands
             var folder = CommonOptions.OpenData(parse);
             var passphrase = CommonOptions.Passphrase();
             var files = folder.KeyFiles;
+            var tailKey = folder.LoadTailKey(passphrase);
             using (files.Lock())
             {
                 files.ResolvePending();
@@ -41,7 +42,7 @@ internal static class KeyLifecycleCommands
                 try
                 {
                     // Recover under the current keys alone first, so the four-key signer signs nothing but the rotation.
-                    await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                    await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
                 }
                 catch (LogInUseException e)
                 {
@@ -65,7 +66,7 @@ internal static class KeyLifecycleCommands
                 }
 
                 var newKeys = signer.SuccessorKeys;
-                var log = await folder.OpenLogWithAsync(signer, ct).ConfigureAwait(false);
+                var log = await folder.OpenLogWithAsync(signer, tailKey, ct).ConfigureAwait(false);
                 long index, size;
                 await using (log.ConfigureAwait(false))
                 {

@@ -19,7 +19,7 @@ internal static class LogCommands
 {
     public static Command Create() => new("log", "The Open Audit Record: seal notes, print checkpoints, entries, receipts and proofs, audit the whole log.")
     {
-        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(), DisclosureCommands.Disclose(),
+        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(), DisclosureCommands.Disclose(), DiscardTailCommand.Create(),
     };
 
     internal static Argument<long> IndexArgument() => new("INDEX")
@@ -177,16 +177,22 @@ internal static class LogCommands
         var command = new Command("verify", """
             Audit the whole stored log: re-hash every entry, recompute every tile and root, verify every stored
             checkpoint's signatures and that they all describe one append-only tree, and that the store is not behind
-            the newest checkpoint this log recorded as published (log/published.checkpoint: a rolled-back database). Signer rotations are followed from
-            the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log. Prints a JSON summary on
-            stdout; exit 0 if intact, 1 naming the first bad index or tile otherwise.
+            the newest checkpoint this log recorded as published (log/published.checkpoint: a rolled-back database; its
+            absence beside a non-empty log is reported too). Signer rotations are followed from
+            the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log.
+            Entries past the last checkpoint (unsigned_tail) are checked against their tail seal when SIOS_KEY_PASSPHRASE
+            is set: a tail this log did not write is reported (the next start refuses it; see 'sios log discard-tail').
+            Prints a JSON summary on stdout; exit 0 if intact, 1 naming the first bad index or tile otherwise.
             """);
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
             var chain = new SignerKeyChain(folder.KeyFiles.ReadOriginalVerifierKeys());
+            var tailKey = Environment.GetEnvironmentVariable(Signing.KeyPassphrase.EnvironmentVariable) is { Length: > 0 }
+                ? folder.LoadTailKey(CommonOptions.Passphrase())
+                : null;
             await using var store = folder.OpenReader();
-            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct, folder.PublishedCheckpointPath).ConfigureAwait(false);
+            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct, folder.PublishedCheckpointPath, tailKey).ConfigureAwait(false);
             Terminal.Result(report);
             return ok ? ExitCodes.Ok : ExitCodes.Invalid;
         });
@@ -231,7 +237,7 @@ internal static class LogCommands
 /// <summary>The whole-log audit behind <c>sios log verify</c>.</summary>
 internal static class LogAudit
 {
-    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct, string? publishedCheckpoint = null)
+    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct, string? publishedCheckpoint = null, byte[]? tailKey = null)
     {
         var claims = new List<RootClaim>();
         long checkpoints = 0;
@@ -312,25 +318,44 @@ internal static class LogAudit
             return Fail(rollback.Message, null, $"checkpoint {rollback.PublishedSize}");
         }
 
-        var storedSize = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);
-        if (storedSize > size)
+        if (publishedCheckpoint is not null && size > 0 && !File.Exists(publishedCheckpoint))
         {
-            Terminal.Message($"note: {storedSize - size} entries past the latest checkpoint are not yet signed; the next start of the log signs them");
+            return Fail($"{publishedCheckpoint} is missing beside a log of {size} entries: every start and stop of the log writes it, so it was removed, and a rollback of the store cannot be ruled out (compare with a copy kept elsewhere: an export, a witness, the receipts clients hold)", null, RollbackGuard.FileName);
+        }
+
+        var tail = await LogTail.InspectAsync(store, size, chain.Origin, tailKey, ct).ConfigureAwait(false);
+        if (tail.Authenticated == false)
+        {
+            return Fail(tail.Problem!, size, null, tail);
+        }
+
+        if (tail.Count > 0)
+        {
+            Terminal.Message(tail.Authenticated == true
+                ? $"note: {tail.Count} entries past the latest checkpoint are not yet signed; their tail seal proves this log wrote them, and its next start signs them"
+                : $"note: {tail.Count} entries past the latest checkpoint are not signed; set SIOS_KEY_PASSPHRASE to check that this log wrote them (its next start refuses them if not)");
         }
 
         Terminal.Message($"intact: {result.EntriesChecked} entries, {result.TilesChecked} tiles and {checkpoints} checkpoints agree");
-        return (JsonSerializer.Serialize(new AuditReport(true, size, result.EntriesChecked, result.TilesChecked, checkpoints, null, null, null), AuditReportJson.Default.AuditReport), true);
+        return (JsonSerializer.Serialize(new AuditReport(true, size, result.EntriesChecked, result.TilesChecked, checkpoints, null, null, null) { UnsignedTail = tail.Count, TailAuthenticated = tail.Authenticated }, AuditReportJson.Default.AuditReport), true);
 
-        (string, bool) Fail(string problem, long? index, string? tile)
+        (string, bool) Fail(string problem, long? index, string? tile, TailReport? tail = null)
         {
             Terminal.Message($"NOT INTACT: {problem}");
-            return (JsonSerializer.Serialize(new AuditReport(false, null, null, null, checkpoints, problem, index, tile), AuditReportJson.Default.AuditReport), false);
+            return (JsonSerializer.Serialize(new AuditReport(false, null, null, null, checkpoints, problem, index, tile) { UnsignedTail = tail?.Count, TailAuthenticated = tail?.Authenticated }, AuditReportJson.Default.AuditReport), false);
         }
     }
 }
 
 /// <summary>The JSON summary printed by <c>sios log verify</c>.</summary>
-internal sealed record AuditReport(bool Intact, long? Size, long? Entries, long? Tiles, long Checkpoints, string? Problem, long? BadIndex, string? BadTile);
+internal sealed record AuditReport(bool Intact, long? Size, long? Entries, long? Tiles, long Checkpoints, string? Problem, long? BadIndex, string? BadTile)
+{
+    /// <summary>Entries stored past the latest signed checkpoint.</summary>
+    public long? UnsignedTail { get; init; }
+
+    /// <summary>Whether their tail seal proves this log wrote them; absent when there are none or no key to check with.</summary>
+    public bool? TailAuthenticated { get; init; }
+}
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(AuditReport))]

@@ -251,23 +251,36 @@ internal sealed class DataFolder
     /// </summary>
     public async Task<TransparencyLog> OpenLogAsync(string passphrase, CancellationToken ct)
     {
+        // Read before the keys lock: loading the master secret takes that lock itself to finish a pending key change.
+        var tailKey = LoadTailKey(passphrase);
         var keyFiles = KeyFiles;
         using (keyFiles.Lock())
         {
             keyFiles.ResolvePending();
-            return await OpenLogWithAsync(LoadSigner(passphrase), ct).ConfigureAwait(false);
+            return await OpenLogWithAsync(LoadSigner(passphrase), tailKey, ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Opens the log for appending with <paramref name="signer"/> (owned from here on); the caller holds the keys lock.</summary>
-    public async Task<TransparencyLog> OpenLogWithAsync(LogSigner signer, CancellationToken ct)
+    /// <summary>The key that seals and checks the log's unsigned tail (<see cref="TailSeals"/>), from the master secret.</summary>
+    public byte[] LoadTailKey(string passphrase)
+    {
+        using var master = LoadMasterSecret(passphrase);
+        return master.DeriveKey(TailSeals.KeyPurpose);
+    }
+
+    /// <summary>
+    /// Opens the log for appending with <paramref name="signer"/> (owned from here on) and the tail seal key; the caller
+    /// holds the keys lock.
+    /// </summary>
+    public async Task<TransparencyLog> OpenLogWithAsync(LogSigner signer, byte[] tailKey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(signer);
         var store = SqliteLogStore.Open(DatabasePath);
         TransparencyLog log;
         try
         {
-            log = await TransparencyLog.OpenAsync(store, signer, new TransparencyLogOptions { Published = RollbackGuard.Recorder(PublishedCheckpointPath) }, ct).ConfigureAwait(false);
+            var options = new TransparencyLogOptions { Published = RollbackGuard.Recorder(PublishedCheckpointPath), TailKey = tailKey };
+            log = await TransparencyLog.OpenAsync(store, signer, options, ct).ConfigureAwait(false);
         }
         catch
         {

@@ -48,12 +48,32 @@ internal static class RollbackGuard
             : ($"the store's tree at size {recorded.Size} differs from the checkpoint this log published at that size ({file}): a fork", recorded.Size);
     }
 
-    /// <summary>Refuses a rolled-back or forked store, then records the log's newest checkpoint.</summary>
+    /// <summary>The entry type sealed when a non-empty log is opened without its guard file.</summary>
+    public const string MissingEntryType = "log.guard.missing";
+
+    /// <summary>
+    /// Refuses a rolled-back or forked store, then records the log's newest checkpoint. A guard file missing beside a
+    /// non-empty log (every open and close of the log writes it, so someone removed it) cannot be told from a rollback
+    /// made consistent by removing it too: it is sealed as <see cref="MissingEntryType"/> before a new one is written, so
+    /// the record keeps what the new file would otherwise hide.
+    /// </summary>
     public static async Task CheckAndRecordAsync(string file, TransparencyLog log, CancellationToken ct)
     {
         if (await ProblemAsync(file, log.Reader, log.Latest.Size, ct).ConfigureAwait(false) is { } problem)
         {
             throw new LogIntegrityException(problem.Message);
+        }
+
+        if (log.Latest.Size > 0 && !File.Exists(file))
+        {
+            var size = log.Latest.Size;
+            var (entry, _) = Ledger.Entries.EntryWriter.Write(MissingEntryType, "system", json =>
+            {
+                json.WriteNumber("size", size);
+                json.WriteString("file", "log/" + FileName);
+            });
+            await log.AppendAsync(entry, ct).ConfigureAwait(false);
+            Terminal.Message($"warning: log/{FileName} was missing beside a log of {size} entries (removed by hand?); sealed as {MissingEntryType}");
         }
 
         Record(file, log.Latest);

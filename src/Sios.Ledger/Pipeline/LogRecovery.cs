@@ -11,13 +11,14 @@ namespace Sios.Ledger.Pipeline;
 /// <summary>
 /// Start-up recovery: the stored tiles must reproduce the last signed checkpoint exactly, or the log refuses to
 /// run. A tail of durable entries past it (a crash between the batch write and the checkpoint write) is
-/// re-derived from the entries themselves, checked against its stored tiles, and then signed.
+/// re-derived from the entries themselves, checked against its stored tiles and its tail seal, and only then signed:
+/// a tail whose seal does not vouch for the tree it rebuilds was not sequenced by this log, and is refused.
 /// </summary>
 internal static class LogRecovery
 {
     private const int ChunkSize = 4_096;
 
-    public static async Task<(TreeBuilder Builder, PublishedCheckpoint Latest)> RecoverAsync(ILogStore store, LogSigner signer, CancellationToken ct)
+    public static async Task<(TreeBuilder Builder, PublishedCheckpoint Latest)> RecoverAsync(ILogStore store, LogSigner signer, byte[]? tailKey, CancellationToken ct)
     {
         var stored = await store.GetStoredSizeAsync(ct).ConfigureAwait(false);
         var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false);
@@ -73,12 +74,19 @@ internal static class LogRecovery
 
         await ReplayTailAsync(store, builder, stored, ct).ConfigureAwait(false);
         var newRoot = builder.Root();
+        var seal = await store.ReadTailSealAsync(ct).ConfigureAwait(false);
+        if (stored > size && (tailKey is not { } key || !TailSeals.Authenticates(seal, key, signer.Origin, stored, newRoot)))
+        {
+            throw new LogIntegrityException(LogTail.Unauthenticated(size, stored, seal, tailKey is not null));
+        }
+
         var note = signer.Sign(stored, newRoot);
         await store.WriteCheckpointAsync(new StoredCheckpoint(stored, note), ct).ConfigureAwait(false);
         return (builder, new PublishedCheckpoint(stored, newRoot, note));
     }
 
-    private static async Task ReplayTailAsync(ILogStore store, TreeBuilder builder, long stored, CancellationToken ct)
+    /// <summary>Appends the stored entries [builder.Size, <paramref name="stored"/>) to <paramref name="builder"/>, checking each tile they change against the store.</summary>
+    public static async Task ReplayTailAsync(ILogReader store, TreeBuilder builder, long stored, CancellationToken ct)
     {
         while (builder.Size < stored)
         {

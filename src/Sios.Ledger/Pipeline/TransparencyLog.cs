@@ -72,8 +72,14 @@ public sealed class TransparencyLog : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(signer);
         await store.AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
-        var (builder, latest) = await LogRecovery.RecoverAsync(store, signer, cancellationToken).ConfigureAwait(false);
-        return new TransparencyLog(store, signer, options ?? new TransparencyLogOptions(), builder, latest);
+        options ??= new TransparencyLogOptions();
+        if (options.TailKey is { Length: not TailSeals.Size })
+        {
+            throw new ArgumentException($"the tail seal key is {TailSeals.Size} bytes", nameof(options));
+        }
+
+        var (builder, latest) = await LogRecovery.RecoverAsync(store, signer, options.TailKey, cancellationToken).ConfigureAwait(false);
+        return new TransparencyLog(store, signer, options, builder, latest);
     }
 
     /// <summary>
@@ -184,11 +190,13 @@ public sealed class TransparencyLog : IAsyncDisposable
         }
 
         var tiles = _builder.Append(hashes);
+        var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, _builder.Root()) : null;
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            // Durability point 1: entries and tiles in one transaction. Nothing is signed for them before this returns.
-            await _store.WriteBatchAsync(new LogBatch(start, entries, tiles)).ConfigureAwait(false);
+            // Durability point 1: entries, tiles and the tail seal in one transaction. Nothing is signed for them before
+            // this returns; if a crash comes before their checkpoint, the seal lets recovery tell them from forged rows.
+            await _store.WriteBatchAsync(new LogBatch(start, entries, tiles) { TailSeal = seal }).ConfigureAwait(false);
         }
         finally
         {
@@ -240,7 +248,7 @@ public sealed class TransparencyLog : IAsyncDisposable
         catch (Exception e)
         {
             // The batches being published are durable but unsigned: their waiters learn of the failure, and the
-            // next start of the log signs them during recovery.
+            // next start of the log signs them during recovery (their tail seal proves them this log's own).
             Fail(e, [.. ready.SelectMany(batch => batch.Waiters)]);
         }
     }

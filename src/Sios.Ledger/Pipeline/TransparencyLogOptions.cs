@@ -18,6 +18,14 @@ public sealed class TransparencyLogOptions
     /// append behind it), and its exceptions are ignored.
     /// </summary>
     public Action<PublishedCheckpoint>? Published { get; init; }
+
+    /// <summary>
+    /// The <see cref="TailSeals"/> key (derived from the master secret for <see cref="TailSeals.KeyPurpose"/>). Every batch
+    /// is stored with its tag, and at recovery a durable tail past the last checkpoint is signed only if its tag verifies
+    /// under this key. Null: batches carry no tag and any tail is refused, so a log opened without the key never signs
+    /// rows it cannot tell from forged ones.
+    /// </summary>
+    public byte[]? TailKey { get; init; }
 }
 
 /// <summary>A checkpoint the log has signed and made durable.</summary>

@@ -26,6 +26,12 @@ public interface ILogReader
     /// in order. Returns fewer when the log holds fewer; never skips an index silently (a gap ends the list).
     /// </summary>
     Task<IReadOnlyList<byte[]>> ReadEntriesAsync(long start, int count, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The <see cref="LogBatch.TailSeal"/> of the newest batch written, with the stored size it was written at, or null
+    /// when none was stored (a log that never wrote a sealed batch, or one whose tail was discarded).
+    /// </summary>
+    Task<TailSeal?> ReadTailSealAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -52,7 +58,24 @@ public interface ILogStore : ILogReader, IAsyncDisposable
 
     /// <summary>Durably records a signed checkpoint; its size is never below that of an earlier one.</summary>
     Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Atomically and durably removes every entry at index <paramref name="size"/> and beyond, cuts the tiles back to
+    /// exactly those of a tree of <paramref name="size"/> entries (<see cref="Sios.Verify.Tiles.TilePath.FullTileCount"/> full tiles and one partial tile of <see cref="Sios.Verify.Tiles.TilePath.PartialWidth"/> hashes per level), and forgets the tail
+    /// seal. Refused (<see cref="InvalidOperationException"/>, nothing changed) when a stored checkpoint covers more
+    /// than <paramref name="size"/> entries: a signed entry is never removed.
+    /// </summary>
+    Task DiscardTailAsync(long size, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// The authenticator stored with the newest batch: <see cref="Tag"/> vouches for the tree of <see cref="Size"/> entries
+/// (see <see cref="Pipeline.TailSeals"/>), so that entries a crash left durable but unsigned can be told from rows
+/// someone added to the store by hand.
+/// </summary>
+/// <param name="Size">The stored size after the batch.</param>
+/// <param name="Tag">The opaque authenticator the pipeline computed.</param>
+public sealed record TailSeal(long Size, byte[] Tag);
 
 /// <summary>A signed checkpoint as stored: its tree size and the signed note bytes, verbatim.</summary>
 /// <param name="Size">Tree size the checkpoint commits to.</param>
@@ -81,7 +104,14 @@ public sealed record TileWrite(int Level, long Index, byte[] Hashes);
 /// <param name="Start">Index of the first entry; equals the stored size before the batch.</param>
 /// <param name="Entries">The entry bytes, in index order.</param>
 /// <param name="Tiles">Every tile whose content changed.</param>
-public sealed record LogBatch(long Start, IReadOnlyList<ReadOnlyMemory<byte>> Entries, IReadOnlyList<TileWrite> Tiles);
+public sealed record LogBatch(long Start, IReadOnlyList<ReadOnlyMemory<byte>> Entries, IReadOnlyList<TileWrite> Tiles)
+{
+    /// <summary>
+    /// The authenticator of the tree after this batch, stored in the same transaction (replacing the previous one), or
+    /// null to store none. The store keeps it opaque: only the pipeline computes and checks it.
+    /// </summary>
+    public byte[]? TailSeal { get; init; }
+}
 
 /// <summary>Another process holds this log's writer lock.</summary>
 public sealed class LogInUseException : Exception

@@ -25,8 +25,11 @@ public sealed class TransparencyLogTests
 
     private static byte[] Entry(int i) => Encoding.UTF8.GetBytes($"{{\"v\":1,\"type\":\"operator.note\",\"text\":\"entry {i}\"}}");
 
+    /// <summary>The tail seal key these tests' logs use.</summary>
+    internal static readonly byte[] TailKey = Enumerable.Range(7, 32).Select(i => (byte)i).ToArray();
+
     private static Task<TransparencyLog> OpenAsync(ILogStore store, TransparencyLogOptions? options = null) =>
-        TransparencyLog.OpenAsync(store, Signer(), options);
+        TransparencyLog.OpenAsync(store, Signer(), options ?? new TransparencyLogOptions { TailKey = TailKey });
 
     private static async Task AssertIntactAsync(MemoryLogStore store, long expectedSize)
     {

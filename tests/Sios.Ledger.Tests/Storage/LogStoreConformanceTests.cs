@@ -8,7 +8,7 @@ namespace Sios.Ledger.Tests.Storage;
 /// The behaviour every <see cref="ILogStore"/> backend must show. A backend's test project subclasses this and
 /// implements <see cref="Open"/>; each test gets a fresh empty directory.
 /// </summary>
-public abstract class LogStoreConformanceTests : IDisposable
+public abstract partial class LogStoreConformanceTests : IDisposable
 {
     /// <summary>Hashes per full tile.</summary>
     protected const int TileWidth = 256;

@@ -150,6 +150,7 @@ public sealed class MemoryLogStore : ILogStore
                 _log.Tiles[(tile.Level, tile.Index)] = (byte[])tile.Hashes.Clone();
             }
 
+            _log.Seal = batch.TailSeal is { } seal ? new TailSeal(_log.Entries.Count, (byte[])seal.Clone()) : null;
             InjectFault("batch.after");
         }
 
@@ -189,6 +190,48 @@ public sealed class MemoryLogStore : ILogStore
                 ? ((byte[])checkpoint.Note.Clone(), same.Previous)
                 : ((byte[])checkpoint.Note.Clone(), previous);
             InjectFault("checkpoint.after");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<TailSeal?> ReadTailSealAsync(CancellationToken cancellationToken = default) =>
+        Read(log => log.Seal is { } seal ? new TailSeal(seal.Size, (byte[])seal.Tag.Clone()) : null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task DiscardTailAsync(long size, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_log.Gate)
+        {
+            RequireWriter();
+            if (_log.Checkpoints.Count > 0 && _log.Checkpoints.Keys[^1] > size)
+            {
+                throw new InvalidOperationException($"a signed checkpoint covers {_log.Checkpoints.Keys[^1]} entries; cannot discard below it");
+            }
+
+            if (size < _log.Entries.Count)
+            {
+                _log.Entries.RemoveRange((int)size, _log.Entries.Count - (int)size);
+            }
+
+            foreach (var key in _log.Tiles.Keys.ToList())
+            {
+                var full = Sios.Verify.Tiles.TilePath.FullTileCount(key.Level, size);
+                var width = Sios.Verify.Tiles.TilePath.PartialWidth(key.Level, size);
+                if (key.Index > full || (key.Index == full && width == 0))
+                {
+                    _log.Tiles.Remove(key);
+                }
+                else if (key.Index == full && _log.Tiles[key].Length > width * 32)
+                {
+                    _log.Tiles[key] = _log.Tiles[key][..(width * 32)];
+                }
+            }
+
+            _log.Seal = null;
         }
 
         return Task.CompletedTask;
@@ -277,5 +320,7 @@ public sealed class MemoryLogStore : ILogStore
         public SortedList<long, (byte[] Note, long Previous)> Checkpoints { get; } = [];
 
         public MemoryLogStore? Writer { get; set; }
+
+        public TailSeal? Seal { get; set; }
     }
 }
