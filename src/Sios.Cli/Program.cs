@@ -23,6 +23,7 @@ var root = new RootCommand($"""
     ServeCommand.Create(),
     AttestCommand.Create(),
     ReportCommand.Create(),
+    StateCommands.Create(),
 };
 
 using var cancel = new CancellationTokenSource();
@@ -53,7 +54,7 @@ catch (Exception e) when (ExitCodeFor(e) is { } code)
     // User-facing failures: one line on stderr, the documented exit code, never a stack trace.
     Console.Error.WriteLine(e switch
     {
-        LogIntegrityException => $"sios: refusing to run: {e.Message}",
+        LogIntegrityException or Sios.Ledger.State.StateFileException => $"sios: refusing to run: {e.Message}",
         OperationCanceledException => "sios: cancelled",
         _ => $"sios: {e.Message}",
     });
@@ -75,7 +76,7 @@ static int? ExitCodeFor(Exception e) => e switch
 {
     CliException cli => cli.ExitCode,
     LogInUseException => ExitCodes.InUse,
-    LogIntegrityException => ExitCodes.Integrity,
+    LogIntegrityException or Sios.Ledger.State.StateFileException => ExitCodes.Integrity,
     KeyPassphraseException or OperationCanceledException or IOException or UnauthorizedAccessException
         or InvalidOperationException or LogFailedException => ExitCodes.Failed,
     _ => null,

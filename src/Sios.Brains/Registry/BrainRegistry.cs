@@ -4,6 +4,8 @@ using Sios.Brains.Integrity;
 using Sios.Ledger.Storage;
 using Sios.Verify;
 
+using Sios.Ledger.State;
+
 namespace Sios.Brains.Registry;
 
 /// <summary>
@@ -42,6 +44,13 @@ public sealed class BrainRegistry
 
     /// <summary>Full path of <c>brains.json</c>.</summary>
     public string FilePath => Path.Combine(Folder, FileName);
+
+    /// <summary>
+    /// What authenticates <c>brains.json</c>: with it, the file is written with a MAC and its <c>as_of</c>, a file that
+    /// fails the MAC is refused (<see cref="StateFileException"/>), and a brain the log removed or re-pinned since
+    /// <c>as_of</c> is taken out. Without it the file is read as it stands (listing without the passphrase, tests).
+    /// </summary>
+    public StateFileAuthority? Authority { get; init; }
 
     /// <summary>Every registered brain, by name.</summary>
     public IReadOnlyList<BrainManifest> List() => Read();
@@ -269,7 +278,34 @@ public sealed class BrainRegistry
         return new SyncProgress(hashed => progress.Report(new HashProgress(path, hashed, length)));
     }
 
-    private List<BrainManifest> Read()
+    /// <summary>Rewrites the (checked) registry with the log's current size as its <c>as_of</c>; a server does this at start.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (File.Exists(FilePath))
+            {
+                Write(Read());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes <c>brains.json</c> as it stands, unchecked (from before authenticated state files, or inspected by the
+    /// operator), and rewrites it authenticated. Returns the brains adopted; the caller seals that it did first.
+    /// </summary>
+    public async Task<IReadOnlyList<BrainManifest>> AdoptAsync(CancellationToken cancellationToken = default)
+    {
+        _ = Authority ?? throw new InvalidOperationException("adopting the brain registry needs its authority");
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var brains = Read(check: false);
+            Write(brains);
+            return brains;
+        }
+    }
+
+    private List<BrainManifest> Read(bool check = true)
     {
         byte[] bytes;
         try
@@ -291,7 +327,8 @@ public sealed class BrainRegistry
             throw new FormatViolationException($"{FilePath} is not a valid brain registry: {e.Message}", e);
         }
 
-        if (file is null || file.Format != BrainsFile.CurrentFormat)
+        if (file is null || file.Format is not (BrainsFile.CurrentFormat or BrainsFile.UnauthenticatedFormat)
+            || (file.Format == BrainsFile.UnauthenticatedFormat && (file.AsOf is not null || file.Mac is not null)))
         {
             throw new FormatViolationException($"{FilePath} is not a format-{BrainsFile.CurrentFormat} brain registry");
         }
@@ -311,12 +348,19 @@ public sealed class BrainRegistry
             throw new FormatViolationException($"{FilePath} lists brain '{duplicate.Key}' more than once");
         }
 
-        return [.. file.Brains.OrderBy(b => b.Name, StringComparer.Ordinal)];
+        List<BrainManifest> ordered = [.. file.Brains.OrderBy(b => b.Name, StringComparer.Ordinal)];
+        return check && Authority is { } authority ? BrainFileChecks.Check(authority, file, ordered, FilePath) : ordered;
     }
 
     private void Write(List<BrainManifest> brains)
     {
         var file = new BrainsFile { Brains = [.. brains.OrderBy(b => b.Name, StringComparer.Ordinal)] };
+        if (Authority is { } authority)
+        {
+            file = new BrainsFile { AsOf = authority.LogSize(), Brains = file.Brains };
+            file = new BrainsFile { AsOf = file.AsOf, Brains = file.Brains, Mac = authority.Mac(BrainsFile.Kind, BrainsFile.Body(file)) };
+        }
+
         AtomicFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile));
     }
 
@@ -388,11 +432,28 @@ public sealed class BrainRegistryException : Exception
 /// <summary>The contents of <c>brains.json</c>.</summary>
 internal sealed class BrainsFile
 {
-    public const int CurrentFormat = 1;
+    /// <summary>Format 2 added <c>as_of</c> and <c>mac</c> (see <see cref="StateFileAuthority"/>).</summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>The format written before state files were authenticated: read only for <c>sios state adopt</c>.</summary>
+    public const int UnauthenticatedFormat = 1;
+
+    /// <summary>The kind the MAC binds.</summary>
+    public const string Kind = "brains";
 
     public int Format { get; init; } = CurrentFormat;
 
+    /// <summary>The log's size when the file was written: every brain entry from there on must be reflected in it.</summary>
+    public long? AsOf { get; init; }
+
     public List<BrainManifest> Brains { get; init; } = [];
+
+    /// <summary>The state-file MAC over everything above; absent in files written without the master secret.</summary>
+    public string? Mac { get; init; }
+
+    /// <summary>The bytes a MAC covers: the file as it would be written, without its MAC.</summary>
+    public static byte[] Body(BrainsFile file) =>
+        JsonSerializer.SerializeToUtf8Bytes(new BrainsFile { Format = file.Format, AsOf = file.AsOf, Brains = file.Brains }, BrainsJson.Default.BrainsFile);
 }
 
 // Unknown members are refused, not dropped: a newer SIOS's fields would otherwise vanish on the next write.

@@ -95,7 +95,8 @@ internal static class BrainCommands
             }
 
             var folder = CommonOptions.OpenData(parse);
-            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            var passphrase = CommonOptions.Passphrase();
+            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, passphrase, ct).ConfigureAwait(false);
             if (log is null)
             {
                 // The running server hashes the files, so it must be given paths that do not depend on our directory.
@@ -114,7 +115,7 @@ internal static class BrainCommands
 
             await using (log.ConfigureAwait(false))
             {
-                var registry = new BrainRegistry(folder.Path, Sealer(log));
+                var registry = new BrainRegistry(folder.Path, Sealer(log)) { Authority = folder.Authority(log, passphrase) };
                 using var progress = new HashProgressBars();
                 var pinned = await Registry(() => registry.AddAsync(draft, progress, ct)).ConfigureAwait(false);
                 Terminal.Result(Printed(pinned));
@@ -137,7 +138,7 @@ internal static class BrainCommands
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
-            var brains = await Registry(() => Task.FromResult(new BrainRegistry(folder.Path).List())).ConfigureAwait(false);
+            var brains = await Registry(() => folder.WithStateCheckAsync(authority => new BrainRegistry(folder.Path) { Authority = authority }.List(), ct)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 Terminal.Result(BrainRegistry.ToJson(brains));
@@ -173,9 +174,12 @@ internal static class BrainCommands
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
-            var registry = new BrainRegistry(folder.Path);
             var only = parse.GetValue(name);
-            var brains = await Registry(() => Task.FromResult<IReadOnlyList<BrainManifest>>(only is null ? registry.List() : [registry.Get(only)])).ConfigureAwait(false);
+            var brains = await Registry(() => folder.WithStateCheckAsync<IReadOnlyList<BrainManifest>>(authority =>
+            {
+                var registry = new BrainRegistry(folder.Path) { Authority = authority };
+                return only is null ? registry.List() : [registry.Get(only)];
+            }, ct)).ConfigureAwait(false);
             if (brains.Count == 0)
             {
                 Terminal.Message("no brains registered; nothing to verify");
@@ -235,7 +239,8 @@ internal static class BrainCommands
         {
             var folder = CommonOptions.OpenData(parse);
             var brain = parse.GetValue(name)!;
-            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            var passphrase = CommonOptions.Passphrase();
+            var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, passphrase, ct).ConfigureAwait(false);
             if (log is null)
             {
                 using var control = new ControlClient(folder.ControlSocketPath);
@@ -247,7 +252,7 @@ internal static class BrainCommands
 
             await using (log.ConfigureAwait(false))
             {
-                var removed = await Registry(() => new BrainRegistry(folder.Path, Sealer(log)).RemoveAsync(brain, ct)).ConfigureAwait(false);
+                var removed = await Registry(() => new BrainRegistry(folder.Path, Sealer(log)) { Authority = folder.Authority(log, passphrase) }.RemoveAsync(brain, ct)).ConfigureAwait(false);
                 Terminal.Result(removed.Name);
                 Terminal.Message($"removed brain '{removed.Name}' and sealed brain.removed");
             }

@@ -151,11 +151,11 @@ internal static class BrainRunCommands
 
             var folder = CommonOptions.OpenData(parse);
             var brainName = parse.GetValue(name)!;
-            var registry = new BrainRegistry(folder.Path);
+            var passphrase = CommonOptions.Passphrase();
             BrainManifest brain;
             try
             {
-                brain = registry.Get(brainName);
+                brain = await folder.WithStateCheckAsync(authority => new BrainRegistry(folder.Path) { Authority = authority }.Get(brainName), ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is BrainRegistryException or FormatViolationException)
             {
@@ -164,10 +164,11 @@ internal static class BrainRunCommands
 
             var request = Request(brain, parse.GetValue(prompt)!, parse.GetValue(system), parse.GetValue(maxTokens),
                 parse.GetValue(temperature), parse.GetValue(topP), parse.GetValue(seed), parse.GetValue(stop));
-            var log = await folder.OpenLogAsync(CommonOptions.Passphrase(), ct).ConfigureAwait(false);
+            var log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
             await using (log.ConfigureAwait(false))
             {
                 EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
+                var registry = new BrainRegistry(folder.Path) { Authority = folder.Authority(log, passphrase) };
                 var pool = SingleBrainPool(registry, sealer, allowList);
                 await using (pool.ConfigureAwait(false))
                 {

@@ -116,7 +116,8 @@ internal static class DemoCommand
         await using (log.ConfigureAwait(false))
         {
             EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
-            var registry = new BrainRegistry(path, sealer);
+            var authority = data.Authority(log, passphrase);
+            var registry = new BrainRegistry(path, sealer) { Authority = authority };
             var brains = Path.Combine(path, "brains");
             Directory.CreateDirectory(brains);
             var model = Path.Combine(brains, "demo-base.gguf");
@@ -147,7 +148,7 @@ internal static class DemoCommand
             }
 
             Terminal.Message($"Generated a tiny base model and three LoRA specialists; registered brains {BaseBrain}, {string.Join(", ", Specialists.Select(s => s.Name))} (weights pinned by SHA-256).");
-            var keys = new ApiKeyStore(data.ApiKeysPath);
+            var keys = data.ApiKeys(authority);
             if (keys.List().FirstOrDefault(k => k.Name == KeyName && !k.IsRevoked) is { } orphan)
             {
                 // A key made by a run that died before saving its secret: nobody can use it, so it is revoked (sealed).

@@ -102,10 +102,12 @@ internal static class KeyCommands
             await using (log.ConfigureAwait(false))
             {
                 // Seal first: a key must never work without its key.created in the log.
+                var authenticated = folder.ApiKeys(folder.Authority(log, passphrase));
+                _ = Keys(() => authenticated.List());
                 var sealedAt = await log.AppendAsync(ApiKeyEntries.Created(record), ct).ConfigureAwait(false);
                 try
                 {
-                    store.Add(record);
+                    authenticated.Add(record);
                 }
                 catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException)
                 {
@@ -126,12 +128,14 @@ internal static class KeyCommands
         var json = new Option<bool>("--json") { Description = "Print a JSON array instead of tab-separated lines" };
         var command = new Command("list", """
             List the API keys, live and revoked, one per line: name, id, role, brains, created, revoked ('-' while live),
-            tab-separated. Never prints secrets or their hashes. No passphrase needed.
+            tab-separated. Never prints secrets or their hashes. With SIOS_KEY_PASSPHRASE set, the key file is first
+            checked against its MAC and the log (a forged or rolled-back file exits 5); without it, the file is listed
+            unchecked, and stderr says so.
             """) { json };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
-            var keys = Keys(() => new ApiKeyStore(folder.ApiKeysPath).List());
+            var keys = await folder.WithStateCheckAsync(authority => Keys(() => folder.ApiKeys(authority).List()), ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 var listed = keys.Select(k => new ListedKey(k.Name, k.Id, ApiKeyRoleNames.ToName(k.Role), k.Brains, k.Created, k.Revoked, k.Rpm, k.Tpm)).ToList();
@@ -181,10 +185,12 @@ internal static class KeyCommands
             {
                 // Seal first, then revoke: should the revocation fail, the key is still live and running this again
                 // seals a second key.revoked and revokes it; the other order could leave a revocation never sealed.
+                var authenticated = folder.ApiKeys(folder.Authority(log, passphrase));
+                _ = Keys(() => authenticated.List());
                 var sealedAt = await log.AppendAsync(ApiKeyEntries.Revoked(key), ct).ConfigureAwait(false);
                 try
                 {
-                    store.Revoke(keyName, key.Id);
+                    authenticated.Revoke(keyName, key.Id);
                 }
                 catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException)
                 {

@@ -181,18 +181,19 @@ internal static class LogCommands
             absence beside a non-empty log is reported too). Signer rotations are followed from
             the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log.
             Entries past the last checkpoint (unsigned_tail) are checked against their tail seal when SIOS_KEY_PASSPHRASE
-            is set: a tail this log did not write is reported (the next start refuses it; see 'sios log discard-tail').
+            is set: a tail this log did not write is reported (the next start refuses it; see 'sios log discard-tail'),
+            and so is a key or brain file that fails its MAC (edited outside sios) or lags the log.
             Prints a JSON summary on stdout; exit 0 if intact, 1 naming the first bad index or tile otherwise.
             """);
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
             var chain = new SignerKeyChain(folder.KeyFiles.ReadOriginalVerifierKeys());
-            var tailKey = Environment.GetEnvironmentVariable(Signing.KeyPassphrase.EnvironmentVariable) is { Length: > 0 }
-                ? folder.LoadTailKey(CommonOptions.Passphrase())
-                : null;
+            var passphrase = Environment.GetEnvironmentVariable(Signing.KeyPassphrase.EnvironmentVariable) is { Length: > 0 } ? CommonOptions.Passphrase() : null;
             await using var store = folder.OpenReader();
-            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct, folder.PublishedCheckpointPath, tailKey).ConfigureAwait(false);
+            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct, folder.PublishedCheckpointPath,
+                passphrase is null ? null : folder.LoadTailKey(passphrase),
+                passphrase is null ? null : () => folder.StateProblem(store, passphrase)).ConfigureAwait(false);
             Terminal.Result(report);
             return ok ? ExitCodes.Ok : ExitCodes.Invalid;
         });
@@ -237,7 +238,7 @@ internal static class LogCommands
 /// <summary>The whole-log audit behind <c>sios log verify</c>.</summary>
 internal static class LogAudit
 {
-    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct, string? publishedCheckpoint = null, byte[]? tailKey = null)
+    public static async Task<(string Report, bool Intact)> RunAsync(ILogReader store, SignerKeyChain chain, IReadOnlyList<VerifierKey> currentKeys, CancellationToken ct, string? publishedCheckpoint = null, byte[]? tailKey = null, Func<string?>? stateProblem = null)
     {
         var claims = new List<RootClaim>();
         long checkpoints = 0;
@@ -327,6 +328,11 @@ internal static class LogAudit
         if (tail.Authenticated == false)
         {
             return Fail(tail.Problem!, size, null, tail);
+        }
+
+        if (stateProblem?.Invoke() is { } refused)
+        {
+            return Fail(refused, null, null);
         }
 
         if (tail.Count > 0)

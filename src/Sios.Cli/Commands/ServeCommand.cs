@@ -123,7 +123,16 @@ internal static class ServeCommand
         {
             EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
             _ = new EgressRefusalSealer(effective.Pool.Egress, sealer);
-            var registry = new BrainRegistry(data.Path, sealer);
+            // The key and brain files are checked against their MACs and the log before anything is served; a refusal is
+            // sealed (state.refused) and stops the start (exit 5). Then they are rewritten as of now, so that a later
+            // check reads only the entries sealed after this start.
+            var authority = data.Authority(log, passphrase);
+            var registry = new BrainRegistry(data.Path, sealer) { Authority = authority };
+            var apiKeys = data.ApiKeys(authority);
+            _ = apiKeys.List();
+            _ = registry.List();
+            apiKeys.Refresh();
+            await registry.RefreshAsync(ct).ConfigureAwait(false);
             if (effective.Pool.Egress.IsOffline && registry.List().Where(b => b.Upstream is not null).Select(b => b.Name).ToList() is { Count: > 0 } unreachable)
             {
                 Terminal.Message($"warning: no egress is allowed, so these upstream brains will be refused: {string.Join(", ", unreachable)} (allow their hosts with --egress HOST)");
@@ -133,7 +142,7 @@ internal static class ServeCommand
             await using (pool.ConfigureAwait(false))
             {
                 IReadOnlyList<string> listening = [];
-                var services = new SiosServices(log, registry, pool, new ApiKeyStore(data.ApiKeysPath), commitmentSecret, TimeProvider.System, vault)
+                var services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
                 {
                     // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
                     BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, token).ConfigureAwait(false)).Index,

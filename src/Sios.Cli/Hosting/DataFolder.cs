@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sios.Ledger.Checkpoints;
 using Sios.Ledger.Pipeline;
+using Sios.Ledger.State;
 using Sios.Ledger.Sqlite;
 using Sios.Server.Access;
 using Sios.Server.Vault;
@@ -24,6 +25,8 @@ internal sealed class DataFolder
     }
 
     public string Path { get; }
+
+    private (string Passphrase, byte[] Tail, byte[] State)? _derived;
 
     public DataConfig Config { get; }
 
@@ -262,10 +265,96 @@ internal sealed class DataFolder
     }
 
     /// <summary>The key that seals and checks the log's unsigned tail (<see cref="TailSeals"/>), from the master secret.</summary>
-    public byte[] LoadTailKey(string passphrase)
+    public byte[] LoadTailKey(string passphrase) => Derived(passphrase).Tail;
+
+    /// <summary>
+    /// The authority over the key and brain files for this log, from the master secret. A refusal or correction it makes
+    /// is queued on <paramref name="log"/> as <c>state.refused</c> (sealed at the latest when the log closes).
+    /// </summary>
+    public StateFileAuthority Authority(TransparencyLog log, string passphrase) =>
+        new(Derived(passphrase).State, log.Reader)
+        {
+            Refused = (kind, problem) =>
+            {
+                try
+                {
+                    _ = log.AppendAsync(StateFileAuthority.RefusedEntry(kind, problem)).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                }
+                catch (Exception e) when (e is LogFailedException or LogBackpressureException)
+                {
+                    // The refusal itself still stands: the file is not trusted whether or not the record could say so.
+                }
+            },
+        };
+
+    /// <summary>The authority over the key and brain files for checking only (a reader of the log; nothing is sealed).</summary>
+    public StateFileAuthority CheckingAuthority(Ledger.Storage.ILogReader reader, string passphrase) => new(Derived(passphrase).State, reader);
+
+    /// <summary>
+    /// Runs <paramref name="read"/> with a checking authority when SIOS_KEY_PASSPHRASE is set, or with none (saying on
+    /// stderr that the files are read unchecked) when it is not: for commands that only read the key and brain files.
+    /// </summary>
+    public async Task<T> WithStateCheckAsync<T>(Func<StateFileAuthority?, T> read, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(read);
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(KeyPassphrase.EnvironmentVariable)))
+        {
+            Terminal.Message($"note: the key and brain files are read unchecked; set {KeyPassphrase.EnvironmentVariable} to check them against their MACs and the log");
+            return read(null);
+        }
+
+        var passphrase = KeyPassphrase.FromEnvironment();
+        var reader = OpenReader();
+        await using (reader.ConfigureAwait(false))
+        {
+            ct.ThrowIfCancellationRequested();
+            return read(CheckingAuthority(reader, passphrase));
+        }
+    }
+
+    /// <summary>
+    /// Checks the key and brain files against their MACs and <paramref name="reader"/>'s log: the refusal that makes
+    /// sios refuse them (null when they pass), after telling on stderr of any lag corrected from the log.
+    /// </summary>
+    public string? StateProblem(Ledger.Storage.ILogReader reader, string passphrase)
+    {
+        var notes = new List<string>();
+        var authority = new StateFileAuthority(Derived(passphrase).State, reader) { Refused = (_, problem) => notes.Add(problem) };
+        try
+        {
+            _ = ApiKeys(authority).List();
+            _ = new Brains.Registry.BrainRegistry(Path) { Authority = authority }.List();
+            return null;
+        }
+        catch (StateFileException e)
+        {
+            notes.Remove(e.Message);
+            return e.Message;
+        }
+        finally
+        {
+            foreach (var note in notes)
+            {
+                Terminal.Message($"note: {note}");
+            }
+        }
+    }
+
+    /// <summary>The API key store, authenticated by <paramref name="authority"/> when given.</summary>
+    public ApiKeyStore ApiKeys(StateFileAuthority? authority = null) => new(ApiKeysPath) { Authority = authority };
+
+    // The master secret is decrypted once per command (PBKDF2 at 600,000 iterations is the slow part of every start).
+    private (byte[] Tail, byte[] State) Derived(string passphrase)
+    {
+        if (_derived is { } cached && string.Equals(cached.Passphrase, passphrase, StringComparison.Ordinal))
+        {
+            return (cached.Tail, cached.State);
+        }
+
         using var master = LoadMasterSecret(passphrase);
-        return master.DeriveKey(TailSeals.KeyPurpose);
+        var derived = (passphrase, master.DeriveKey(TailSeals.KeyPurpose), master.DeriveKey(StateFileAuthority.KeyPurpose));
+        _derived = derived;
+        return (derived.Item2, derived.Item3);
     }
 
     /// <summary>

@@ -94,7 +94,10 @@ internal static class SovereigntyReport
         await using (var store = data.OpenReader())
         {
             var chain = new SignerKeyChain(data.KeyFiles.ReadOriginalVerifierKeys());
-            var (json, _) = await LogAudit.RunAsync(store, chain, vkeys, ct, data.PublishedCheckpointPath).ConfigureAwait(false);
+            var passphrase = Environment.GetEnvironmentVariable(Signing.KeyPassphrase.EnvironmentVariable) is { Length: > 0 } p ? p : null;
+            var (json, _) = await LogAudit.RunAsync(store, chain, vkeys, ct, data.PublishedCheckpointPath,
+                passphrase is null ? null : data.LoadTailKey(passphrase),
+                passphrase is null ? null : () => data.StateProblem(store, passphrase)).ConfigureAwait(false);
             audit = JsonSerializer.Deserialize(json, AuditReportJson.Default.AuditReport)!;
         }
 

@@ -12,7 +12,14 @@ namespace Sios.Server.Access;
 /// </summary>
 internal static class ApiKeyFile
 {
-    public const int CurrentFormat = 1;
+    /// <summary>Format 2 added <c>as_of</c> and <c>mac</c> (see <see cref="Sios.Ledger.State.StateFileAuthority"/>).</summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>The format written before state files were authenticated: read only for <c>sios state adopt</c>.</summary>
+    public const int UnauthenticatedFormat = 1;
+
+    /// <summary>The kind the MAC binds, so a brain registry's MAC can never pass for a key file's.</summary>
+    public const string Kind = "api-keys";
     public const int IdLength = 12;
     public const int HashHexLength = 64;
 
@@ -122,7 +129,13 @@ internal static class ApiKeyFile
         }
     }
 
-    public static List<ApiKeyRecord> Parse(ReadOnlySpan<byte> bytes, string path)
+    /// <summary>The bytes a MAC covers: the file as it would be written, without its MAC.</summary>
+    public static byte[] Body(StoredKeys file) =>
+        JsonSerializer.SerializeToUtf8Bytes(new StoredKeys { Format = file.Format, AsOf = file.AsOf, Keys = file.Keys }, StoredKeysJson.Default.StoredKeys);
+
+    public static List<ApiKeyRecord> Parse(ReadOnlySpan<byte> bytes, string path) => Parse(bytes, path, out _);
+
+    public static List<ApiKeyRecord> Parse(ReadOnlySpan<byte> bytes, string path, out StoredKeys whole)
     {
         StoredKeys? file;
         try
@@ -134,10 +147,12 @@ internal static class ApiKeyFile
             throw new FormatViolationException($"{path} is not a valid API key file: {e.Message}", e);
         }
 
-        if (file is null || file.Format != CurrentFormat)
+        if (file is null || file.Format is not (CurrentFormat or UnauthenticatedFormat) || (file.Format == UnauthenticatedFormat && (file.AsOf is not null || file.Mac is not null)))
         {
             throw new FormatViolationException($"{path} is not a format-{CurrentFormat} API key file");
         }
+
+        whole = file;
 
         var keys = new List<ApiKeyRecord>(file.Keys.Count);
         foreach (var stored in file.Keys)
@@ -181,10 +196,12 @@ internal static class ApiKeyFile
         return keys;
     }
 
-    public static byte[] Serialize(IEnumerable<ApiKeyRecord> keys)
+    /// <summary>The file for <paramref name="keys"/>, recording <paramref name="asOf"/> and MAC'd by <paramref name="mac"/> when given.</summary>
+    public static byte[] Serialize(IEnumerable<ApiKeyRecord> keys, long? asOf = null, Func<byte[], string>? mac = null)
     {
         var file = new StoredKeys
         {
+            AsOf = asOf,
             Keys = [.. keys.Select(k => new StoredKey
             {
                 Id = k.Id,
@@ -198,7 +215,9 @@ internal static class ApiKeyFile
                 Tpm = k.Tpm,
             })],
         };
-        return JsonSerializer.SerializeToUtf8Bytes(file, StoredKeysJson.Default.StoredKeys);
+        return mac is null
+            ? JsonSerializer.SerializeToUtf8Bytes(file, StoredKeysJson.Default.StoredKeys)
+            : JsonSerializer.SerializeToUtf8Bytes(new StoredKeys { Format = file.Format, AsOf = asOf, Keys = file.Keys, Mac = mac(Body(file)) }, StoredKeysJson.Default.StoredKeys);
     }
 }
 
@@ -207,7 +226,15 @@ internal sealed class StoredKeys
 {
     public int Format { get; init; } = ApiKeyFile.CurrentFormat;
 
+    /// <summary>The log's size when the file was written: every key entry from there on must be reflected in it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? AsOf { get; init; }
+
     public List<StoredKey> Keys { get; init; } = [];
+
+    /// <summary>The state-file MAC over everything above; absent in files written without the master secret.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Mac { get; init; }
 }
 
 /// <summary>One key in <c>api-keys.json</c>; the role as its name so the file reads plainly.</summary>

@@ -2,6 +2,8 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
+using Sios.Ledger.State;
+
 namespace Sios.Server.Access;
 
 /// <summary>
@@ -51,6 +53,16 @@ public sealed class ApiKeyStore
 
     /// <summary>Full path of the key file.</summary>
     public string FilePath { get; }
+
+    /// <summary>
+    /// What authenticates the file: with it, the file is written with a MAC and its <c>as_of</c>, and a file that fails
+    /// either check is refused (<see cref="StateFileException"/>) wherever it is read. Without it (read-only listing by
+    /// someone without the passphrase, tests) the file is read as it stands and written without a MAC.
+    /// </summary>
+    public StateFileAuthority? Authority { get; init; }
+
+    /// <summary>Whether reads are checked: false means the keys listed are the file's word alone.</summary>
+    public bool IsAuthenticated => Authority is not null;
 
     private string LockPath => FilePath + ".lock";
 
@@ -263,8 +275,36 @@ public sealed class ApiKeyStore
         }
     }
 
+    /// <summary>
+    /// Rewrites the (checked) file with the log's current size as its <c>as_of</c>, so the next check of it reads only the
+    /// entries sealed after now. A server does this at start.
+    /// </summary>
+    public void Refresh()
+    {
+        if (File.Exists(FilePath))
+        {
+            Change<object?>(_ => null);
+        }
+    }
+
+    /// <summary>
+    /// Takes the file as it stands, unchecked (a format-1 file from before authenticated state files, or one the operator
+    /// has inspected), and rewrites it authenticated. Returns the keys adopted; the caller seals that it did first.
+    /// </summary>
+    public IReadOnlyList<ApiKeyRecord> Adopt()
+    {
+        var authority = Authority ?? throw new InvalidOperationException("adopting the key file needs its authority");
+        using (TakeLock())
+        {
+            var keys = LoadUnchecked().Keys.ToList();
+            PrivateFile.Replace(FilePath, ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
+            _snapshot = null;
+            return keys;
+        }
+    }
+
     /// <summary>Read, change and replace the file under the cross-process lock, then drop the cached snapshot.</summary>
-    private ApiKeyRecord Change(Func<List<ApiKeyRecord>, ApiKeyRecord> change)
+    private T Change<T>(Func<List<ApiKeyRecord>, T> change)
     {
         var directory = Path.GetDirectoryName(FilePath)!;
         PrivateFile.CreateDirectory(directory);
@@ -272,7 +312,10 @@ public sealed class ApiKeyStore
         {
             var keys = Load().Keys.ToList();
             var result = change(keys);
-            PrivateFile.Replace(FilePath, ApiKeyFile.Serialize(keys));
+            var authority = Authority;
+            PrivateFile.Replace(FilePath, authority is null
+                ? ApiKeyFile.Serialize(keys)
+                : ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
             _snapshot = null;
             return result;
         }
@@ -325,8 +368,19 @@ public sealed class ApiKeyStore
         }
     }
 
-    /// <summary>Reads the file through one handle, taking its stamp from the same handle, so the two always agree.</summary>
+    /// <summary>Reads the file and, with an <see cref="Authority"/>, checks its MAC and that it reflects the log.</summary>
     private Snapshot Load()
+    {
+        var (snapshot, stored) = Read();
+        return Authority is { } authority && stored is not null
+            ? new Snapshot(snapshot.Stamp, snapshot.ReadAt, KeyFileChecks.Check(authority, stored, snapshot.Keys, FilePath))
+            : snapshot;
+    }
+
+    private Snapshot LoadUnchecked() => Read().Snapshot;
+
+    /// <summary>Reads the file through one handle, taking its stamp from the same handle, so the two always agree.</summary>
+    private (Snapshot Snapshot, StoredKeys? Stored) Read()
     {
         var readAt = DateTime.UtcNow;
         FileStream stream;
@@ -336,7 +390,7 @@ public sealed class ApiKeyStore
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return new Snapshot(FileStamp.Absent, readAt, []);
+            return (new Snapshot(FileStamp.Absent, readAt, []), null);
         }
 
         using (stream)
@@ -344,7 +398,8 @@ public sealed class ApiKeyStore
             var stamp = new FileStamp(stream.Length, File.GetLastWriteTimeUtc(stream.SafeFileHandle));
             var bytes = new byte[stream.Length];
             stream.ReadExactly(bytes);
-            return new Snapshot(stamp, readAt, ApiKeyFile.Parse(bytes, FilePath));
+            var keys = ApiKeyFile.Parse(bytes, FilePath, out var stored);
+            return (new Snapshot(stamp, readAt, keys), stored);
         }
     }
 
@@ -366,6 +421,7 @@ public sealed class ApiKeyStore
         public Snapshot(FileStamp stamp, DateTime readAt, List<ApiKeyRecord> keys)
         {
             Stamp = stamp;
+            ReadAt = readAt;
             Keys = keys.AsReadOnly();
             // A file written within the timestamps' granularity of our read could be replaced again under the same
             // stamp; until it is older than that, every call re-reads it (a few KB) rather than trust the stamp.
@@ -374,6 +430,8 @@ public sealed class ApiKeyStore
         }
 
         public FileStamp Stamp { get; }
+
+        public DateTime ReadAt { get; }
 
         public IReadOnlyList<ApiKeyRecord> Keys { get; }
 

@@ -148,6 +148,8 @@ public sealed class ApiException : Exception
         ContextWindowExceededException window => new ApiException(400, window.Message, param: "messages", code: "context_length_exceeded", inner: window),
         Verify.FormatViolationException damaged => new ApiException(503,
             "The server cannot read its own key or brain files; the operator must repair them.", ServerError, code: "config_damaged", inner: damaged),
+        Ledger.State.StateFileException refused => new ApiException(503,
+            "The server's key or brain file failed its authentication, so it trusts none of it; the operator must repair it.", ServerError, code: "state_refused", inner: refused),
         NotSupportedException unsupported => new ApiException(400, unsupported.Message, code: "unsupported", inner: unsupported),
         ArgumentException argument => new ApiException(400, argument.Message, param: ParamName(argument), inner: argument),
         EgressRefusedException egress => new ApiException(502, $"The brain's upstream is not reachable from here: {egress.Message}", ServerError, code: "egress_refused", inner: egress),
