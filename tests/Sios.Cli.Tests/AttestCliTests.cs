@@ -30,7 +30,7 @@ public sealed class AttestCliTests(InitialisedLog log) : IClassFixture<Initialis
     private async Task<string> ModelAsync(string name)
     {
         var model = Path.Combine(log.Root, name + ".gguf");
-        await File.WriteAllBytesAsync(model, RandomNumberGenerator.GetBytes(50_000));
+        GgufFiles.Model(model, 50_000);
         await OkAsync(D("brain", "add", name, "--model", model));
         return model;
     }

@@ -9,11 +9,14 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
 {
     private string[] D(params string[] args) => [.. args, "--data", log.Data];
 
-    private string RandomFile(string name, int length)
+    private string RandomModel(string name, int length) => GgufFiles.Model(Path.Combine(log.Root, name), length);
+
+    private string RandomAdapter(string name, int length) => GgufFiles.Adapter(Path.Combine(log.Root, name), length);
+
+    private async Task<long> LogSizeAsync()
     {
-        var path = Path.Combine(log.Root, name);
-        File.WriteAllBytes(path, RandomNumberGenerator.GetBytes(length));
-        return path;
+        var checkpoint = await SiosProcess.RunAsync(D("log", "checkpoint"), passphrase: null);
+        return long.Parse(checkpoint.Out.Split('\n')[1], CultureInfo.InvariantCulture);
     }
 
     private static string Sha(string path) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
@@ -45,8 +48,8 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [Fact]
     public async Task Add_list_verify_remove_and_each_change_is_sealed()
     {
-        var model = RandomFile("cli-model.gguf", 300_000);
-        var adapter = RandomFile("cli-lora.gguf", 4_000);
+        var model = RandomModel("cli-model.gguf", 300_000);
+        var adapter = RandomAdapter("cli-lora.gguf", 4_000);
         var add = await OkAsync(D("brain", "add", "cli-medic", "--model", model, "--adapter", adapter, "--adapter-scale", "0.5",
             "--description", "answers medical questions", "--system-prompt", "Be precise.", "--temperature", "0.3", "--top-p", "0.95",
             "--max-tokens", "128", "--stop", "###", "--stop", "END", "--seed", "7", "--context", "1024", "--threads", "2"));
@@ -84,7 +87,7 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [Fact]
     public async Task A_flipped_byte_fails_verify_with_exit_1_and_seals_brain_refused()
     {
-        var model = RandomFile("cli-tampered.gguf", 200_000);
+        var model = RandomModel("cli-tampered.gguf", 200_000);
         await OkAsync(D("brain", "add", "cli-tampered", "--model", model));
         var pinned = Sha(model);
         FlipByte(model, 100_000);
@@ -116,19 +119,61 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [Fact]
     public async Task Adding_refuses_duplicates_missing_files_and_a_missing_passphrase()
     {
-        var model = RandomFile("cli-dup.gguf", 1_000);
+        var model = RandomModel("cli-dup.gguf", 1_000);
         await OkAsync(D("brain", "add", "cli-dup", "--model", model));
         var duplicate = await SiosProcess.RunAsync(D("brain", "add", "cli-dup", "--model", model));
         Assert.Equal(3, duplicate.ExitCode);
         Assert.Contains("already registered", duplicate.Stderr, StringComparison.Ordinal);
         var missing = await SiosProcess.RunAsync(D("brain", "add", "cli-missing", "--model", Path.Combine(log.Root, "nope.gguf")));
-        Assert.Equal(3, missing.ExitCode);
+        Assert.Equal(2, missing.ExitCode);
         Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);
         var noPassphrase = await SiosProcess.RunAsync(D("brain", "add", "cli-nopass", "--model", model), passphrase: null);
         Assert.Equal(3, noPassphrase.ExitCode);
         Assert.Contains("SIOS_KEY_PASSPHRASE", noPassphrase.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("cli-nopass", (await OkAsync(D("brain", "list"), passphrase: null)).Out, StringComparison.Ordinal);
         await OkAsync(D("brain", "remove", "cli-dup"));
+    }
+
+    public static TheoryData<string, string> NotWeights => new()
+    {
+        { "a text file as --model", "is not a GGUF file" },
+        { "an empty file as --model", "is empty, or not a regular file" },
+        { "a folder as --model", "is a folder; give the GGUF file inside it" },
+        { "a LoRA adapter as --model", "is a LoRA adapter, not a model" },
+        { "a model as --adapter", "is not a LoRA adapter" },
+        { "a LoRA for another architecture", "is for architecture 'qwen2'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotWeights))]
+    public async Task Add_refuses_what_is_not_a_model_and_its_lora_with_exit_2_and_seals_nothing(string what, string expected)
+    {
+        var text = Path.Combine(log.Root, "cli-notes.txt");
+        await File.WriteAllTextAsync(text, "these are notes, not weights; long enough to hold a GGUF header\n");
+        var empty = Path.Combine(log.Root, "cli-empty.gguf");
+        await File.WriteAllBytesAsync(empty, []);
+        var folder = Directory.CreateDirectory(Path.Combine(log.Root, "cli-weights-folder")).FullName;
+        var model = RandomModel("cli-valid-base.gguf", 1_000);
+        var lora = RandomAdapter("cli-valid.lora.gguf", 100);
+        var otherArchitecture = Path.Combine(log.Root, "cli-qwen.lora.gguf");
+        new Sios.Brains.Synth.GgufWriter().AddString("general.architecture", "qwen2").AddString("general.type", "adapter").AddString("adapter.type", "lora").WriteTo(otherArchitecture);
+        string[] args = what switch
+        {
+            "a text file as --model" => ["--model", text],
+            "an empty file as --model" => ["--model", empty],
+            "a folder as --model" => ["--model", folder],
+            "a LoRA adapter as --model" => ["--model", lora],
+            "a model as --adapter" => ["--model", model, "--adapter", RandomModel("cli-other-base.gguf", 100)],
+            _ => ["--model", model, "--adapter", otherArchitecture],
+        };
+        var before = await LogSizeAsync();
+        var run = await SiosProcess.RunAsync(D(["brain", "add", "cli-not-weights", .. args]));
+        Assert.True(run.ExitCode == 2, $"{what}: exit {run.ExitCode}: {run.Stderr}");
+        Assert.Contains(expected, run.Stderr, StringComparison.Ordinal);
+        Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(run.Stdout);
+        Assert.Equal(before, await LogSizeAsync());
+        Assert.DoesNotContain("cli-not-weights", (await OkAsync(D("brain", "list"), passphrase: null)).Out, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -168,7 +213,7 @@ public sealed class BrainCliTests(InitialisedLog log) : IClassFixture<Initialise
     [InlineData("brain run some-brain --prompt hi --egress http://gpu1.lan")]
     public async Task Usage_errors_exit_2(string commandLine)
     {
-        var model = RandomFile("cli-usage.gguf", 10);
+        var model = RandomModel("cli-usage.gguf", 10);
         var output = Path.Combine(log.Root, "cli-usage-out.gguf");
         var args = commandLine.Split(' ').Select(a => a switch { "M" => model, "F" => output, _ => a }).ToArray();
         var run = await SiosProcess.RunAsync(D(args));

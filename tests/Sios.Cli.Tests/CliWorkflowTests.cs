@@ -227,17 +227,29 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     }
 
     [Fact]
+    public async Task Serve_on_a_port_in_use_says_so_in_one_line_and_exits_3()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var run = await SiosProcess.RunAsync(["serve", "--urls", $"http://127.0.0.1:{port}", "--data", log.Data]);
+        Assert.True(run.ExitCode == 3, $"exit {run.ExitCode}: {run.Stderr}");
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"sios: cannot listen on http://127.0.0.1:{port}: the port is already in use by another program; choose a free one with --urls http://127.0.0.1:PORT, or port 0 to let the system pick one", Assert.Single(lines));
+    }
+
+    [Fact]
     public async Task Demo_sets_up_its_folder_brains_and_key_once_and_reuses_them()
     {
         var dir = Path.Combine(log.Root, "demo");
-        var first = await SiosProcess.RunAsync(["demo", "--dir", dir, "--no-serve"], passphrase: null);
+        var first = await SiosProcess.RunAsync(["demo", "--data", dir, "--no-serve"], passphrase: null);
         Assert.True(first.ExitCode == 0, first.Stderr);
         Assert.Equal(dir + "\n", first.Out);
         Assert.Contains("registered brains demo, clinical, contracts, ledger", first.Stderr, StringComparison.Ordinal);
         var key = (await File.ReadAllTextAsync(Path.Combine(dir, "demo-api-key.txt"))).Trim();
         Assert.Contains(key, first.Stderr, StringComparison.Ordinal);
 
-        var second = await SiosProcess.RunAsync(["demo", "--dir", dir, "--no-serve"], passphrase: null);
+        var second = await SiosProcess.RunAsync(["demo", "--data", dir, "--no-serve"], passphrase: null);
         Assert.True(second.ExitCode == 0, second.Stderr);
         Assert.DoesNotContain("registered brains", second.Stderr, StringComparison.Ordinal);
         Assert.Equal(key, (await File.ReadAllTextAsync(Path.Combine(dir, "demo-api-key.txt"))).Trim());

@@ -126,7 +126,7 @@ public sealed partial class KeyCliTests(InitialisedLog log) : IClassFixture<Init
     public async Task Scopes_must_name_registered_brains()
     {
         var model = Path.Combine(log.Root, "key-scope.gguf");
-        File.WriteAllBytes(model, RandomNumberGenerator.GetBytes(2_000));
+        GgufFiles.Model(model, 2_000);
         await OkAsync(["brain", "add", "key-medic", "--model", model]);
 
         var unknown = await SiosProcess.RunAsync(D("key", "create", "ci-scoped", "--brains", "key-medic,nope"));

@@ -90,3 +90,27 @@ public sealed class InitialisedLog : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Weight files the registry accepts without a real model: a GGUF header, then random bytes (unique per call).</summary>
+internal static class GgufFiles
+{
+    /// <summary>A "llama" model header then <paramref name="length"/> random bytes, at <paramref name="path"/>.</summary>
+    public static string Model(string path, int length) => Write(path, length, adapter: false);
+
+    /// <summary>A LoRA adapter header for a <see cref="Model"/> then <paramref name="length"/> random bytes.</summary>
+    public static string Adapter(string path, int length) => Write(path, length, adapter: true);
+
+    private static string Write(string path, int length, bool adapter)
+    {
+        var header = new Sios.Brains.Synth.GgufWriter().AddString("general.architecture", "llama").AddString("general.type", adapter ? "adapter" : "model");
+        if (adapter)
+        {
+            header.AddString("adapter.type", "lora");
+        }
+
+        using var stream = File.Create(path);
+        header.WriteTo(stream);
+        stream.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(length));
+        return path;
+    }
+}

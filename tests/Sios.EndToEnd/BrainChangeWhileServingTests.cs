@@ -58,6 +58,40 @@ public sealed class BrainChangeWhileServingTests(ServedDemo demo) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", Ask("clinical"))).StatusCode);
     }
 
+    [Fact]
+    public async Task The_running_server_refuses_what_is_not_a_model_and_its_lora_before_anything_is_sealed()
+    {
+        var notes = Path.Combine(demo.Root, "notes.txt");
+        await File.WriteAllTextAsync(notes, "these are notes, not weights; long enough to hold a GGUF header\n");
+        var brains = Path.Combine(demo.Data, "brains");
+        var cases = new (string[] Args, string Expected)[]
+        {
+            (["--model", notes], "is not a GGUF file"),
+            (["--model", brains], "is a folder; give the GGUF file inside it"),
+            (["--model", Path.Combine(brains, "clinical.lora.gguf")], "is a LoRA adapter, not a model"),
+            (["--model", Path.Combine(brains, "demo-base.gguf"), "--adapter", Path.Combine(brains, "demo-base.gguf")], "is not a LoRA adapter"),
+        };
+        using var client = demo.Client();
+        foreach (var (args, expected) in cases)
+        {
+            var before = await LogSizeAsync(client);
+            var run = await SiosCli.RunAsync(["brain", "add", "not-weights", .. args, "--data", demo.Data]);
+            Assert.True(run.ExitCode == 2, $"{string.Join(' ', args)}: exit {run.ExitCode}: {run.Err}");
+            Assert.Contains("asking it to register the brain", run.Err, StringComparison.Ordinal);
+            Assert.Contains(expected, run.Err, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", run.Err, StringComparison.Ordinal);
+            Assert.Equal(before, await LogSizeAsync(client));
+        }
+
+        Assert.DoesNotContain("not-weights", await client.GetStringAsync("/v1/models"), StringComparison.Ordinal);
+    }
+
+    private static async Task<long> LogSizeAsync(HttpClient client)
+    {
+        using var health = JsonDocument.Parse(await client.GetStringAsync("/healthz"));
+        return health.RootElement.GetProperty("log_size").GetInt64();
+    }
+
     private async Task<VerifiedAttestation> LatestAttestationAsync()
     {
         var newest = Directory.GetFiles(Path.Combine(demo.Data, "attestations"), "*.attestation")

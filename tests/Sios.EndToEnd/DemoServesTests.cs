@@ -11,7 +11,7 @@ public sealed class DemoServesTests
     {
         var root = Directory.CreateTempSubdirectory("sios-demo-e2e-").FullName;
         var dir = Path.Combine(root, "sios-demo");
-        var info = SiosCli.StartInfo(["demo", "--dir", dir, "--urls", "http://127.0.0.1:0"]);
+        var info = SiosCli.StartInfo(["demo", "--data", dir, "--urls", "http://127.0.0.1:0"]);
         info.Environment.Remove("SIOS_KEY_PASSPHRASE");
         using var demo = Process.Start(info)!;
         var stderr = demo.StandardError.ReadToEndAsync();

@@ -43,6 +43,15 @@ public sealed class DisclosureTests(ServedDemo demo) : IClassFixture<ServedDemo>
         var run = await SiosCli.RunAsync("log", "disclose", index.ToString(CultureInfo.InvariantCulture), "--out", output, "--data", demo.Data);
         Assert.True(run.ExitCode == 0, run.Err);
         Assert.Equal(output, run.Out.Trim());
+        // Plaintext of an answer: the folder and its files are the operator's alone, whatever the umask.
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(output));
+            foreach (var file in Directory.GetFiles(output))
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+        }
         return output;
     }
 

@@ -60,16 +60,124 @@ public sealed class HostileRequestTests(ServedDemo demo) : IClassFixture<ServedD
             Assert.Equal(["clinical"], models.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
         }
 
-        var outOfScope = await PostAsync(key, Chat.Replace("clinical", "contracts", StringComparison.Ordinal));
-        Assert.Equal(HttpStatusCode.Forbidden, outOfScope.StatusCode);
-        Assert.Equal("brain_not_in_scope", (await ErrorOf(outOfScope)).GetProperty("code").GetString());
-        Assert.True(outOfScope.Headers.Contains("Sios-Log-Index"), "an authenticated refusal is sealed too");
+        // A brain outside the key's scope reads exactly as one that does not exist: same status, error object and
+        // headers, so a key cannot learn the names of brains it was never given.
+        var bodies = new[]
+        {
+            ("/v1/chat/completions", Chat),
+            ("/v1/completions", """{"model":"clinical","prompt":"Hello","max_tokens":2}"""),
+            ("/v1/embeddings", """{"model":"clinical","input":"Hello"}"""),
+        };
+        foreach (var (path, body) in bodies)
+        {
+            var outOfScope = await PostAsync(key, body.Replace("clinical", "contracts", StringComparison.Ordinal), path);
+            var missing = await PostAsync(key, body.Replace("clinical", "no-such-brain", StringComparison.Ordinal), path);
+            await AssertSameNotFoundAsync(outOfScope, missing, "contracts", "no-such-brain");
+            Assert.True(outOfScope.Headers.Contains("Sios-Log-Index"), "an authenticated refusal is sealed too");
+        }
+
+        using (var own = demo.Client(key))
+        {
+            await AssertSameNotFoundAsync(await own.GetAsync("/v1/models/contracts"), await own.GetAsync("/v1/models/no-such-brain"), "contracts", "no-such-brain");
+        }
 
         var revoked = await SiosCli.RunAsync("key", "revoke", "clinician", "--data", demo.Data);
         Assert.True(revoked.ExitCode == 0, revoked.Err);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(key, Chat)).StatusCode);
         Assert.DoesNotContain(key, demo.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(demo.AdminKey, demo.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task AssertSameNotFoundAsync(HttpResponseMessage outOfScope, HttpResponseMessage missing, string hidden, string absent)
+    {
+        Assert.Equal(HttpStatusCode.NotFound, outOfScope.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var (hiddenError, absentError) = (await ErrorOf(outOfScope), await ErrorOf(missing));
+        Assert.Equal($"The model `{hidden}` does not exist or you do not have access to it.", hiddenError.GetProperty("message").GetString());
+        Assert.Equal(hiddenError.GetRawText().Replace(hidden, absent, StringComparison.Ordinal), absentError.GetRawText());
+        Assert.Equal("model_not_found", hiddenError.GetProperty("code").GetString());
+        static string[] Names(HttpResponseMessage r) => [.. r.Headers.Concat(r.Content.Headers).Select(h => h.Key).Order(StringComparer.OrdinalIgnoreCase)];
+        Assert.Equal(Names(outOfScope), Names(missing));
+        Assert.Equal(outOfScope.Content.Headers.ContentLength - hidden.Length, missing.Content.Headers.ContentLength - absent.Length);
+    }
+
+    public static TheoryData<string, string, int> Unparseable => new()
+    {
+        { "a garbage request line", "GARBAGE\r\n\r\n", 400 },
+        { "a header without a colon", "GET /healthz HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400 },
+        { "no Host header", "GET /healthz HTTP/1.1\r\n\r\n", 400 },
+        { "a 20 KB URL", "GET /" + new string('a', 20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414 },
+        { "40 KB of headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"X-Pad-{i}: {new string('v', 1000)}\r\n")) + "\r\n", 431 },
+        { "HTTP/2.5", "GET /healthz HTTP/2.5\r\nHost: x\r\n\r\n", 505 },
+        { "a chunk size that overflows", "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer KEY\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 400 },
+        { "a chunk size that is not hex", "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer KEY\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unparseable))]
+    public async Task What_kestrel_refuses_gets_the_error_object_too_and_the_server_serves_on(string what, string request, int status)
+    {
+        await using var connection = await SendRawAsync(request.Replace("KEY", demo.AdminKey, StringComparison.Ordinal));
+        var (code, headers, body) = await ReadResponseAsync(connection);
+        Assert.True(status == code, $"{what}: {code} {headers} {body}");
+        Assert.Contains("\r\nContent-Type: application/json", headers, StringComparison.OrdinalIgnoreCase);
+        using (var doc = JsonDocument.Parse(body))
+        {
+            var error = doc.RootElement.GetProperty("error");
+            Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()), what);
+            Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+            Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+            Assert.Equal(JsonValueKind.String, error.GetProperty("code").ValueKind);
+        }
+
+        Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", demo.Stderr, StringComparison.Ordinal);
+        using var client = demo.Client();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", new StringContent(Chat, Encoding.UTF8, "application/json"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_refusal_after_a_good_request_on_the_same_connection_gets_the_error_object_and_the_answer_stays_whole()
+    {
+        await using var connection = await SendRawAsync("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n");
+        var first = await ReadResponseAsync(connection);
+        Assert.Equal(200, first.Status);
+        Assert.DoesNotContain("error", first.Body, StringComparison.Ordinal);
+        var refusal = await ReadResponseAsync(connection);
+        Assert.Equal(400, refusal.Status);
+        Assert.Contains("\r\nContent-Type: application/json", refusal.Headers, StringComparison.OrdinalIgnoreCase);
+        using var doc = JsonDocument.Parse(refusal.Body);
+        Assert.Equal("bad_request", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    /// <summary>Sends <paramref name="request"/> as raw bytes on a fresh connection to the server.</summary>
+    private async Task<Stream> SendRawAsync(string request)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, demo.Url.Port);
+        var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        return stream;
+    }
+
+    /// <summary>One HTTP/1.1 response with a Content-Length body, read byte by byte so the next one stays in the stream.</summary>
+    private static async Task<(int Status, string Headers, string Body)> ReadResponseAsync(Stream stream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            Assert.True(await stream.ReadAsync(one, timeout.Token) == 1, $"the connection closed before the headers ended: {head}");
+            head.Append((char)one[0]);
+        }
+
+        var headers = head.ToString();
+        var length = System.Text.RegularExpressions.Regex.Match(headers, @"\r\nContent-Length: (\d+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        Assert.True(length.Success, headers);
+        var body = new byte[int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)];
+        await stream.ReadExactlyAsync(body, timeout.Token);
+        return (int.Parse(headers.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture), headers, Encoding.UTF8.GetString(body));
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public sealed class ServedDemo : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Root);
-        var setup = await SiosCli.RunAsync("demo", "--no-serve", "--dir", Data);
+        var setup = await SiosCli.RunAsync("demo", "--no-serve", "--data", Data);
         Assert.True(setup.ExitCode == 0, setup.Err);
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(Data, "demo-api-key.txt"))).Trim();
         var vkeys = await SiosCli.RunAsync("key", "vkeys", "--data", Data);

@@ -60,7 +60,7 @@ public sealed class StorageExhaustionTests(ITestOutputHelper output)
         PrivateMount? mount = null;
         try
         {
-            var setup = await SiosCli.RunAsync("demo", "--no-serve", "--dir", data);
+            var setup = await SiosCli.RunAsync("demo", "--no-serve", "--data", data);
             Assert.True(setup.ExitCode == 0, setup.Err);
             mount = await ConfineAsync(data, () => PrivateMount.TmpfsAsync(data, 2 << 20));
             string[] serve = ["serve", "--data", data, "--urls", "http://127.0.0.1:0"];

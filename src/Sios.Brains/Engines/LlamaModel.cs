@@ -4,7 +4,6 @@ using LLama.Common;
 using LLama.Exceptions;
 using LLama.Native;
 using Sios.Brains.Synth;
-using Sios.Verify;
 
 namespace Sios.Brains.Engines;
 
@@ -50,19 +49,15 @@ public sealed class LlamaModel : IDisposable
     public int AdapterLoadCount => Volatile.Read(ref _adapterLoads);
 
     /// <summary>
-    /// Loads the GGUF at <paramref name="path"/>. The header is checked first so a file that is not GGUF fails
-    /// with a <see cref="ModelLoadException"/> naming it, before llama.cpp sees it.
+    /// Loads the GGUF at <paramref name="path"/>. The header is checked first (<see cref="Registry.WeightFiles"/>) so
+    /// a file that is not a GGUF model fails with a <see cref="ModelLoadException"/> naming it, before llama.cpp sees it.
     /// </summary>
     /// <exception cref="ModelLoadException">The file is missing, not GGUF, or rejected by llama.cpp.</exception>
     public static async Task<LlamaModel> LoadAsync(string path, int gpuLayers = 0, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
-        var header = ReadHeader(full, "model");
-        if (header.GetString("general.type") is "adapter")
-        {
-            throw new ModelLoadException($"'{full}' is a LoRA adapter, not a model; load its base model and add the adapter to it.");
-        }
+        var header = Registry.WeightFiles.ReadModel(full);
 
         LlamaNative.EnsureInstalled();
         var parameters = new ModelParams(full) { GpuLayerCount = gpuLayers };
@@ -128,7 +123,7 @@ public sealed class LlamaModel : IDisposable
                 return cached;
             }
 
-            CheckAdapter(full, ReadHeader(full, "LoRA adapter"));
+            Registry.WeightFiles.ReadAdapter(full, Header, Path);
             var mark = LlamaNative.Mark();
             var adapter = Weights.NativeHandle.LoadLoraFromFile(full);
             if (NativePointer(adapter) == IntPtr.Zero)
@@ -168,84 +163,6 @@ public sealed class LlamaModel : IDisposable
         }
 
         Weights.Dispose();
-    }
-
-    private void CheckAdapter(string full, GgufHeader adapter)
-    {
-        if (adapter.GetString("general.type") != "adapter" || adapter.GetString("adapter.type") != "lora")
-        {
-            throw new ModelLoadException($"'{full}' is not a LoRA adapter (general.type must be 'adapter' and adapter.type 'lora').");
-        }
-
-        var arch = adapter.GetString("general.architecture");
-        var baseArch = Header.GetString("general.architecture");
-        if (arch != baseArch)
-        {
-            throw new ModelLoadException($"The LoRA adapter '{full}' is for architecture '{arch}', but the base '{Path}' is '{baseArch}'.");
-        }
-
-        var pairs = new Dictionary<string, (GgufTensorInfo? A, GgufTensorInfo? B)>(StringComparer.Ordinal);
-        foreach (var t in adapter.Tensors)
-        {
-            if (t.Name.EndsWith(".lora_a", StringComparison.Ordinal))
-            {
-                var key = t.Name[..^7];
-                pairs[key] = (t, pairs.GetValueOrDefault(key).B);
-            }
-            else if (t.Name.EndsWith(".lora_b", StringComparison.Ordinal))
-            {
-                var key = t.Name[..^7];
-                pairs[key] = (pairs.GetValueOrDefault(key).A, t);
-            }
-            else if (!t.Name.EndsWith("_norm.weight", StringComparison.Ordinal))
-            {
-                throw new ModelLoadException($"The LoRA adapter '{full}' has a tensor '{t.Name}' that is neither lora_a nor lora_b.");
-            }
-        }
-
-        foreach (var (name, (a, b)) in pairs)
-        {
-            if (a is null || b is null)
-            {
-                throw new ModelLoadException($"The LoRA adapter '{full}' has only one half of the pair for '{name}'.");
-            }
-
-            var target = Header.FindTensor(name)
-                ?? throw new ModelLoadException($"The LoRA adapter '{full}' adapts '{name}', which the base '{Path}' does not have (wrong base model?).");
-            var shapeOk = name.EndsWith("token_embd.weight", StringComparison.Ordinal)
-                ? target.Shape[0] == b.Shape[1] && target.Shape[1] == a.Shape[1]
-                : a.Shape.Count == 2 && b.Shape.Count == 2 && target.Shape.Count >= 2
-                  && target.Shape[0] == a.Shape[0] && target.Shape[1] == b.Shape[1] && a.Shape[1] == b.Shape[0];
-            if (!shapeOk)
-            {
-                throw new ModelLoadException($"The LoRA adapter '{full}' has the wrong shape for '{name}' (wrong base model?).");
-            }
-        }
-    }
-
-    private static GgufHeader ReadHeader(string full, string what)
-    {
-        if (!File.Exists(full))
-        {
-            throw new ModelLoadException($"The {what} file '{full}' does not exist.");
-        }
-
-        try
-        {
-            return GgufHeader.Read(full);
-        }
-        catch (FormatViolationException e)
-        {
-            throw new ModelLoadException($"The {what} file '{full}' cannot be loaded: {e.Message}", e);
-        }
-        catch (IOException e)
-        {
-            throw new ModelLoadException($"The {what} file '{full}' cannot be read: {e.Message}", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ModelLoadException($"The {what} file '{full}' cannot be read: {e.Message}", e);
-        }
     }
 
     /// <summary>

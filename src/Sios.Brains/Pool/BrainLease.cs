@@ -93,4 +93,15 @@ public sealed class BrainLoadException : Exception
 
     /// <summary>True when the brain's upstream host is not in the egress allow-list (nothing was sent to it).</summary>
     public bool EgressRefused => InnerException is Upstream.EgressRefusedException;
+
+    /// <summary>True when the load was cut short because the pool (or the engine under it) is shutting down.</summary>
+    public bool Stopping => InnerException is OperationCanceledException or ObjectDisposedException;
+
+    /// <summary>
+    /// True when trying again cannot help until the operator acts: refused or unusable weights, a refused upstream, a
+    /// brain too large for the pool's budget, an unset key variable. False when the cause may pass by itself: the
+    /// server stopping, a seal that could not be made just now, an upstream name that did not resolve.
+    /// </summary>
+    public bool Permanent => !Stopping && InnerException is not (System.Net.Sockets.SocketException
+        or Ledger.Pipeline.LogBackpressureException or Ledger.Pipeline.LogFailedException or Ledger.Pipeline.LogIntegrityException);
 }

@@ -67,7 +67,9 @@ public sealed class BrainRegistry
     /// and pins their digests (a digest already in the draft must match the file, else
     /// <see cref="WeightMismatchException"/>); for an upstream brain, which has nothing here to hash, keeps its URL in
     /// canonical form. Then seals <c>brain.registered</c> and commits. Refuses invalid manifests
-    /// (<see cref="BrainManifestException"/>), missing files and taken names (<see cref="BrainRegistryException"/>).
+    /// (<see cref="BrainManifestException"/>), files that are not a GGUF model and a LoRA adapter for it
+    /// (<see cref="Engines.ModelLoadException"/>, see <see cref="WeightFiles"/>) and taken names
+    /// (<see cref="BrainRegistryException"/>), all before anything is sealed.
     /// Returns the manifest as registered.
     /// </summary>
     public async Task<BrainManifest> AddAsync(BrainManifest draft, IProgress<HashProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -239,16 +241,16 @@ public sealed class BrainRegistry
         }
     }
 
-    private static string ExistingFile(string path, string role)
-    {
-        var full = Path.GetFullPath(path);
-        return File.Exists(full) ? full : throw new BrainRegistryException($"the {role} file {full} does not exist");
-    }
-
     private static async Task<BrainManifest> PinLocalAsync(BrainManifest draft, IProgress<HashProgress>? progress, CancellationToken cancellationToken)
     {
-        var model = ExistingFile(draft.ModelPath!, "model");
-        var adapter = draft.AdapterPath is null ? null : ExistingFile(draft.AdapterPath, "adapter");
+        // Checked before anything is hashed or sealed: a brain.registered must never name a file that cannot load.
+        var model = Path.GetFullPath(draft.ModelPath!);
+        var header = WeightFiles.ReadModel(model);
+        var adapter = draft.AdapterPath is null ? null : Path.GetFullPath(draft.AdapterPath);
+        if (adapter is not null)
+        {
+            WeightFiles.ReadAdapter(adapter, header, model);
+        }
 
         // Hashing happens before the lock is taken: a large model takes a while, and nothing here depends on the registry's contents.
         return draft with

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sios.Brains.Engines;
 using Sios.Brains.Integrity;
 using Sios.Brains.Registry;
 using Sios.Cli.Hosting;
@@ -346,6 +347,11 @@ internal static class BrainCommands
         }
         catch (BrainManifestException e)
         {
+            throw new CliException(e.Message, ExitCodes.Usage);
+        }
+        catch (ModelLoadException e)
+        {
+            // A path that is not a model or not an adapter for it: a bad argument, refused before anything is sealed.
             throw new CliException(e.Message, ExitCodes.Usage);
         }
         catch (BrainRegistryException e)

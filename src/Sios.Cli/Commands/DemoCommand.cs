@@ -10,13 +10,16 @@ using Sios.Server.Hosting;
 
 namespace Sios.Cli.Commands;
 
-/// <summary><c>sios demo</c>: a first run for a new user: a ready data folder in ./sios-demo, served at once.</summary>
+/// <summary><c>sios demo</c>: a first run for a new user: a ready data folder (--data, default ./sios-demo), served at once.</summary>
 internal static class DemoCommand
 {
     public const string Origin = "demo.sios.local/log";
     public const string DemoPassphrase = "sios-demo-passphrase";
     public const string BaseBrain = "demo";
     public const string KeyName = "demo";
+
+    /// <summary>The demo's data folder when --data is not given.</summary>
+    public const string DefaultFolder = "sios-demo";
 
     /// <summary>The demo keeps answered content for 30 days, so 'sios log disclose' has something to show.</summary>
     public const int VaultRetentionDays = 30;
@@ -37,20 +40,20 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var folder = new Option<string>("--dir") { Description = "The demo data folder", DefaultValueFactory = _ => "sios-demo", HelpName = "DIR" };
         var urls = new Option<string>("--urls") { Description = $"Where to serve (default {SiosServerOptions.DefaultUrl}; port 0 picks a free one)", HelpName = "URL" };
         var noServe = new Option<bool>("--no-serve") { Description = "Set the folder up and exit without serving; prints the folder's path" };
         var command = new Command("demo", $"""
-            A first run: creates ./sios-demo if absent (origin {Origin}, keys encrypted with the demo passphrase
+            A first run: creates the data folder if absent (--data DIR; for the demo the default is ./{DefaultFolder}) (origin {Origin}, keys encrypted with the demo passphrase
             '{DemoPassphrase}' unless SIOS_KEY_PASSPHRASE is set, a generated base model registered as brain
             '{BaseBrain}' and three LoRA specialists on it: {string.Join(", ", Specialists.Select(s => s.Name))}, and one
             admin API key), then serves it: prints the URL, the key and a curl line to try. Every answer is sealed
             into the Open Audit Record and comes with a receipt. Ctrl+C stops. Prints the URL on stdout once serving
             (with --no-serve, the folder's path).
-            """) { folder, urls, noServe };
+            """) { urls, noServe };
         command.SetAction(async (parse, ct) =>
         {
-            var path = Path.GetFullPath(parse.GetValue(folder)!);
+            // --data names the folder, as for every command; only its default differs, so a demo never lands in ./sios-data.
+            var path = Path.GetFullPath(parse.GetResult(CommonOptions.Data) is { Implicit: false } ? parse.GetValue(CommonOptions.Data)! : DefaultFolder);
             var passphrase = Environment.GetEnvironmentVariable("SIOS_KEY_PASSPHRASE") is { Length: > 0 } set ? set : DemoPassphrase;
             var data = await SetUpAsync(path, passphrase, ct).ConfigureAwait(false);
             var key = (await File.ReadAllTextAsync(Path.Combine(path, KeyFile), ct).ConfigureAwait(false)).Trim();

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Sios.Cli.Hosting;
 using Sios.Ledger.Proofs;
+using Sios.Server.Access;
 using Sios.Server.Vault;
 using Sios.Verify;
 using Sios.Verify.Commitments;
@@ -27,7 +28,8 @@ internal static class DisclosureCommands
             {DisclosedContent.RequestFile}, {DisclosedContent.ResponseFile} (the exact bytes), {DisclosedContent.RequestNonceFile}, {DisclosedContent.ResponseNonceFile} (base64),
             {DisclosedContent.EntryFile} (the entry bytes) and {DisclosedContent.ReceiptFile} into DIR, for a third party to check with
             'sios verify disclosure DIR --receipt DIR/{DisclosedContent.ReceiptFile} --vkey V'. Reveals that one answer only: the other
-            answers' nonces stay secret. Needs SIOS_KEY_PASSPHRASE; works while 'sios serve' runs. Prints DIR.
+            answers' nonces stay secret. DIR must not exist or be empty; it is made the owner's alone (0700, its files
+            0600), since it holds an answer in clear. Needs SIOS_KEY_PASSPHRASE; works while 'sios serve' runs. Prints DIR.
             Refuses entries that are not answers, and answers whose content was never kept or has been purged.
             """) { index, output };
         command.SetAction(async (parse, ct) =>
@@ -88,18 +90,34 @@ internal static class DisclosureCommands
                 throw new CliException($"refusing to disclose entry {i}: the vault's content does not match the entry's sealed commitments", ExitCodes.Invalid);
             }
 
-            Directory.CreateDirectory(target);
-            await File.WriteAllBytesAsync(Path.Combine(target, DisclosedContent.RequestFile), content.Request, ct).ConfigureAwait(false);
-            await File.WriteAllBytesAsync(Path.Combine(target, DisclosedContent.ResponseFile), content.Response, ct).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Path.Combine(target, DisclosedContent.RequestNonceFile), Convert.ToBase64String(requestNonce) + "\n", ct).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Path.Combine(target, DisclosedContent.ResponseNonceFile), Convert.ToBase64String(responseNonce) + "\n", ct).ConfigureAwait(false);
-            await File.WriteAllBytesAsync(Path.Combine(target, DisclosedContent.EntryFile), entry, ct).ConfigureAwait(false);
-            await File.WriteAllBytesAsync(Path.Combine(target, DisclosedContent.ReceiptFile), receipt, ct).ConfigureAwait(false);
+            // Plaintext of one answer: the folder is the operator's alone (0700, an empty one given is narrowed to it)
+            // and each file 0600; handing it to the third party is a deliberate act, not a side effect of umask.
+            PrivateFile.CreateDirectory(target);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            Write(target, DisclosedContent.RequestFile, content.Request);
+            Write(target, DisclosedContent.ResponseFile, content.Response);
+            Write(target, DisclosedContent.RequestNonceFile, Encoding.ASCII.GetBytes(Convert.ToBase64String(requestNonce) + "\n"));
+            Write(target, DisclosedContent.ResponseNonceFile, Encoding.ASCII.GetBytes(Convert.ToBase64String(responseNonce) + "\n"));
+            Write(target, DisclosedContent.EntryFile, entry);
+            Write(target, DisclosedContent.ReceiptFile, receipt);
             Terminal.Message($"Disclosed entry {i} ({id}): {content.Request.Length} request bytes and {content.Response.Length} response bytes, kept {EntryTime(content.KeptAt)}.");
             Terminal.Result(target);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Creates one file of a disclosure, readable by its owner only; the folder was empty, so a name taken means someone else is writing there.</summary>
+    private static void Write(string folder, string name, byte[] content)
+    {
+        if (!PrivateFile.TryCreate(Path.Combine(folder, name), content))
+        {
+            throw new CliException($"{Path.Combine(folder, name)} appeared while the disclosure was being written; choose another --out folder");
+        }
     }
 
     /// <summary><c>sios verify disclosure DIR --receipt FILE --vkey V [--vkey V2]</c>.</summary>

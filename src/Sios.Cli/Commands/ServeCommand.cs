@@ -154,6 +154,11 @@ internal static class ServeCommand
                     {
                         await server.StartAsync(ct).ConfigureAwait(false);
                     }
+                    catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+                    {
+                        throw new CliException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: the port is already in use by another program; "
+                            + "choose a free one with --urls http://127.0.0.1:PORT, or port 0 to let the system pick one");
+                    }
                     catch (IOException e)
                     {
                         throw new CliException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Sios.Brains.Engines;
 using Sios.Brains.Integrity;
 using Sios.Brains.Registry;
 using Sios.Server.Access;
@@ -80,6 +81,10 @@ internal static partial class ControlEndpoints
         catch (WeightMismatchException e)
         {
             throw new ApiException(400, e.Message, code: "weights_mismatch", inner: e);
+        }
+        catch (ModelLoadException e)
+        {
+            throw new ApiException(400, e.Message, code: "invalid_weights", inner: e);
         }
         catch (BrainRegistryException e)
         {

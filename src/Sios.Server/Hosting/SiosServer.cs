@@ -60,6 +60,9 @@ public sealed class SiosServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // The host logs a failed start ("Hosting failed to start", a port in use) with its stack trace, then throws
+        // it to StartAsync's caller, which reports it in one line: the log line would only repeat it at length.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
@@ -75,6 +78,8 @@ public sealed class SiosServer : IAsyncDisposable
             kestrel.Limits.RequestHeadersTimeout = options.HeadersTimeout;
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 << 10;
+            // Before the endpoints: each takes the defaults as it is added.
+            kestrel.ConfigureEndpointDefaults(KestrelRejections.WatchOutput);
             foreach (var url in options.Urls)
             {
                 Listen(kestrel, new Uri(url));

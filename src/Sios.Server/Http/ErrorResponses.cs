@@ -6,12 +6,14 @@ namespace Sios.Server.Http;
 
 /// <summary>
 /// The outermost middleware: any exception a route lets through, and the framework's bare 404/405, become OpenAI
-/// error objects. A client never sees a stack trace; an unforeseen failure is a 500 whose details stay in the log.
+/// error objects (what Kestrel refuses before this runs gets them from <see cref="KestrelRejections"/>). A client
+/// never sees a stack trace; an unforeseen failure is a 500 whose details stay in the log.
 /// </summary>
 internal static partial class ErrorResponses
 {
     public static IApplicationBuilder UseOpenAiErrors(this IApplicationBuilder app, ILogger logger) => app.Use(async (context, next) =>
     {
+        KestrelRejections.InApp(context);
         try
         {
             await next(context).ConfigureAwait(false);
@@ -24,10 +26,9 @@ internal static partial class ErrorResponses
                 await error.WriteAsync(context).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (!context.Response.HasStarted && ApiException.ForRequest(context, e, null) is { } error)
         {
-            var error = ApiException.From(e);
-            if (!error.IsClientError)
+            if (error.Status == StatusCodes.Status500InternalServerError)
             {
                 LogUnhandled(logger, context.Request.Method, context.Request.Path, e);
             }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -32,7 +33,18 @@ internal static class RequestBody
         var reader = request.BodyReader;
         while (true)
         {
-            var read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            ReadResult read;
+            try
+            {
+                read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // Kestrel reports some broken framing (a chunk size that overflows) as a bare IOException rather than
+                // a BadHttpRequestException: the client's doing all the same, and never a 500.
+                throw new ApiException(400, $"The request body's framing is malformed: {e.Message}", code: "bad_request", inner: e);
+            }
+
             if (read.Buffer.Length > limit)
             {
                 reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);

@@ -35,7 +35,7 @@ internal static class InferenceEndpoints
         var principal = Authentication.Require(context, services.Keys, metrics);
         if (services.Brains.Find(name) is not { } brain || !principal.MayUse(brain.Name))
         {
-            throw new ApiException(404, $"The model '{name}' does not exist here, or this key may not use it.", param: "model", code: "model_not_found");
+            throw ApiException.ModelNotFound(name);
         }
 
         var list = OpenAiResponses.Models([(brain.Name, Created(brain))]);

@@ -94,17 +94,16 @@ internal sealed partial class InferenceHandler
             metrics.Tokens(final.Usage.PromptTokens, final.Usage.CompletionTokens);
             limiter.Charge(record.Key, final.Usage.TotalTokens);
         }
-        else if (aborted)
+        else if ((aborted ? null : ApiException.ForRequest(context, failure!, options.RequestTimeout)) is not { } error)
         {
+            aborted = true;
             LogStreamEnded(logger, record.Id, "the client went away", null);
             outcome = new InferenceOutcome("cancelled", 499);
         }
         else
         {
-            var error = failure is OperationCanceledException
-                ? new ApiException(408, $"The request took longer than this server allows ({options.RequestTimeout.TotalSeconds:N0} s).", code: "timeout")
-                : ApiException.From(failure!);
-            LogStreamEnded(logger, record.Id, error.Message, failure);
+            // Only an unforeseen failure needs its stack trace in the log; a known cause is one line.
+            LogStreamEnded(logger, record.Id, error.Message, error.Status == StatusCodes.Status500InternalServerError ? failure : null);
             var bytes = InferenceSealer.DataEvent(error.ToJson());
             tap.Append(bytes);
             await TryWriteAsync(http, bytes).ConfigureAwait(false);

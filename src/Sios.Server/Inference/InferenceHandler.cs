@@ -124,21 +124,9 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         return body;
     }
 
-    private BrainManifest Resolve(ApiPrincipal principal, string model)
-    {
-        var brain = services.Brains.Find(model);
-        if (brain is null)
-        {
-            throw new ApiException(404, $"The model '{model}' does not exist here; GET /v1/models lists the brains this key may use.", param: "model", code: "model_not_found");
-        }
-
-        if (!principal.MayUse(brain.Name))
-        {
-            throw new ApiException(403, $"This API key may not use the brain '{brain.Name}'.", "permission_error", param: "model", code: "brain_not_in_scope");
-        }
-
-        return brain;
-    }
+    /// <summary>The brain a request names, if the key may use it; a missing brain and one out of scope get the same 404.</summary>
+    private BrainManifest Resolve(ApiPrincipal principal, string model) =>
+        services.Brains.Find(model) is { } brain && principal.MayUse(brain.Name) ? brain : throw ApiException.ModelNotFound(model);
 
     private async Task AnswerAsync(HttpContext context, InferenceRecord record, ChatRequest request, CancellationToken ct)
     {
@@ -209,22 +197,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     /// </summary>
     private async Task FailAsync(HttpContext context, InferenceRecord record, Exception exception)
     {
-        var aborted = context.RequestAborted.IsCancellationRequested;
-        var error = exception is OperationCanceledException && !aborted
-            ? new ApiException(408, $"The request took longer than this server allows ({options.RequestTimeout.TotalSeconds:N0} s).", code: "timeout")
-            : ApiException.From(exception);
-        if (error.Status >= 500 && error.Status != 503)
-        {
-            LogFailure(logger, record.Id, error.Status, exception);
-        }
-        else if (error.Status == 503)
-        {
-            // Expected operational states (a refused brain, a log that cannot seal): the reason, without a stack trace.
-            LogUnavailable(logger, record.Id, error.Message);
-        }
-
-        var body = aborted ? [] : error.ToJson();
-        var status = aborted ? 499 : error.Status;
+        var error = ApiException.ForRequest(context, exception, options.RequestTimeout);
+        Report(record.Id, error, exception);
+        var aborted = error is null;
+        var body = error?.ToJson() ?? [];
+        var status = error?.Status ?? 499;
         long index;
         try
         {
@@ -243,11 +220,36 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
         Keep(record, body);
         metrics.Request(InferenceSealer.ApiName(record.Api), status);
-        if (!aborted)
+        if (error is not null)
         {
             await error.WriteAsync(context, body, sealer.ReceiptHeaders(record, index)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Logs a failed request in one line (no stack trace) when its cause is known: the client left, the server
+    /// cannot answer for now (503) or a brain cannot load for good (424), with the operator's detail the client's
+    /// message leaves out (paths, hosts). Only an unforeseen failure (500, 502, 504) is logged with its exception.
+    /// </summary>
+    private void Report(string entryId, ApiException? error, Exception exception)
+    {
+        switch (error?.Status)
+        {
+            case null:
+                LogClientGone(logger, entryId);
+                break;
+            case StatusCodes.Status503ServiceUnavailable or StatusCodes.Status424FailedDependency:
+                LogUnavailable(logger, entryId, error.Status, Detail(exception));
+                break;
+            case >= 500:
+                LogFailure(logger, entryId, error.Status, exception);
+                break;
+        }
+    }
+
+    /// <summary>What actually went wrong, for the operator: the cause behind an error made for the client.</summary>
+    private static string Detail(Exception exception) =>
+        exception is ApiException { InnerException: { } inner } ? Detail(inner) : exception.Message;
 
     /// <summary>True when the vault keeps answered content.</summary>
     private bool Keeping => services.Vault is { IsKeeping: true };
@@ -279,8 +281,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     [LoggerMessage(Level = LogLevel.Error, Message = "Inference {EntryId} failed with {Status}")]
     private static partial void LogFailure(ILogger logger, string entryId, int status, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inference {EntryId} answered 503: {Reason}")]
-    private static partial void LogUnavailable(ILogger logger, string entryId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inference {EntryId} answered {Status}: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string entryId, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inference {EntryId} cancelled: the client went away")]
+    private static partial void LogClientGone(ILogger logger, string entryId);
 
     /// <summary>
     /// Logs a failed seal: in full the first time the log is found stopped, then one line per refused request, since

@@ -2,6 +2,7 @@ using Sios.Brains.Engines;
 using Sios.Brains.Integrity;
 using Sios.Brains.Pool;
 using Sios.Brains.Registry;
+using Sios.Brains.Synth;
 using Sios.Brains.Tests.Engines;
 
 namespace Sios.Brains.Tests.Pool;
@@ -195,13 +196,15 @@ public sealed class BrainPoolTests : IDisposable
     {
         await AddSpecialistsAsync("a");
         var junk = _world.File("junk.gguf");
-        await File.WriteAllTextAsync(junk, "not a model at all\n");
+        // A well-formed GGUF model header with nothing behind it: registrable, but llama.cpp finds no weights.
+        new GgufWriter().AddString("general.architecture", "llama").AddString("general.type", "model").WriteTo(junk);
         await _world.AddAsync("junk", junk);
         await using var pool = _world.Pool();
 
         var failures = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Assert.ThrowsAsync<BrainLoadException>(() => pool.AcquireAsync("junk"))));
         Assert.All(failures, f => Assert.IsType<ModelLoadException>(f.InnerException));
         Assert.All(failures, f => Assert.False(f.Refused));
+        Assert.All(failures, f => Assert.True(f.Permanent));
         Assert.Equal(4, (await PoolWorld.AskAsync(pool, "a")).Usage.CompletionTokens);
         Assert.Equal(["a"], pool.Snapshot().Loaded);
         Assert.Empty(_world.Entries("brain.refused"));

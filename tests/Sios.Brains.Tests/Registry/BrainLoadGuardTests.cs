@@ -23,8 +23,8 @@ public sealed class BrainLoadGuardTests : IDisposable
         return await new BrainRegistry(_folder.Path, registrar.Seal).AddAsync(new BrainManifest
         {
             Name = "medic",
-            ModelPath = _folder.RandomFile("base.gguf", 20_000),
-            AdapterPath = withAdapter ? _folder.RandomFile("medic.lora", 2_000) : null,
+            ModelPath = _folder.RandomModel("base.gguf", 20_000),
+            AdapterPath = withAdapter ? _folder.RandomAdapter("medic.lora", 2_000) : null,
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Sios.Brains.Engines;
 using Sios.Brains.Integrity;
 using Sios.Brains.Registry;
 using Sios.Verify;
@@ -21,7 +22,7 @@ public sealed class BrainRegistryTests : IDisposable
     {
         Name = name,
         Description = "writes code",
-        ModelPath = File.Exists(_folder.File("base.gguf")) ? _folder.File("base.gguf") : _folder.RandomFile("base.gguf", 70_000),
+        ModelPath = File.Exists(_folder.File("base.gguf")) ? _folder.File("base.gguf") : _folder.RandomModel("base.gguf", 70_000),
         AdapterPath = adapter,
         SystemPrompt = "You are a careful programmer.",
         Sampling = new SamplingDefaults { Temperature = 0.2f, TopP = 0.9f, MaxTokens = 256, Stop = ["</s>", "\n\n"], Seed = 42 },
@@ -39,7 +40,7 @@ public sealed class BrainRegistryTests : IDisposable
     [Fact]
     public async Task Add_pins_the_digests_of_the_files_and_stores_full_paths()
     {
-        var adapter = _folder.RandomFile("lora.gguf", 3_000);
+        var adapter = _folder.RandomAdapter("lora.gguf", 3_000);
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, adapter);
         var pinned = await Registry().AddAsync(Draft(adapter: relative));
         Assert.Equal(Sha(_folder.File("base.gguf")), pinned.ModelSha256);
@@ -52,7 +53,7 @@ public sealed class BrainRegistryTests : IDisposable
     [Fact]
     public async Task Add_seals_brain_registered_with_the_digests_and_the_non_secret_settings()
     {
-        var adapter = _folder.RandomFile("lora.gguf", 3_000);
+        var adapter = _folder.RandomAdapter("lora.gguf", 3_000);
         var pinned = await Registry().AddAsync(Draft(adapter: adapter) with { AdapterScale = 0.5f });
         var entry = _sealer.Single();
         Assert.Equal("brain.registered", entry.GetProperty("type").GetString());
@@ -91,7 +92,7 @@ public sealed class BrainRegistryTests : IDisposable
     [Fact]
     public async Task The_registry_survives_reopening_exactly()
     {
-        var adapter = _folder.RandomFile("lora.gguf", 100);
+        var adapter = _folder.RandomAdapter("lora.gguf", 100);
         var first = await Registry().AddAsync(Draft("b-coder", adapter));
         var second = await Registry().AddAsync(Draft("a-writer") with { Description = "", SystemPrompt = null, Sampling = new(), ContextSize = null, Threads = null });
         var reopened = new BrainRegistry(_folder.Path).List();
@@ -112,9 +113,9 @@ public sealed class BrainRegistryTests : IDisposable
     [Fact]
     public async Task Missing_files_and_bad_names_are_refused_and_nothing_is_sealed_or_written()
     {
-        var missingModel = await Assert.ThrowsAsync<BrainRegistryException>(() => Registry().AddAsync(Draft() with { ModelPath = _folder.File("nope.gguf") }));
+        var missingModel = await Assert.ThrowsAsync<ModelLoadException>(() => Registry().AddAsync(Draft() with { ModelPath = _folder.File("nope.gguf") }));
         Assert.Equal($"the model file {_folder.File("nope.gguf")} does not exist", missingModel.Message);
-        var missingAdapter = await Assert.ThrowsAsync<BrainRegistryException>(() => Registry().AddAsync(Draft(adapter: _folder.File("nope.lora"))));
+        var missingAdapter = await Assert.ThrowsAsync<ModelLoadException>(() => Registry().AddAsync(Draft(adapter: _folder.File("nope.lora"))));
         Assert.Contains("adapter file", missingAdapter.Message, StringComparison.Ordinal);
         var badName = await Assert.ThrowsAsync<BrainManifestException>(() => Registry().AddAsync(Draft("Not/OK")));
         Assert.Contains("a name is 1 to 64", badName.Message, StringComparison.Ordinal);
@@ -198,7 +199,7 @@ public sealed class BrainRegistryTests : IDisposable
     [Fact]
     public async Task Verify_passes_untouched_weights()
     {
-        var pinned = await Registry().AddAsync(Draft(adapter: _folder.RandomFile("lora.gguf", 500)));
+        var pinned = await Registry().AddAsync(Draft(adapter: _folder.RandomAdapter("lora.gguf", 500)));
         Assert.Equal(pinned, await Registry().VerifyAsync("coder"));
     }
 
@@ -220,7 +221,7 @@ public sealed class BrainRegistryTests : IDisposable
     [Fact]
     public async Task Flipping_one_byte_of_the_adapter_fails_verify_naming_the_adapter()
     {
-        var pinned = await Registry().AddAsync(Draft(adapter: _folder.RandomFile("lora.gguf", 500)));
+        var pinned = await Registry().AddAsync(Draft(adapter: _folder.RandomAdapter("lora.gguf", 500)));
         FlipByte(pinned.AdapterPath!, 0);
         var e = await Assert.ThrowsAsync<WeightMismatchException>(() => Registry().VerifyAsync("coder"));
         Assert.Equal(pinned.AdapterPath, e.File);
@@ -244,7 +245,7 @@ public sealed class BrainRegistryTests : IDisposable
         var names = new[] { "s1", "s2", "s3" };
         foreach (var name in names)
         {
-            await registry.AddAsync(Draft(name, _folder.RandomFile($"{name}.lora", 100)));
+            await registry.AddAsync(Draft(name, _folder.RandomAdapter($"{name}.lora", 100)));
         }
 
         FlipByte(_folder.File("s2.lora"), 5);

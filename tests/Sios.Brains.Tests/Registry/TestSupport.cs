@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Sios.Brains.Registry;
+using Sios.Brains.Synth;
 
 namespace Sios.Brains.Tests.Registry;
 
@@ -18,6 +19,27 @@ internal sealed class TempFolder : IDisposable
     {
         var path = File(name);
         System.IO.File.WriteAllBytes(path, RandomNumberGenerator.GetBytes(length));
+        return path;
+    }
+
+    /// <summary>A GGUF model header (no tensors) then <paramref name="length"/> random bytes: registrable, and unique.</summary>
+    public string RandomModel(string name, int length) => RandomGguf(name, length, adapter: false);
+
+    /// <summary>A LoRA adapter header for a <see cref="RandomModel"/> (no tensors) then <paramref name="length"/> random bytes.</summary>
+    public string RandomAdapter(string name, int length) => RandomGguf(name, length, adapter: true);
+
+    private string RandomGguf(string name, int length, bool adapter)
+    {
+        var path = File(name);
+        var header = new GgufWriter().AddString("general.architecture", "llama").AddString("general.type", adapter ? "adapter" : "model");
+        if (adapter)
+        {
+            header.AddString("adapter.type", "lora");
+        }
+
+        using var stream = System.IO.File.Create(path);
+        header.WriteTo(stream);
+        stream.Write(RandomNumberGenerator.GetBytes(length));
         return path;
     }
 

@@ -52,7 +52,7 @@ public sealed class UpstreamRegistryTests : IDisposable
     [Fact]
     public async Task An_upstream_brain_survives_reopening_exactly_beside_a_local_one()
     {
-        var local = await Registry().AddAsync(new BrainManifest { Name = "local", ModelPath = _folder.RandomFile("m.gguf", 1_000) });
+        var local = await Registry().AddAsync(new BrainManifest { Name = "local", ModelPath = _folder.RandomModel("m.gguf", 1_000) });
         var remote = await Registry().AddAsync(Remote());
         Assert.Equal([local, remote], new BrainRegistry(_folder.Path).List());
         Assert.Equal(remote, new BrainRegistry(_folder.Path).Get("remote"));
@@ -75,7 +75,7 @@ public sealed class UpstreamRegistryTests : IDisposable
     {
         var e = await Assert.ThrowsAsync<BrainManifestException>(() => Registry().AddAsync(Remote(url: "http://gpu1.lan:8080/v1")));
         Assert.Contains("without /v1", e.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<BrainManifestException>(() => Registry().AddAsync(Remote() with { ModelPath = _folder.RandomFile("m.gguf", 10) }));
+        await Assert.ThrowsAsync<BrainManifestException>(() => Registry().AddAsync(Remote() with { ModelPath = _folder.RandomModel("m.gguf", 10) }));
         Assert.Empty(_sealer.Entries);
         Assert.False(File.Exists(Registry().FilePath));
     }
@@ -92,7 +92,7 @@ public sealed class UpstreamRegistryTests : IDisposable
     public async Task CheckWeights_says_an_upstream_has_nothing_to_verify_and_still_checks_local_brains()
     {
         await Registry().AddAsync(Remote());
-        var model = _folder.RandomFile("m.gguf", 1_000);
+        var model = _folder.RandomModel("m.gguf", 1_000);
         await Registry().AddAsync(new BrainManifest { Name = "local", ModelPath = model });
         File.WriteAllBytes(model, [1, 2, 3]);
         var reports = new List<HashProgress>();
