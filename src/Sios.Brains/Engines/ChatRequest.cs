@@ -135,6 +135,10 @@ public sealed record Usage(int PromptTokens, int CompletionTokens)
 /// <param name="Text">New answer text (empty on the final update when nothing was pending).</param>
 /// <param name="FinishReason">Set on the final update only.</param>
 /// <param name="Usage">Set on the final update only.</param>
+/// <remarks>
+/// <see cref="Usage"/> on the final update is the answer's usage; on an earlier one, when the engine knows it, the usage so
+/// far (what a client that leaves now has cost).
+/// </remarks>
 public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, Usage? Usage = null)
 {
     /// <summary>Whether this is the final update of the stream.</summary>

@@ -260,7 +260,8 @@ internal sealed class DecodeLoop : IDisposable
         var text = job.Text.Push(piece[..length]);
         if (text.Length > 0)
         {
-            job.Updates.Writer.TryWrite(new GenerationUpdate(text));
+            // The running usage rides on every piece, so a stream the client abandons is still charged what it cost.
+            job.Updates.Writer.TryWrite(new GenerationUpdate(text, null, new Usage(job.Prompt.Length, job.Completion)));
         }
 
         if (job.Text.Stopped)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Sios.Brains.Registry;
 using Sios.Ledger.Entries;
+using Sios.Ledger.Pipeline;
 
 namespace Sios.Brains.Upstream;
 
@@ -13,8 +14,7 @@ public sealed class EgressRefusalSealer
 {
     private readonly EntrySealer _sealer;
     private readonly TimeProvider _clock;
-    private readonly Dictionary<string, (long LastSealed, int Suppressed)> _destinations = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
+    private readonly SealBudget<string> _budget;
     private int _failures;
 
     /// <summary>Seals the refusals of <paramref name="egress"/> through <paramref name="sealer"/>.</summary>
@@ -24,6 +24,7 @@ public sealed class EgressRefusalSealer
         ArgumentNullException.ThrowIfNull(sealer);
         _sealer = sealer;
         _clock = clock ?? TimeProvider.System;
+        _budget = new SealBudget<string>(1, Window, _clock);
         egress.Refused += OnRefused;
     }
 
@@ -39,18 +40,9 @@ public sealed class EgressRefusalSealer
     private void OnRefused(EgressRefusedException refusal)
     {
         var destination = string.Create(CultureInfo.InvariantCulture, $"{refusal.Host}:{refusal.Port}");
-        int suppressed;
-        lock (_gate)
+        if (!_budget.TryTake(destination, out var suppressed))
         {
-            var now = _clock.GetTimestamp();
-            if (_destinations.TryGetValue(destination, out var seen) && _clock.GetElapsedTime(seen.LastSealed, now) < Window)
-            {
-                _destinations[destination] = (seen.LastSealed, seen.Suppressed + 1);
-                return;
-            }
-
-            suppressed = seen.Suppressed;
-            _destinations[destination] = (now, 0);
+            return;
         }
 
         var (entry, _) = EntryWriter.Write("egress.refused", BrainEntries.System, json =>

@@ -147,6 +147,13 @@ public sealed class ApiKeyStore
         {
             var index = keys.FindIndex(k => !k.IsRevoked && string.Equals(k.Name, name, StringComparison.Ordinal)
                 && (id is null || string.Equals(k.Id, id, StringComparison.Ordinal)));
+            if (index < 0 && id is not null && keys.FirstOrDefault(k => k.IsRevoked && string.Equals(k.Id, id, StringComparison.Ordinal)) is { } done)
+            {
+                // The key.revoked sealed just before this call already revoked it when the file was read (the log wins
+                // over a file that lags it); writing the file now records that.
+                return done;
+            }
+
             if (index < 0)
             {
                 throw new ApiKeyException(

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sios.Ledger.Pipeline;
 using Sios.Server.Http;
 
 namespace Sios.Server.Access;
@@ -9,9 +10,12 @@ namespace Sios.Server.Access;
 /// request left and its token budget is not overdrawn; the tokens an answer used are charged after it, so one long
 /// answer may overdraw the budget and the next requests wait until it has refilled.
 /// </summary>
-internal sealed class KeyRateLimiter(TimeProvider clock)
+internal sealed class KeyRateLimiter(TimeProvider clock, int refusalsSealedPerMinute = 20)
 {
     private readonly ConcurrentDictionary<string, Buckets> _keys = new(StringComparer.Ordinal);
+
+    /// <summary>How many of a key's refusals are sealed on their own each minute (the rest are folded into the next).</summary>
+    public SealBudget<string> Refusals { get; } = new(refusalsSealedPerMinute, TimeSpan.FromMinutes(1), clock);
 
     /// <summary>Admits one request for <paramref name="key"/> or throws a 429 that says when to retry.</summary>
     public void Admit(ApiPrincipal key)

@@ -12,6 +12,7 @@ public sealed class SiosMetrics : IDisposable
     private readonly Counter<long> _requests;
     private readonly Counter<long> _authFailures;
     private readonly Counter<long> _rateLimited;
+    private readonly Counter<long> _refusalsFolded;
     private readonly Counter<long> _seals;
     private readonly Counter<long> _sealFailures;
     private readonly Histogram<double> _sealLatency;
@@ -24,6 +25,7 @@ public sealed class SiosMetrics : IDisposable
         _requests = _meter.CreateCounter<long>("sios.inference.requests", "{request}", "Authenticated inference requests, by API and HTTP status.");
         _authFailures = _meter.CreateCounter<long>("sios.auth.failures", "{request}", "Requests refused for a missing, unknown or revoked API key (not sealed one by one).");
         _rateLimited = _meter.CreateCounter<long>("sios.rate_limited", "{request}", "Requests refused with 429 for a key over its --rpm or --tpm (not sealed one by one).");
+        _refusalsFolded = _meter.CreateCounter<long>("sios.refusals.folded", "{request}", "Refused requests answered but folded into the key's next sealed refusal (over its sealed-refusal budget).");
         _seals = _meter.CreateCounter<long>("sios.seals", "{entry}", "Entries sealed by the gateway.");
         _sealFailures = _meter.CreateCounter<long>("sios.seal.failures", "{entry}", "Entries the gateway could not seal (each answer withheld).");
         _sealLatency = _meter.CreateHistogram<double>("sios.seal.duration", "ms", "Time from append to durable and signed.");
@@ -39,6 +41,9 @@ public sealed class SiosMetrics : IDisposable
 
     /// <summary>Counts a request refused for a key over its budget.</summary>
     public void RateLimited() => _rateLimited.Add(1);
+
+    /// <summary>Counts a refusal folded into its key's next sealed one.</summary>
+    public void RefusalFolded() => _refusalsFolded.Add(1);
 
     /// <summary>Records a seal and how long it took.</summary>
     public void Sealed(TimeSpan elapsed)

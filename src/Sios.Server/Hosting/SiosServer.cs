@@ -99,7 +99,7 @@ public sealed class SiosServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<SiosMetrics>();
         builder.Services.AddSingleton(provider => new InferenceSealer(services.Log, services.CommitmentSecret, provider.GetRequiredService<SiosMetrics>(), services.Clock));
-        builder.Services.AddSingleton(new Access.KeyRateLimiter(services.Clock));
+        builder.Services.AddSingleton(new Access.KeyRateLimiter(services.Clock, options.RefusalsSealedPerMinute));
         builder.Services.AddSingleton<InferenceHandler>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(SiosMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")

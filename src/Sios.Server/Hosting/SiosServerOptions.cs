@@ -12,6 +12,12 @@ public sealed record SiosServerOptions
     /// <summary>A Unix domain socket for operator commands (key changes while serving); null for none.</summary>
     public string? ControlSocketPath { get; init; }
 
+    /// <summary>
+    /// Refused requests (4xx before any answer) sealed per API key per minute; past it a refusal is still answered, but
+    /// folded: not sealed on its own, and counted in the key's next sealed refusal (<c>folded</c>).
+    /// </summary>
+    public int RefusalsSealedPerMinute { get; init; } = 20;
+
     /// <summary>Largest request body accepted (413 above it).</summary>
     public long MaxRequestBodyBytes { get; init; } = 4 << 20;
 

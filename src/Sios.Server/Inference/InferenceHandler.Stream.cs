@@ -21,6 +21,7 @@ internal sealed partial class InferenceHandler
         var lease = await services.Pool.AcquireAsync(record.Brain!, ct).ConfigureAwait(false);
         GenerationUpdate? final = null;
         Exception? failure = null;
+        var spent = 0;
         using var tap = new ResponseTap(sealer.ResponseHash(record), Keeping);
         var http = context.Response;
         try
@@ -65,6 +66,8 @@ internal sealed partial class InferenceHandler
                     break;
                 }
 
+                // What this stream has cost so far: the engine's running usage, or a token per piece when it reports none.
+                spent = update.Usage?.TotalTokens ?? spent + 1;
                 if (update.Text.Length > 0)
                 {
                     await SendAsync(responses.Chunk(update.Text, first, null, parsed.IncludeUsage)).ConfigureAwait(false);
@@ -78,6 +81,12 @@ internal sealed partial class InferenceHandler
         finally
         {
             await lease.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (final is null)
+        {
+            // A client that leaves mid-answer (or an answer that fails) is charged the tokens already spent on it.
+            limiter.Charge(record.Key, spent);
         }
 
         await FinishStreamAsync(context, record, tap, final, failure).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -133,9 +134,19 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var text = new StringBuilder();
         GenerationUpdate final;
         var engineStarted = Stopwatch.GetTimestamp();
+        var spent = new StrongBox<int>();
         await using (var lease = await services.Pool.AcquireAsync(record.Brain!, ct).ConfigureAwait(false))
         {
-            final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text).ConfigureAwait(false);
+            try
+            {
+                final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text, spent).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A client that leaves (or an answer that fails) is still charged the tokens the brain spent on it.
+                limiter.Charge(record.Key, spent.Value);
+                throw;
+            }
         }
 
         var engineTime = Stopwatch.GetElapsedTime(engineStarted);
@@ -153,10 +164,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         await SendAsync(context, record, index, response, engineTime, sealTime).ConfigureAwait(false);
     }
 
-    private static async Task<GenerationUpdate> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates, StringBuilder text)
+    private static async Task<GenerationUpdate> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates, StringBuilder text, StrongBox<int> spent)
     {
         await foreach (var update in updates.ConfigureAwait(false))
         {
+            spent.Value = update.Usage?.TotalTokens ?? spent.Value + 1;
             text.Append(update.Text);
             if (update.IsFinal)
             {
@@ -202,10 +214,21 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var aborted = error is null;
         var body = error?.ToJson() ?? [];
         var status = error?.Status ?? 499;
+        var folded = 0;
+        if (error is { Status: >= 400 and < 500 and not StatusCodes.Status408RequestTimeout } && !limiter.Refusals.TryTake(record.Key.KeyId, out folded))
+        {
+            // Past the key's budget of sealed refusals: answered the same, but counted into its next sealed refusal instead
+            // of an entry each, so repeating a refused request cannot fill the log. Such an answer carries no receipt.
+            metrics.Request(InferenceSealer.ApiName(record.Api), status);
+            metrics.RefusalFolded();
+            await error.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         long index;
         try
         {
-            index = await sealer.SealAsync(record, body, new InferenceOutcome(aborted ? "cancelled" : "error", status), CancellationToken.None).ConfigureAwait(false);
+            index = await sealer.SealAsync(record, body, new InferenceOutcome(aborted ? "cancelled" : "error", status) { Folded = folded }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception sealFailure)
         {

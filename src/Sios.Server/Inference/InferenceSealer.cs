@@ -46,7 +46,11 @@ internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi 
 }
 
 /// <summary>How an inference ended, for its <c>inference</c> entry.</summary>
-internal sealed record InferenceOutcome(string Finish, int Status, int? PromptTokens = null, int? CompletionTokens = null);
+internal sealed record InferenceOutcome(string Finish, int Status, int? PromptTokens = null, int? CompletionTokens = null)
+{
+    /// <summary>Refusals of the same key answered but not sealed on their own since its last sealed one (see SealBudget).</summary>
+    public int Folded { get; init; }
+}
 
 /// <summary>
 /// Seals inference requests: derives the nonces (HMAC of the commitment secret over entry id and field), computes
@@ -130,6 +134,10 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
 
             json.WriteString("api", ApiName(record.Api));
             json.WriteNumber("status", outcome.Status);
+            if (outcome.Folded > 0)
+            {
+                json.WriteNumber("folded", outcome.Folded);
+            }
         }, clock);
         return AppendAsync(entry, ct);
     }
