@@ -432,6 +432,7 @@ internal static class GbnfCheck
         private string?[] _prefix = [];
         private long[] _starts = [];
         private long[] _paths = [];
+        private int[] _order = [];
 
         public GbnfReport Run(long maxElements)
         {
@@ -442,6 +443,7 @@ internal static class GbnfCheck
                 return new GbnfReport(GbnfFault.TooLarge, ["root"], elements, 0);
             }
 
+            _order = UsesFirst();
             _nullable = new bool[_count];
             Fixpoint(r => Update(_nullable, r, Nullable(grammar.Bodies[r])));
             if (LeftRecursion() is { } cycle)
@@ -503,9 +505,10 @@ internal static class GbnfCheck
                 }
             }
 
+            // Rules a rule uses come before it, so a grammar without recursion settles in one pass.
             var queued = new bool[_count];
             var work = new Queue<int>();
-            for (var r = _count - 1; r >= 0; r--)
+            foreach (var r in _order)
             {
                 work.Enqueue(r);
                 queued[r] = true;
@@ -526,6 +529,44 @@ internal static class GbnfCheck
                 }
             }
         }
+
+        /// <summary>Every rule, each after the rules it uses (in a cycle, in the order met).</summary>
+        private int[] UsesFirst()
+        {
+            var order = new List<int>(_count);
+            var seen = new bool[_count];
+            for (var start = 0; start < _count; start++)
+            {
+                if (seen[start])
+                {
+                    continue;
+                }
+
+                // An explicit stack: a long chain of rules must not exhaust the thread's own.
+                seen[start] = true;
+                var stack = new Stack<(int Rule, IEnumerator<int> Uses)>();
+                stack.Push((start, Uses(start).GetEnumerator()));
+                while (stack.TryPeek(out var top))
+                {
+                    if (top.Uses.MoveNext())
+                    {
+                        if (!seen[top.Uses.Current])
+                        {
+                            seen[top.Uses.Current] = true;
+                            stack.Push((top.Uses.Current, Uses(top.Uses.Current).GetEnumerator()));
+                        }
+                    }
+                    else
+                    {
+                        order.Add(stack.Pop().Rule);
+                    }
+                }
+            }
+
+            return [.. order];
+        }
+
+        private IEnumerable<int> Uses(int rule) => Walk(grammar.Bodies[rule]).OfType<Ref>().Select(r => r.Rule);
 
         private static bool Update<T>(T[] values, int rule, T value)
         {

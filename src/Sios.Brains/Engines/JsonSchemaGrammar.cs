@@ -147,7 +147,7 @@ public static class JsonSchemaGrammar
 
             if (schema.TryGetProperty("const", out var constant))
             {
-                return Literal(constant.GetRawText(), canonical: true);
+                return Literal(Canonical(constant));
             }
 
             if (schema.TryGetProperty("enum", out var values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0)
@@ -157,7 +157,13 @@ public static class JsonSchemaGrammar
                     throw new ArgumentException($"The JSON schema's enum has {values.GetArrayLength()} values (limit {JsonSchemaLimits.MaxEnumValues}).");
                 }
 
-                return Add("( " + string.Join(" | ", values.EnumerateArray().Select(v => Literal(v.GetRawText(), canonical: true))) + " )", "enum");
+                var texts = values.EnumerateArray().Select(Canonical).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                if (texts.Sum(t => (long)t.Length) > JsonSchemaLimits.MaxGrammarChars)
+                {
+                    throw new ArgumentException($"The JSON schema's enum values are longer than {JsonSchemaLimits.MaxGrammarChars} characters in all.");
+                }
+
+                return Add(Trie(texts, 0, texts.Count, 0), "enum");
             }
 
             foreach (var keyword in (string[])["anyOf", "oneOf"])
@@ -248,7 +254,7 @@ public static class JsonSchemaGrammar
             var members = properties.EnumerateObject()
                 .Select(p => names.Add(p.Name)
                     ? (Required: required.Contains(p.Name),
-                        Rule: Add(Literal(JsonSerializer.Serialize(p.Name, s_literalJson), canonical: false) + " \":\" ws " + Rule(p.Value, depth + 1) + " ws", "properties"))
+                        Rule: Add(Literal(JsonSerializer.Serialize(p.Name, s_literalJson)) + " \":\" ws " + Rule(p.Value, depth + 1) + " ws", "properties"))
                     : throw new ArgumentException($"The JSON schema's properties name '{p.Name}' twice."))
                 .ToList();
             var mandatory = members.Where(m => m.Required).Select(m => m.Rule).ToList();
@@ -364,15 +370,60 @@ public static class JsonSchemaGrammar
             return "s" + (_rules.Count + 1).ToString(CultureInfo.InvariantCulture);
         }
 
-        /// <summary>A GBNF literal for JSON text; <paramref name="canonical"/> re-serialises it without whitespace first.</summary>
-        private static string Literal(string json, bool canonical)
+        /// <summary>The JSON text of <paramref name="value"/> without whitespace, as an answer would have to spell it.</summary>
+        private static string Canonical(JsonElement value) => JsonSerializer.Serialize(value, s_literalJson);
+
+        /// <summary>
+        /// A GBNF expression matching exactly <paramref name="sorted"/>[from..to) (ordinally sorted, distinct, sharing their
+        /// first <paramref name="depth"/> characters) from that depth on, as a prefix tree: llama.cpp then follows one path per
+        /// distinct next character instead of one per value, so a long enum costs little per token. Each level ends at a
+        /// branch, so the recursion is no deeper than the number of values.
+        /// </summary>
+        private static string Trie(List<string> sorted, int from, int to, int depth)
         {
-            if (canonical)
+            var branches = new List<string>();
+            var optional = false;
+            var i = from;
+            while (i < to)
             {
-                using var parsed = JsonDocument.Parse(json);
-                json = JsonSerializer.Serialize(parsed.RootElement, s_literalJson);
+                if (sorted[i].Length == depth)
+                {
+                    // Sorted first: this value ends here, so what follows is optional.
+                    optional = true;
+                    i++;
+                    continue;
+                }
+
+                var width = char.IsHighSurrogate(sorted[i][depth]) && depth + 1 < sorted[i].Length ? 2 : 1;
+                var j = i + 1;
+                while (j < to && string.CompareOrdinal(sorted[j], depth, sorted[i], depth, width) == 0)
+                {
+                    j++;
+                }
+
+                // Sorted strings share what the first and the last share; never split a surrogate pair.
+                var end = depth + width;
+                while (end < sorted[i].Length && end < sorted[j - 1].Length && sorted[i][end] == sorted[j - 1][end])
+                {
+                    end++;
+                }
+
+                if (end < sorted[i].Length && char.IsLowSurrogate(sorted[i][end]) && end - 1 > depth)
+                {
+                    end--;
+                }
+
+                var rest = j - i == 1 && sorted[i].Length == end ? "" : " " + Trie(sorted, i, j, end);
+                branches.Add(Literal(sorted[i][depth..end]) + rest);
+                i = j;
             }
 
+            return branches.Count == 1 && !optional ? branches[0] : "( " + string.Join(" | ", branches) + " )" + (optional ? "?" : "");
+        }
+
+        /// <summary>A GBNF literal for <paramref name="json"/>, character for character.</summary>
+        private static string Literal(string json)
+        {
             var text = new StringBuilder("\"");
             foreach (var c in json)
             {

@@ -37,5 +37,5 @@ public static class JsonSchemaLimits
     /// type lists) add up; alternatives that differ in their first characters do not. A recursive <c>$ref</c> reached
     /// through alternatives that begin alike multiplies without end and is always refused.
     /// </summary>
-    public const int MaxParallelPaths = 512;
+    public const int MaxParallelPaths = 256;
 }

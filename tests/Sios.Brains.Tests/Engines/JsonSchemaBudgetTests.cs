@@ -47,7 +47,7 @@ public class JsonSchemaBudgetTests
         { """{"type":"array","maxItems":257}""", "maxItems" },
         { Nested(JsonSchemaLimits.MaxDepth + 1), "nests deeper" },
         { Strings(90, maxLength: 256), "maxLength" },
-        { """{"anyOf":[""" + Enum(256) + "," + Enum(256, "b") + "," + Enum(1, "c") + "]}", "anyOf" },
+        { Consts(JsonSchemaLimits.MaxParallelPaths + 1, "p"), "anyOf" },
         { AmbiguousChain(5), "anyOf" },
         { """{"$defs":{"n":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/n"}},{"type":"array","items":{"$ref":"#/$defs/n"}}]}},"$ref":"#/$defs/n"}""", "anyOf" },
         { """{"type":"object","properties":{"a":{"type":"string"},"a":{"type":"string"}}}""", "properties name 'a' twice" },
@@ -82,7 +82,7 @@ public class JsonSchemaBudgetTests
         { "ambiguity", WorstAmbiguity },
         { "size", Strings(80, maxLength: 256) },
         { "depth", Nested(JsonSchemaLimits.MaxDepth) },
-        { "properties", Properties(500) },
+        { "properties", Properties(JsonSchemaLimits.MaxParallelPaths - 6) },
     };
 
     [Theory]
@@ -130,21 +130,27 @@ public class JsonSchemaBudgetTests
         Assert.Equal(fault, GbnfCheck.Run(gbnf, 1000, JsonSchemaLimits.MaxParallelPaths).Fault.ToString());
 
     [Fact]
-    public void Enum_values_that_share_a_prefix_count_as_parallel_paths_and_those_that_differ_at_once_do_not()
+    public void Alternatives_that_begin_alike_count_as_parallel_paths_and_enum_values_share_their_prefixes()
     {
         static long Paths(string schema) =>
             GbnfCheck.Run(JsonSchemaGrammar.FromSchema(schema), JsonSchemaLimits.MaxExpandedElements, JsonSchemaLimits.MaxParallelPaths).Paths;
 
-        Assert.InRange(Paths(Enum(200)), 200, 260);
-        Assert.InRange(Paths("""{"type":"array","items":""" + Enum(200) + "}"), 200, 260);
-        Assert.InRange(Paths(Properties(400)), 400, 410);
+        Assert.InRange(Paths(WorstEnum), 1, 16);
+        Assert.InRange(Paths(Consts(200, "p")), 200, 210);
+        Assert.InRange(Paths(Consts(200, "")), 200, 210);
+        Assert.InRange(Paths("""{"anyOf":[{"const":"a"},{"const":"b"},{"type":"object"},{"type":"number"}]}"""), 4, 16);
+        Assert.InRange(Paths("""{"type":"array","items":""" + Consts(200, "p") + "}"), 200, 210);
+        Assert.InRange(Paths(Properties(200)), 200, 210);
     }
 
     internal static string WorstEnum => Enum(JsonSchemaLimits.MaxEnumValues, new string('p', 100));
 
-    /// <summary>Two enums of the most values whose strings begin alike: every value followed in parallel for 100 characters.</summary>
-    internal static string WorstAmbiguity => """{"anyOf":[""" + Enum(JsonSchemaLimits.MaxEnumValues, new string('p', 100)) + "," +
-        Enum(JsonSchemaLimits.MaxEnumValues, new string('p', 99) + "q") + "]}";
+    /// <summary>As many alternatives as allowed, all beginning alike: every one followed in parallel for 100 characters.</summary>
+    internal static string WorstAmbiguity => Consts(JsonSchemaLimits.MaxParallelPaths, new string('p', 100));
+
+    /// <summary>anyOf over <paramref name="count"/> string consts that begin with <paramref name="prefix"/>.</summary>
+    internal static string Consts(int count, string prefix) =>
+        JsonSerializer.Serialize(new { anyOf = Enumerable.Range(0, count).Select(i => new { @const = prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture) }) });
 
     internal static string Enum(int count, string prefix = "v") =>
         JsonSerializer.Serialize(new { @enum = Enumerable.Range(0, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)) });
