@@ -42,6 +42,7 @@ internal static class Seeds
             ["object"] = """{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":8},"n":{"type":"integer"},"tags":{"type":"array","items":{"enum":["a","b"]},"minItems":1,"maxItems":3}},"required":["name"],"additionalProperties":false}"""u8.ToArray(),
             ["refs"] = """{"$defs":{"p":{"anyOf":[{"type":"number"},{"type":"null"},{"const":"x\"y"}]}},"type":"object","properties":{"a":{"$ref":"#/$defs/p"},"b":{"type":["boolean","string"],"pattern":"^[a-z]+$"}}}"""u8.ToArray(),
             ["true"] = "true"u8.ToArray(),
+            ["recursive"] = """{"$defs":{"n":{"anyOf":[{"type":"null"},{"type":"object","properties":{"v":{"enum":["ab","ac",1]},"kids":{"type":"array","items":{"$ref":"#/$defs/n"},"maxItems":2}},"required":["v"]}]}},"$ref":"#/$defs/n"}"""u8.ToArray(),
         });
         WriteDictionaries(directory);
     }
@@ -66,6 +67,7 @@ internal static class Seeds
                 .. json, "type", "object", "array", "string", "integer", "number", "boolean", "properties", "required", "items",
                 "additionalProperties", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "$defs", "#/$defs/", "definitions",
                 "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "prefixItems", "minimum", "maximum",
+                "exclusiveMinimum", "exclusiveMaximum", "minProperties", "maxProperties", "#/$defs/n", "\"$ref\":\"#/$defs/n\"",
             ],
             ["chat-request"] =
             [

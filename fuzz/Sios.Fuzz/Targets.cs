@@ -189,9 +189,17 @@ internal static class Targets
         }
     }
 
+    /// <summary>Wall time one schema may take to compile or be refused (it takes milliseconds; AFL's own timeout is 2 s).</summary>
+    private static readonly TimeSpan SchemaTime = TimeSpan.FromSeconds(1);
+
+    /// <summary>Bytes one schema may allocate while compiling, beyond 64 per input byte (the parsed document and its copies).</summary>
+    private const long SchemaAllocation = 64L << 20;
+
     /// <summary>
     /// The client's response_format schema, as a llama.cpp engine turns it into a grammar; its documented refusal is an
-    /// ArgumentException, which the gateway answers with a 400.
+    /// ArgumentException, which the gateway answers with a 400. Beyond not crashing, compiling must stay within its cost
+    /// (time, allocation) and an accepted grammar within <see cref="JsonSchemaLimits"/>, passing the same check again:
+    /// a breach is a defect.
     /// </summary>
     private static void JsonSchema(byte[] input)
     {
@@ -205,13 +213,34 @@ internal static class Targets
             return;
         }
 
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string? grammar = null;
         try
         {
-            JsonSchemaGrammar.FromSchema(schema);
+            grammar = JsonSchemaGrammar.FromSchema(schema);
         }
         catch (ArgumentException e) when (IsDeliberate(e))
         {
             // The documented refusal.
+        }
+
+        var elapsed = clock.Elapsed;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        if (elapsed > SchemaTime || allocated > SchemaAllocation + (64L * input.Length))
+        {
+            throw new FuzzDefectException($"Compiling the schema took {elapsed.TotalMilliseconds:F0} ms and allocated {allocated >> 10} KiB.");
+        }
+
+        if (grammar is null)
+        {
+            return;
+        }
+
+        var report = GbnfCheck.Run(grammar, JsonSchemaLimits.MaxExpandedElements, JsonSchemaLimits.MaxParallelPaths);
+        if (grammar.Length > JsonSchemaLimits.MaxGrammarChars || report.Fault != GbnfFault.None)
+        {
+            throw new FuzzDefectException($"An accepted schema's grammar is over budget: {grammar.Length} characters, {report.Fault}.");
         }
     }
 

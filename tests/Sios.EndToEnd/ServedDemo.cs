@@ -93,6 +93,9 @@ public sealed class ServedDemo : IAsyncLifetime
 
     public string AdminKey { get; private set; } = "";
 
+    /// <summary>The server's process id (0 before it starts), to watch its memory from outside.</summary>
+    public int Pid => _process?.Id ?? 0;
+
     public IReadOnlyList<VerifierKey> Vkeys { get; private set; } = [];
 
     public string Stderr
