@@ -199,7 +199,7 @@ public sealed class SqliteLogStoreTests : IDisposable
 
         var refused = Assert.Throws<NotSupportedException>(() => SqliteLogStore.Open(_databasePath));
 
-        Assert.Contains("schema version 3, newer than version 2", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 4, newer than version 3", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -100,6 +100,7 @@ internal static class ServeCommand
                     ConfigDigest = ConfigDigest(data, settings),
                     PreviousConfigDigest = LastConfigDigest(data),
                     EgressPolicy = settings.Pool.Egress.Describe(),
+                    InflightPath = Path.Combine(data.Path, "run", "inflight"),
                 },
             };
         }

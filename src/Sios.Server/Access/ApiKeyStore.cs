@@ -143,17 +143,12 @@ public sealed class ApiKeyStore
     public ApiKeyRecord Revoke(string name, string? id = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Change(keys =>
+        return Change(RevokeIn, revoking: id);
+
+        ApiKeyRecord RevokeIn(List<ApiKeyRecord> keys)
         {
             var index = keys.FindIndex(k => !k.IsRevoked && string.Equals(k.Name, name, StringComparison.Ordinal)
                 && (id is null || string.Equals(k.Id, id, StringComparison.Ordinal)));
-            if (index < 0 && id is not null && keys.FirstOrDefault(k => k.IsRevoked && string.Equals(k.Id, id, StringComparison.Ordinal)) is { } done)
-            {
-                // The key.revoked sealed just before this call already revoked it when the file was read (the log wins
-                // over a file that lags it); writing the file now records that.
-                return done;
-            }
-
             if (index < 0)
             {
                 throw new ApiKeyException(
@@ -165,7 +160,7 @@ public sealed class ApiKeyStore
             var revoked = keys[index] with { Revoked = now < keys[index].Created ? keys[index].Created : now };
             keys[index] = revoked;
             return revoked;
-        });
+        }
     }
 
     /// <summary>Every key, live and revoked, in the order they were added.</summary>
@@ -311,13 +306,13 @@ public sealed class ApiKeyStore
     }
 
     /// <summary>Read, change and replace the file under the cross-process lock, then drop the cached snapshot.</summary>
-    private T Change<T>(Func<List<ApiKeyRecord>, T> change)
+    private T Change<T>(Func<List<ApiKeyRecord>, T> change, string? revoking = null)
     {
         var directory = Path.GetDirectoryName(FilePath)!;
         PrivateFile.CreateDirectory(directory);
         using (TakeLock())
         {
-            var keys = Load().Keys.ToList();
+            var keys = Load(revoking).Keys.ToList();
             var result = change(keys);
             var authority = Authority;
             PrivateFile.Replace(FilePath, authority is null
@@ -376,11 +371,11 @@ public sealed class ApiKeyStore
     }
 
     /// <summary>Reads the file and, with an <see cref="Authority"/>, checks its MAC and that it reflects the log.</summary>
-    private Snapshot Load()
+    private Snapshot Load(string? revoking = null)
     {
         var (snapshot, stored) = Read();
         return Authority is { } authority && stored is not null
-            ? new Snapshot(snapshot.Stamp, snapshot.ReadAt, KeyFileChecks.Check(authority, stored, snapshot.Keys, FilePath))
+            ? new Snapshot(snapshot.Stamp, snapshot.ReadAt, KeyFileChecks.Check(authority, stored, snapshot.Keys, FilePath, revoking))
             : snapshot;
     }
 

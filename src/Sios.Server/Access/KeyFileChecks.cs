@@ -15,7 +15,11 @@ internal static class KeyFileChecks
     private static readonly HashSet<string> Types = new(StringComparer.Ordinal) { "key.revoked" };
 
     /// <summary>The keys to trust: <paramref name="keys"/> with every revocation the log sealed since <c>as_of</c> applied.</summary>
-    public static List<ApiKeyRecord> Check(StateFileAuthority authority, StoredKeys stored, IReadOnlyList<ApiKeyRecord> keys, string path)
+    /// <remarks>
+    /// <paramref name="revoking"/> is the key whose revocation the caller has just sealed and is about to store: its lag is
+    /// expected, so it is left for the caller to apply, and not reported.
+    /// </remarks>
+    public static List<ApiKeyRecord> Check(StateFileAuthority authority, StoredKeys stored, IReadOnlyList<ApiKeyRecord> keys, string path, string? revoking = null)
     {
         if (stored.Format == ApiKeyFile.UnauthenticatedFormat)
         {
@@ -35,7 +39,7 @@ internal static class KeyFileChecks
         {
             var id = entry.TryGetProperty("key_id", out var idElement) ? idElement.GetString() ?? "" : "";
             var at = trusted.FindIndex(k => string.Equals(k.Id, id, StringComparison.Ordinal));
-            if (at >= 0 && !trusted[at].IsRevoked)
+            if (at >= 0 && !trusted[at].IsRevoked && !string.Equals(id, revoking, StringComparison.Ordinal))
             {
                 var time = entry.TryGetProperty("time", out var t) && t.TryGetDateTimeOffset(out var parsed) ? parsed : DateTimeOffset.UtcNow;
                 trusted[at] = trusted[at] with { Revoked = time < trusted[at].Created ? trusted[at].Created : time };

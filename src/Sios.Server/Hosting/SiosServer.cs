@@ -100,6 +100,7 @@ public sealed class SiosServer : IAsyncDisposable
         builder.Services.AddSingleton<SiosMetrics>();
         builder.Services.AddSingleton(provider => new InferenceSealer(services.Log, services.CommitmentSecret, provider.GetRequiredService<SiosMetrics>(), services.Clock));
         builder.Services.AddSingleton(new Access.KeyRateLimiter(services.Clock, options.RefusalsSealedPerMinute));
+        builder.Services.AddSingleton(new InflightJournal(options.InflightPath));
         builder.Services.AddSingleton<InferenceHandler>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(SiosMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
@@ -141,6 +142,9 @@ public sealed class SiosServer : IAsyncDisposable
             await _services.Log.AppendAsync(changed, cancellationToken).ConfigureAwait(false);
         }
 
+        // Requests the last run died answering are sealed first, so the record says what was running when it stopped.
+        await _app.Services.GetRequiredService<InflightJournal>()
+            .RecoverAsync((entry, ct) => _services.Log.AppendAsync(entry, ct), _services.Clock, cancellationToken).ConfigureAwait(false);
         await SealLifecycleAsync("system.started", addresses, cancellationToken).ConfigureAwait(false);
         if (_services.Vault is { } vault)
         {

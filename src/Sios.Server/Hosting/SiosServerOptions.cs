@@ -13,6 +13,12 @@ public sealed record SiosServerOptions
     public string? ControlSocketPath { get; init; }
 
     /// <summary>
+    /// The folder of in-flight request notes (see InflightJournal): a request that kills the process is sealed as
+    /// <c>inference.interrupted</c> at the next start. Null keeps none.
+    /// </summary>
+    public string? InflightPath { get; init; }
+
+    /// <summary>
     /// Refused requests (4xx before any answer) sealed per API key per minute; past it a refusal is still answered, but
     /// folded: not sealed on its own, and counted in the key's next sealed refusal (<c>folded</c>).
     /// </summary>

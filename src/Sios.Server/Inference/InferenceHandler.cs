@@ -20,7 +20,7 @@ namespace Sios.Server.Inference;
 /// generate, seal, and only then answer with the receipt headers. Every authenticated request is sealed, answered or
 /// not; if the seal cannot be made the client gets a 503 instead of the answer.
 /// </summary>
-internal sealed partial class InferenceHandler(SiosServices services, SiosServerOptions options, InferenceSealer sealer, KeyRateLimiter limiter, SiosMetrics metrics, ILogger<InferenceHandler> logger)
+internal sealed partial class InferenceHandler(SiosServices services, SiosServerOptions options, InferenceSealer sealer, KeyRateLimiter limiter, SiosMetrics metrics, InflightJournal inflight, ILogger<InferenceHandler> logger)
 {
     private int _stoppedLogReported;
 
@@ -44,6 +44,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             record.Brain = brain;
             record.Stream = parsed.Stream;
             var request = parsed.ToEngineRequest(brain);
+            using var note = inflight.Begin(record, services.Clock);
             if (parsed.Stream)
             {
                 await StreamAsync(context, record, parsed, request, deadline.Token).ConfigureAwait(false);
@@ -77,6 +78,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
             var brain = Resolve(principal, parsed.Model);
             record.Brain = brain;
+            using var note = inflight.Begin(record, services.Clock);
             EmbeddingResult result;
             var engineStarted = Stopwatch.GetTimestamp();
             await using (var lease = await services.Pool.AcquireAsync(brain, deadline.Token).ConfigureAwait(false))

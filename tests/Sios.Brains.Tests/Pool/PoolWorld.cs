@@ -86,7 +86,7 @@ internal sealed class PoolWorld : IDisposable
         await foreach (var update in lease.Engine.GenerateAsync(Request, timeout.Token))
         {
             text.Append(update.Text);
-            usage ??= update.Usage;
+            usage = update.IsFinal ? update.Usage : usage;
         }
 
         Assert.NotNull(usage);

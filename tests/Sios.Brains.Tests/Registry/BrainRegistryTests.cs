@@ -281,13 +281,14 @@ public sealed class BrainRegistryTests : IDisposable
         }
 
         using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(Registry().FilePath));
-        Assert.Equal(1, json.RootElement.GetProperty("format").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("format").GetInt32());
         Assert.Empty(json.RootElement.GetProperty("brains").EnumerateArray());
     }
 
     [Theory]
     [InlineData("not json")]
-    [InlineData("{\"format\":2,\"brains\":[]}")]
+    [InlineData("{\"format\":3,\"brains\":[]}")]
+    [InlineData("{\"format\":1,\"brains\":[],\"mac\":\"AAAA\"}")]
     [InlineData("{\"format\":1,\"brains\":[],\"extra\":1}")]
     [InlineData("{\"format\":1,\"brains\":[{\"name\":\"a\",\"model_path\":\"/m\"}]}")]
     [InlineData("{\"format\":1,\"brains\":[{\"name\":\"a\",\"model_path\":\"/m\",\"model_sha256\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"description\":null}]}")]

@@ -390,8 +390,8 @@ public sealed partial class ApiKeyStoreTests : IDisposable
         File.WriteAllText(KeyFile, text.Replace("\"revoked\": null,", "", StringComparison.Ordinal));
         Assert.Throws<FormatViolationException>(() => store.List());
 
-        File.WriteAllText(KeyFile, text.Replace("\"format\": 1", "\"format\": 2", StringComparison.Ordinal));
-        Assert.Contains("format-1", Assert.Throws<FormatViolationException>(() => store.List()).Message, StringComparison.Ordinal);
+        File.WriteAllText(KeyFile, text.Replace("\"format\": 2", "\"format\": 3", StringComparison.Ordinal));
+        Assert.Contains("format-2", Assert.Throws<FormatViolationException>(() => store.List()).Message, StringComparison.Ordinal);
 
         File.WriteAllText(KeyFile, text);
         Assert.NotNull(store.Authenticate(secret));
