@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sios.Cli.Commands;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Storage;
 using Sios.Signing;
@@ -75,6 +76,12 @@ catch (Exception e)
 static int? ExitCodeFor(Exception e) => e switch
 {
     CliException cli => cli.ExitCode,
+    NodeException node => node.Failure switch
+    {
+        NodeFailure.Usage => ExitCodes.Usage,
+        NodeFailure.Integrity => ExitCodes.Integrity,
+        _ => ExitCodes.Failed,
+    },
     LogInUseException => ExitCodes.InUse,
     LogIntegrityException or Sios.Ledger.State.StateFileException => ExitCodes.Integrity,
     KeyPassphraseException or OperationCanceledException or IOException or UnauthorizedAccessException

@@ -74,7 +74,7 @@ public sealed class BrainUpstreamCliTests(InitialisedLog log) : IClassFixture<In
     public async Task Verify_of_all_brains_passes_with_an_upstream_beside_a_matching_local_one()
     {
         var model = Path.Combine(log.Root, "cli-upstream-local.gguf");
-        await File.WriteAllBytesAsync(model, new byte[5_000]);
+        await OkAsync(D("brain", "synth", "--out", model));
         await OkAsync(D("brain", "add", "cli-up-local", "--model", model));
         await OkAsync(D("brain", "add", "cli-up-remote", "--upstream", _stub.Root, "--upstream-model", "m"));
 

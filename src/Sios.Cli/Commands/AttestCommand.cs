@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sios.Cli.Hosting;
-using Sios.Cli.Sovereignty;
+using Sios.Node;
+using Sios.Node.Sovereignty;
 using Sios.Ledger.Sqlite;
 using Sios.Verify;
 using Sios.Verify.Attestations;

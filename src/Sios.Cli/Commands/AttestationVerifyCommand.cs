@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Verify;
 using Sios.Verify.Attestations;
 using Sios.Verify.Notes;

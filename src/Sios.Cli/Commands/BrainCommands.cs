@@ -4,6 +4,7 @@ using Sios.Brains.Engines;
 using Sios.Brains.Integrity;
 using Sios.Brains.Registry;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Storage;
 using Sios.Signing;
@@ -322,7 +323,7 @@ internal static class BrainCommands
         {
             log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is CliException or LogInUseException or LogIntegrityException or IOException)
+        catch (Exception e) when (e is CliException or NodeException or LogInUseException or LogIntegrityException or IOException)
         {
             Terminal.Message($"the refusal{(refused.Count == 1 ? " was" : "s were")} NOT sealed: {e.Message}");
             return;

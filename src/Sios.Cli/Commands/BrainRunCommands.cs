@@ -7,6 +7,7 @@ using Sios.Brains.Registry;
 using Sios.Brains.Synth;
 using Sios.Brains.Upstream;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Verify;
 
 namespace Sios.Cli.Commands;

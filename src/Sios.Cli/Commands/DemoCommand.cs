@@ -4,8 +4,10 @@ using Sios.Brains.Pool;
 using Sios.Brains.Registry;
 using Sios.Brains.Synth;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Entries;
 using Sios.Server.Access;
+using Sios.Server.Control;
 using Sios.Server.Hosting;
 
 namespace Sios.Cli.Commands;
@@ -68,7 +70,7 @@ internal static class DemoCommand
                 new SiosServerOptions { Urls = [parse.GetValue(urls) ?? SiosServerOptions.DefaultUrl], ControlSocketPath = data.ControlSocketPath },
                 new BrainPoolOptions { MaxLoaded = 4, MemoryBudgetBytes = 1L << 30 },
                 LogLevel.Warning);
-            await ServeCommand.RunAsync(data, passphrase, settings, server => Banner(server, path, key, passphrase), ct).ConfigureAwait(false);
+            await NodeHost.ServeAsync(data, passphrase, settings, server => Banner(server, path, key, passphrase), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
@@ -152,16 +154,14 @@ internal static class DemoCommand
 
             Terminal.Message($"Generated a tiny base model and three LoRA specialists; registered brains {BaseBrain}, {string.Join(", ", Specialists.Select(s => s.Name))} (weights pinned by SHA-256).");
             var keys = data.ApiKeys(authority);
-            if (keys.List().FirstOrDefault(k => k.Name == KeyName && !k.IsRevoked) is { } orphan)
+            var actions = new OperatorActions(log, keys);
+            if (keys.Find(KeyName) is not null)
             {
                 // A key made by a run that died before saving its secret: nobody can use it, so it is revoked (sealed).
-                await log.AppendAsync(ApiKeyEntries.Revoked(orphan), ct).ConfigureAwait(false);
-                keys.Revoke(KeyName);
+                await actions.RevokeKeyAsync(KeyName, ct).ConfigureAwait(false);
             }
 
-            var record = keys.Prepare(KeyName, ApiKeyRole.Admin, ["*"], out var secret);
-            await log.AppendAsync(ApiKeyEntries.Created(record), ct).ConfigureAwait(false);
-            keys.Add(record);
+            var secret = (await actions.CreateKeyAsync(KeyName, ApiKeyRole.Admin, ["*"], null, null, ct).ConfigureAwait(false)).Secret;
             var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {

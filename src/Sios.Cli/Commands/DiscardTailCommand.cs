@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Access;

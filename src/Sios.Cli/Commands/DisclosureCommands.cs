@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Proofs;
 using Sios.Server.Access;
 using Sios.Server.Vault;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Server.Vault;
 using Sios.Verify.Notes;
 

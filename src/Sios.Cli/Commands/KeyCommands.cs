@@ -4,10 +4,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sios.Brains.Registry;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Storage;
 using Sios.Server.Access;
+using Sios.Server.Control;
 using Sios.Verify;
 
 namespace Sios.Cli.Commands;
@@ -86,8 +88,8 @@ internal static class KeyCommands
             var scope = ParseScope(folder, parse.GetValue(brains)!);
             var (keyRpm, keyTpm) = (parse.GetValue(rpm), parse.GetValue(tpm));
             var passphrase = CommonOptions.Passphrase();
-            var store = new ApiKeyStore(folder.ApiKeysPath);
-            var (record, secret) = Keys(() => (store.Prepare(keyName, keyRole, scope, out var made, keyRpm, keyTpm), made));
+            // Checked before the passphrase is spent: a bad name or a taken one fails at once, nothing sealed.
+            _ = Keys(() => folder.ApiKeys().Prepare(keyName, keyRole, scope, keyRpm, keyTpm));
 
             var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, passphrase, ct).ConfigureAwait(false);
             if (log is null)
@@ -101,21 +103,10 @@ internal static class KeyCommands
 
             await using (log.ConfigureAwait(false))
             {
-                // Seal first: a key must never work without its key.created in the log.
-                var authenticated = folder.ApiKeys(folder.Authority(log, passphrase));
-                _ = Keys(() => authenticated.List());
-                var sealedAt = await log.AppendAsync(ApiKeyEntries.Created(record), ct).ConfigureAwait(false);
-                try
-                {
-                    authenticated.Add(record);
-                }
-                catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException)
-                {
-                    throw new CliException($"key.created for '{keyName}' (id {record.Id}) was sealed as entry {sealedAt.Index.ToString(CultureInfo.InvariantCulture)}, but the key could not be stored, so it does not exist: {e.Message}");
-                }
-
-                Terminal.Result(secret);
-                Terminal.Message($"created API key '{keyName}' (id {record.Id}, role {ApiKeyRoleNames.ToName(keyRole)}, brains {string.Join(',', scope)}); sealed key.created as entry {sealedAt.Index.ToString(CultureInfo.InvariantCulture)}. The secret above is shown only once.");
+                var actions = new OperatorActions(log, folder.ApiKeys(folder.Authority(log, passphrase)));
+                var created = await Keys(() => actions.CreateKeyAsync(keyName, keyRole, scope, keyRpm, keyTpm, ct)).ConfigureAwait(false);
+                Terminal.Result(created.Secret);
+                Terminal.Message($"created API key '{keyName}' (id {created.Key.Id}, role {ApiKeyRoleNames.ToName(keyRole)}, brains {string.Join(',', scope)}); sealed key.created as entry {created.Index.ToString(CultureInfo.InvariantCulture)}. The secret above is shown only once.");
             }
 
             return ExitCodes.Ok;
@@ -167,8 +158,7 @@ internal static class KeyCommands
             var folder = CommonOptions.OpenData(parse);
             var keyName = parse.GetValue(name)!;
             var passphrase = CommonOptions.Passphrase();
-            var store = new ApiKeyStore(folder.ApiKeysPath);
-            var key = Keys(() => store.Find(keyName))
+            var key = Keys(() => folder.ApiKeys().Find(keyName))
                 ?? throw new CliException($"no live API key is named '{keyName}' (see 'sios key list')", ExitCodes.Usage);
 
             var (log, inUse) = await ControlClient.OpenLogOrFindHolderAsync(folder, passphrase, ct).ConfigureAwait(false);
@@ -185,20 +175,10 @@ internal static class KeyCommands
             {
                 // Seal first, then revoke: should the revocation fail, the key is still live and running this again
                 // seals a second key.revoked and revokes it; the other order could leave a revocation never sealed.
-                var authenticated = folder.ApiKeys(folder.Authority(log, passphrase));
-                _ = Keys(() => authenticated.List());
-                var sealedAt = await log.AppendAsync(ApiKeyEntries.Revoked(key), ct).ConfigureAwait(false);
-                try
-                {
-                    authenticated.Revoke(keyName, key.Id);
-                }
-                catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException)
-                {
-                    throw new CliException($"key.revoked for '{keyName}' (id {key.Id}) was sealed as entry {sealedAt.Index.ToString(CultureInfo.InvariantCulture)}, but marking the key revoked failed: {e.Message}; run 'sios key revoke {keyName}' again");
-                }
-
-                Terminal.Result(key.Id);
-                Terminal.Message($"revoked API key '{keyName}' (id {key.Id}); sealed key.revoked as entry {sealedAt.Index.ToString(CultureInfo.InvariantCulture)}");
+                var actions = new OperatorActions(log, folder.ApiKeys(folder.Authority(log, passphrase)));
+                var (revoked, index) = await Keys(() => actions.RevokeKeyAsync(keyName, ct)).ConfigureAwait(false);
+                Terminal.Result(revoked.Id);
+                Terminal.Message($"revoked API key '{keyName}' (id {revoked.Id}); sealed key.revoked as entry {index.ToString(CultureInfo.InvariantCulture)}");
             }
 
             return ExitCodes.Ok;
@@ -250,7 +230,23 @@ internal static class KeyCommands
         {
             throw new CliException(e.Message, ExitCodes.Usage);
         }
-        catch (FormatViolationException e)
+        catch (Exception e) when (e is FormatViolationException or OperatorActionException)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    private static async Task<T> Keys<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (ApiKeyException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Usage);
+        }
+        catch (Exception e) when (e is FormatViolationException or OperatorActionException)
         {
             throw new CliException(e.Message);
         }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Checkpoints;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Proofs;

@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Sios.Cli.Hosting;
-using Sios.Cli.Sovereignty;
+using Sios.Node;
+using Sios.Node.Sovereignty;
 using Sios.Verify.Attestations;
 
 namespace Sios.Cli.Commands;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Sios.Brains.Registry;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.State;
 
 namespace Sios.Cli.Commands;

@@ -1,4 +1,5 @@
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Ledger.Storage;
 using Sios.Verify;
 using Sios.Verify.Tiles;

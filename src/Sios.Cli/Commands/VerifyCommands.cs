@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Sios.Cli.Hosting;
+using Sios.Node;
 using Sios.Verify;
 using Sios.Verify.Audit;
 using Sios.Verify.Checkpoints;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sios.Node;
 using Sios.Signing;
 
 namespace Sios.Cli.Hosting;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Sios.Brains.Registry;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Storage;
+using Sios.Node;
 using Sios.Server.Access;
 
 namespace Sios.Cli.Hosting;

@@ -156,29 +156,18 @@ internal static partial class ControlEndpoints
             throw JsonFields.Invalid("brains", $"No brain is registered as {string.Join(", ", unknown.Select(u => $"'{u}'"))}.");
         }
 
-        // Sealed before it is stored: a key that works but was never sealed must be impossible.
-        string keySecret = "";
-        var prepared = Guard(() => services.Keys.Prepare(name, role, brains, out keySecret, rpm, tpm));
-        await services.Log.AppendAsync(ApiKeyEntries.Created(prepared, services.Clock), context.RequestAborted).ConfigureAwait(false);
-        Guard(() =>
-        {
-            services.Keys.Add(prepared);
-            return 0;
-        });
+        var created = await Guard(() => new OperatorActions(services.Log, services.Keys, services.Clock).CreateKeyAsync(name, role, brains, rpm, tpm, context.RequestAborted)).ConfigureAwait(false);
         await WriteJsonAsync(context, json =>
         {
-            json.WriteString("id", prepared.Id);
-            json.WriteString("name", prepared.Name);
-            json.WriteString("secret", keySecret);
+            json.WriteString("id", created.Key.Id);
+            json.WriteString("name", created.Key.Name);
+            json.WriteString("secret", created.Secret);
         }).ConfigureAwait(false);
     }
 
     private static async Task RevokeKeyAsync(HttpContext context, string name, SiosServices services)
     {
-        var live = services.Keys.List().FirstOrDefault(k => k.Name == name && !k.IsRevoked)
-            ?? throw new ApiException(404, $"No live API key is named '{name}'.", code: "not_found");
-        await services.Log.AppendAsync(ApiKeyEntries.Revoked(live with { Revoked = services.Clock.GetUtcNow() }, services.Clock), context.RequestAborted).ConfigureAwait(false);
-        var revoked = Guard(() => services.Keys.Revoke(name, live.Id));
+        var (revoked, _) = await Guard(() => new OperatorActions(services.Log, services.Keys, services.Clock).RevokeKeyAsync(name, context.RequestAborted)).ConfigureAwait(false);
         await WriteJsonAsync(context, json =>
         {
             json.WriteString("id", revoked.Id);
@@ -186,11 +175,11 @@ internal static partial class ControlEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static T Guard<T>(Func<T> action)
+    private static async Task<T> Guard<T>(Func<Task<T>> action)
     {
         try
         {
-            return action();
+            return await action().ConfigureAwait(false);
         }
         catch (ApiKeyException e)
         {

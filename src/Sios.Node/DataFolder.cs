@@ -10,7 +10,7 @@ using Sios.Signing;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
 
-namespace Sios.Cli.Hosting;
+namespace Sios.Node;
 
 /// <summary>The on-disk layout of a SIOS data folder: config, the log's keys (encrypted at rest) and the log database.</summary>
 internal sealed class DataFolder
@@ -60,7 +60,7 @@ internal sealed class DataFolder
         var configPath = System.IO.Path.Combine(full, ConfigFile);
         if (!File.Exists(configPath))
         {
-            throw new CliException($"{full} is not a SIOS data folder (no {ConfigFile}); create one with 'sios init --origin ORIGIN --data {path}'");
+            throw new NodeException($"{full} is not a SIOS data folder (no {ConfigFile}); create one with 'sios init --origin ORIGIN --data {path}'");
         }
 
         DataConfig? config;
@@ -70,12 +70,12 @@ internal sealed class DataFolder
         }
         catch (JsonException e)
         {
-            throw new CliException($"{configPath} is not valid: {e.Message}");
+            throw new NodeException($"{configPath} is not valid: {e.Message}");
         }
 
         if (config is null || config.Format != 1 || string.IsNullOrEmpty(config.Origin))
         {
-            throw new CliException($"{configPath} is not a format-1 SIOS configuration");
+            throw new NodeException($"{configPath} is not a format-1 SIOS configuration");
         }
 
         return new DataFolder(full, config);
@@ -87,7 +87,7 @@ internal sealed class DataFolder
         var full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full) || (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()))
         {
-            throw new CliException($"{full} already exists and is not empty; choose another --data folder");
+            throw new NodeException($"{full} already exists and is not empty; choose another --data folder");
         }
 
         var staging = full.TrimEnd(System.IO.Path.DirectorySeparatorChar) + $".init-{Environment.ProcessId}";
@@ -147,7 +147,7 @@ internal sealed class DataFolder
             var (parsedAlgorithm, publicKey) = PublicKeyPem.Parse(ReadText(file));
             if (parsedAlgorithm != algorithm)
             {
-                throw new CliException($"{file} holds an {parsedAlgorithm} key, not {algorithm}");
+                throw new NodeException($"{file} holds an {parsedAlgorithm} key, not {algorithm}");
             }
 
             keys.Add(VerifierKey.Create(Config.Origin, kind, publicKey));
@@ -184,11 +184,11 @@ internal sealed class DataFolder
         }
         catch (KeyPassphraseException)
         {
-            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
+            throw new NodeException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
         }
         catch (KeyFormatException e)
         {
-            throw new CliException($"{file} is not a usable key: {e.Message}");
+            throw new NodeException($"{file} is not a usable key: {e.Message}");
         }
     }
 
@@ -219,11 +219,11 @@ internal sealed class DataFolder
         }
         catch (KeyPassphraseException)
         {
-            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the file is damaged");
+            throw new NodeException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the file is damaged");
         }
         catch (KeyFormatException e)
         {
-            throw new CliException($"{file} is not a usable master key file: {e.Message}");
+            throw new NodeException($"{file} is not a usable master key file: {e.Message}");
         }
     }
 
@@ -237,7 +237,7 @@ internal sealed class DataFolder
         }
         catch (ArgumentException e)
         {
-            throw new CliException($"{System.IO.Path.Combine(Path, ConfigFile)}: vaultRetentionDays: {e.Message.Split(" (Parameter")[0]}");
+            throw new NodeException($"{System.IO.Path.Combine(Path, ConfigFile)}: vaultRetentionDays: {e.Message.Split(" (Parameter")[0]}");
         }
         finally
         {
@@ -299,7 +299,7 @@ internal sealed class DataFolder
         ArgumentNullException.ThrowIfNull(read);
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(KeyPassphrase.EnvironmentVariable)))
         {
-            Terminal.Message($"note: the key and brain files are read unchecked; set {KeyPassphrase.EnvironmentVariable} to check them against their MACs and the log");
+            Notice.Write($"note: the key and brain files are read unchecked; set {KeyPassphrase.EnvironmentVariable} to check them against their MACs and the log");
             return read(null);
         }
 
@@ -335,7 +335,7 @@ internal sealed class DataFolder
         {
             foreach (var note in notes)
             {
-                Terminal.Message($"note: {note}");
+                Notice.Write($"note: {note}");
             }
         }
     }
@@ -394,7 +394,7 @@ internal sealed class DataFolder
     {
         if (!File.Exists(file))
         {
-            throw new CliException($"{file} is missing from the data folder");
+            throw new NodeException($"{file} is missing from the data folder");
         }
 
         return File.ReadAllText(file);

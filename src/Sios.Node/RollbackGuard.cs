@@ -5,7 +5,7 @@ using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Tiles;
 
-namespace Sios.Cli.Hosting;
+namespace Sios.Node;
 
 /// <summary>
 /// A defence against the store being rolled back (an old backup restored, rows deleted): beside the database, in
@@ -73,7 +73,7 @@ internal static class RollbackGuard
                 json.WriteString("file", "log/" + FileName);
             });
             await log.AppendAsync(entry, ct).ConfigureAwait(false);
-            Terminal.Message($"warning: log/{FileName} was missing beside a log of {size} entries (removed by hand?); sealed as {MissingEntryType}");
+            Notice.Write($"warning: log/{FileName} was missing beside a log of {size} entries (removed by hand?); sealed as {MissingEntryType}");
         }
 
         Record(file, log.Latest);

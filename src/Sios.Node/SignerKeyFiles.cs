@@ -8,7 +8,7 @@ using Sios.Verify.Checkpoints;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
 
-namespace Sios.Cli.Hosting;
+namespace Sios.Node;
 
 /// <summary>
 /// The key files of a data folder and the two multi-file changes made to them: a signer rotation and a passphrase
@@ -205,7 +205,7 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
     {
         if (!File.Exists(file))
         {
-            throw new CliException($"{file} is missing from the data folder");
+            throw new NodeException($"{file} is missing from the data folder");
         }
 
         try
@@ -213,14 +213,14 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
             var (parsed, publicKey) = PublicKeyPem.Parse(File.ReadAllText(file));
             if (parsed != algorithm)
             {
-                throw new CliException($"{file} holds an {parsed} key, not {algorithm}");
+                throw new NodeException($"{file} holds an {parsed} key, not {algorithm}");
             }
 
             return VerifierKey.Create(origin, algorithm == MlDsaAlgorithm.MlDsa65 ? NoteKeyKind.MlDsa65 : NoteKeyKind.MlDsa44Cosignature, publicKey);
         }
         catch (FormatViolationException e)
         {
-            throw new CliException($"{file} is not a usable public key: {e.Message}");
+            throw new NodeException($"{file} is not a usable public key: {e.Message}");
         }
     }
 

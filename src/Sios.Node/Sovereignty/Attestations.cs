@@ -4,8 +4,8 @@ using System.Text;
 using Sios.Brains.Pool;
 using Sios.Brains.Registry;
 using Sios.Brains.Upstream;
-using Sios.Cli.Commands;
-using Sios.Cli.Hosting;
+
+
 using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Hosting;
@@ -15,10 +15,10 @@ using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
 using Microsoft.Extensions.Logging;
 
-namespace Sios.Cli.Sovereignty;
+namespace Sios.Node.Sovereignty;
 
 /// <summary>What a statement says about the gateway: its config digest, egress allow-list and bound addresses.</summary>
-/// <param name="ConfigDigest">ServeCommand.ConfigDigest of the settings.</param>
+/// <param name="ConfigDigest">NodeHost.ConfigDigest of the settings.</param>
 /// <param name="Egress">Allowed egress hosts (empty: none).</param>
 /// <param name="Listen">Addresses listened on (empty: no server running).</param>
 internal sealed record GatewayFacts(string ConfigDigest, IReadOnlyList<string> Egress, IReadOnlyList<string> Listen);
@@ -58,17 +58,17 @@ internal static class Attestations
     /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses and egress hosts.</summary>
     public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress)
     {
-        var allow = ServeCommand.AllowList(egress);
+        var allow = NodeHost.AllowList(egress);
         var settings = new ServeSettings(
             new SiosServerOptions { Urls = urls.Count > 0 ? urls : [SiosServerOptions.DefaultUrl] },
             new BrainPoolOptions { Egress = allow },
             LogLevel.Warning);
-        return new GatewayFacts(ServeCommand.ConfigDigest(data, settings), ServeCommand.EgressHosts(allow), urls);
+        return new GatewayFacts(NodeHost.ConfigDigest(data, settings), NodeHost.EgressHosts(allow), urls);
     }
 
     /// <summary>The facts of a running gateway.</summary>
     public static GatewayFacts Serving(ServeSettings effective, IReadOnlyList<string> addresses) =>
-        new(effective.Server.ConfigDigest, ServeCommand.EgressHosts(effective.Pool.Egress), addresses);
+        new(effective.Server.ConfigDigest, NodeHost.EgressHosts(effective.Pool.Egress), addresses);
 
     /// <summary>Describes this machine now: brains (re-hashed), software, keys, gateway facts and the given log state.</summary>
     public static async Task<AttestationStatement> DeriveAsync(DataFolder data, long logSize, byte[] logRoot, GatewayFacts gateway, CancellationToken ct)
@@ -166,7 +166,7 @@ internal static class Attestations
         var latest = log.Latest;
         var statement = await DeriveAsync(data, latest.Size, latest.Root, Serving(effective, addresses), ct).ConfigureAwait(false);
         var sealedOne = await SealAsync(data, passphrase, log, statement, "system", ct).ConfigureAwait(false);
-        Terminal.Message($"Attestation sealed as entry {sealedOne.Index} ({sealedOne.Sha256}); the signed statement is {sealedOne.File}.");
+        Notice.Write($"Attestation sealed as entry {sealedOne.Index} ({sealedOne.Sha256}); the signed statement is {sealedOne.File}.");
         return sealedOne;
     }
 
@@ -176,7 +176,7 @@ internal static class Attestations
         var vkey = VerifierKey.Create(data.Config.Origin, NoteKeyKind.MlDsa65, key.PublicKey);
         if (!string.Equals(vkey.ToString(), expected.ToString(), StringComparison.Ordinal))
         {
-            throw new CliException($"{DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: false)} does not match its public key file: the data folder's keys are inconsistent");
+            throw new NodeException($"{DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: false)} does not match its public key file: the data folder's keys are inconsistent");
         }
 
         var signature = key.Sign(textBytes);
@@ -196,5 +196,5 @@ internal static class Attestations
 
     // The statement's line format has no room for spaces or control characters in a value.
     private static string Version() =>
-        string.Concat(ServeCommand.Version().Select(c => char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c));
+        string.Concat(NodeHost.Version().Select(c => char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c));
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Sios.Verify.Attestations;
 
-namespace Sios.Cli.Sovereignty;
+namespace Sios.Node.Sovereignty;
 
 /// <summary>
 /// The files whose digests make up the attested software digest: <c>sios.dll</c> and every <c>Sios.*.dll</c> in the

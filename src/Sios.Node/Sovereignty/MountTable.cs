@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sios.Cli.Sovereignty;
+namespace Sios.Node.Sovereignty;
 
 /// <summary>Where a file physically resides: its full path, and the mount it lives on.</summary>
 /// <param name="Path">The full path, with the final symbolic link resolved.</param>

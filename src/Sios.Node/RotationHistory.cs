@@ -3,7 +3,7 @@ using Sios.Ledger.Storage;
 using Sios.Verify.Notes;
 using Sios.Verify.Rotation;
 
-namespace Sios.Cli.Hosting;
+namespace Sios.Node;
 
 /// <summary>Reads a stored log's signer rotations as the log itself records them: signer.rotated entries under checkpoints signed by old and new keys.</summary>
 internal static class RotationHistory

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sios.Brains.Registry;
-using Sios.Cli.Commands;
-using Sios.Cli.Hosting;
+
+
 using Sios.Server.Access;
 using Sios.Signing;
 using Sios.Verify;
@@ -10,7 +10,7 @@ using Sios.Verify.Checkpoints;
 using Sios.Verify.Rotation;
 using Sios.Verify.Crypto;
 
-namespace Sios.Cli.Sovereignty;
+namespace Sios.Node.Sovereignty;
 
 /// <summary>One weight file of a local brain: where it is, its pin, and whether it still matches.</summary>
 internal sealed record WeightFileFact(string Brain, string Role, string Pinned, string Disk, StorageLocation Location);
@@ -126,7 +126,12 @@ internal static class SovereigntyReport
 
         try
         {
-            var verified = new AttestationVerifier(key).Verify(AttestationVerifyCommand.ReadFile(file));
+            if (new FileInfo(file).Length > AttestationLimits.Default.MaxBytes)
+            {
+                return new AttestationFact(file, false, $"larger than any attestation ({AttestationLimits.Default.MaxBytes} bytes)", null);
+            }
+
+            var verified = new AttestationVerifier(key).Verify(File.ReadAllBytes(file));
             return new AttestationFact(file, true, null, verified.Statement);
         }
         catch (VerificationException e)

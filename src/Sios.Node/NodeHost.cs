@@ -1,0 +1,207 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Sios.Brains.Engines;
+using Sios.Brains.Pool;
+using Sios.Brains.Registry;
+using Sios.Brains.Upstream;
+using Sios.Server.Access;
+using Sios.Server.Hosting;
+using Sios.Server.Vault;
+using Sios.Signing;
+
+namespace Sios.Node;
+
+/// <summary>What <c>sios serve</c> was asked to do.</summary>
+internal sealed record ServeSettings(SiosServerOptions Server, BrainPoolOptions Pool, LogLevel LogLevel);
+
+/// <summary>
+/// The gateway assembled from a data folder: the log opened with its guards, the key and brain files checked, the pool,
+/// the server started, attested and drained. <c>sios serve</c> and <c>sios demo</c> are its front ends.
+/// </summary>
+internal static class NodeHost
+{
+    /// <summary>Opens everything the gateway needs, serves until <paramref name="ct"/> or a stop signal, then drains and closes.</summary>
+    public static async Task ServeAsync(DataFolder data, string passphrase, ServeSettings settings, Action<SiosServer> started, CancellationToken ct)
+    {
+        ServeSettings effective;
+        try
+        {
+            settings.Server.Validate();
+            settings.Pool.Validate();
+            effective = settings with
+            {
+                Server = settings.Server with
+                {
+                    Version = Version(),
+                    ConfigDigest = ConfigDigest(data, settings),
+                    PreviousConfigDigest = LastConfigDigest(data),
+                    EgressPolicy = settings.Pool.Egress.Describe(),
+                    InflightPath = Path.Combine(data.Path, "run", "inflight"),
+                },
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new NodeException(e.Message, NodeFailure.Usage);
+        }
+
+        byte[] commitmentSecret;
+        ContentVault vault;
+        using (var master = data.LoadMasterSecret(passphrase))
+        {
+            commitmentSecret = master.DeriveKey(MasterSecret.CommitmentNoncePurpose);
+            vault = data.OpenVault(master);
+        }
+
+        using var vaultScope = vault;
+
+        var log = await data.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
+        await using (log.ConfigureAwait(false))
+        {
+            EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
+            _ = new EgressRefusalSealer(effective.Pool.Egress, sealer);
+            // The key and brain files are checked against their MACs and the log before anything is served; a refusal is
+            // sealed (state.refused) and stops the start (exit 5). Then they are rewritten as of now, so that a later
+            // check reads only the entries sealed after this start.
+            var authority = data.Authority(log, passphrase);
+            var registry = new BrainRegistry(data.Path, sealer) { Authority = authority };
+            var apiKeys = data.ApiKeys(authority);
+            _ = apiKeys.List();
+            _ = registry.List();
+            apiKeys.Refresh();
+            await registry.RefreshAsync(ct).ConfigureAwait(false);
+            if (effective.Pool.Egress.IsOffline && registry.List().Where(b => b.Upstream is not null).Select(b => b.Name).ToList() is { Count: > 0 } unreachable)
+            {
+                Notice.Write($"warning: no egress is allowed, so these upstream brains will be refused: {string.Join(", ", unreachable)} (allow their hosts with --egress HOST)");
+            }
+
+            var pool = new BrainPool(registry, new BrainLoadGuard(sealer), effective.Pool);
+            await using (pool.ConfigureAwait(false))
+            {
+                IReadOnlyList<string> listening = [];
+                var services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
+                {
+                    // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
+                    BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, token).ConfigureAwait(false)).Index,
+                };
+                var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
+                await using (server.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await server.StartAsync(ct).ConfigureAwait(false);
+                    }
+                    catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+                    {
+                        throw new NodeException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: the port is already in use by another program; "
+                            + "choose a free one with --urls http://127.0.0.1:PORT, or port 0 to let the system pick one");
+                    }
+                    catch (IOException e)
+                    {
+                        throw new NodeException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");
+                    }
+
+                    listening = server.Addresses;
+                    RecordConfigDigest(data, effective.Server.ConfigDigest);
+                    await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, ct).ConfigureAwait(false);
+
+                    Notice.Write($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
+                    started(server);
+                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+
+                    Notice.Write("Stopping: draining in-flight requests, then sealing system.stopped.");
+                    await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+
+        Notice.Write("Stopped.");
+    }
+
+    /// <summary>
+    /// The config digest the last start sealed, or null when none is recorded (a first start, or a folder from before
+    /// this record existed): then nothing is claimed changed, and the system.started entries still tell.
+    /// </summary>
+    private static string? LastConfigDigest(DataFolder data)
+    {
+        try
+        {
+            var text = File.ReadAllText(data.LastConfigDigestPath).Trim();
+            return text.StartsWith("sha256:", StringComparison.Ordinal) && text.Length == 71 && text[7..].All(char.IsAsciiHexDigitLower) ? text : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Records the digest system.started has just sealed (replaced whole, never torn).</summary>
+    private static void RecordConfigDigest(DataFolder data, string digest)
+    {
+        PrivateFile.CreateDirectory(Path.GetDirectoryName(data.LastConfigDigestPath)!);
+        PrivateFile.Replace(data.LastConfigDigestPath, Encoding.UTF8.GetBytes(digest + "\n"));
+    }
+
+    /// <summary>The allowed egress addresses and host names, sorted ordinally, as the config digest and attestations list them.</summary>
+    internal static List<string> EgressHosts(EgressAllowList allow) =>
+        [.. allow.Addresses.Select(a => a.ToString()).Concat(allow.HostNames).Order(StringComparer.Ordinal)];
+
+    /// <summary>The egress allow-list of <paramref name="hosts"/>, or a usage error naming the bad one.</summary>
+    internal static EgressAllowList AllowList(IReadOnlyList<string> hosts)
+    {
+        try
+        {
+            return new EgressAllowList(hosts);
+        }
+        catch (ArgumentException e)
+        {
+            throw new NodeException(e.Message, NodeFailure.Usage);
+        }
+    }
+
+    /// <summary>The program's informational version, as sealed in system.started.</summary>
+    internal static string Version() =>
+        typeof(NodeHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>
+    /// SHA-256 of the canonical configuration (compact JSON, fixed member order): the origin and every setting that
+    /// changes what the gateway does. The same settings always give the same digest, so an auditor can recompute it.
+    /// </summary>
+    internal static string ConfigDigest(DataFolder data, ServeSettings settings)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("origin", data.Config.Origin);
+            json.WriteStartArray("urls");
+            foreach (var url in settings.Server.Urls.Order(StringComparer.Ordinal))
+            {
+                json.WriteStringValue(url);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("max_request_bytes", settings.Server.MaxRequestBodyBytes);
+            json.WriteNumber("request_timeout_s", (long)settings.Server.RequestTimeout.TotalSeconds);
+            json.WriteNumber("headers_timeout_s", (long)settings.Server.HeadersTimeout.TotalSeconds);
+            json.WriteNumber("max_loaded", settings.Pool.MaxLoaded);
+            json.WriteNumber("memory_budget_bytes", settings.Pool.MemoryBudgetBytes);
+            json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);
+            json.WriteStartArray("egress");
+            foreach (var host in EgressHosts(settings.Pool.Egress))
+            {
+                json.WriteStringValue(host);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("vault_retention_days", data.Config.VaultRetentionDays);
+            json.WriteEndObject();
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+    }
+}
