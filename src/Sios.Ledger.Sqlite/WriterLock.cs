@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sios.Ledger.Durable;
 using Sios.Ledger.Storage;
 
 namespace Sios.Ledger.Sqlite;
@@ -39,9 +40,9 @@ internal sealed class WriterLock : IDisposable
         FileStream stream;
         try
         {
-            stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = FileLock.Acquire(lockPath, TimeSpan.Zero, $"log is in use (lock {lockPath})");
         }
-        catch (IOException ex) when (FileLockContention.IsContention(ex))
+        catch (FileLockBusyException ex)
         {
             throw new LogInUseException($"log is in use by PID {ReadHolder(pidPath)} (lock {lockPath})", ex);
         }

@@ -9,6 +9,7 @@ using Sios.Server.Vault;
 using Sios.Signing;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
+using Sios.Ledger.Durable;
 
 namespace Sios.Node;
 
@@ -210,7 +211,7 @@ internal sealed class DataFolder
             LoadSigner(passphrase).Dispose();
             using var created = MasterSecret.Generate();
             // Losing a race to another process is fine: its secret is the one on disk, and the one read below.
-            _ = PrivateFile.TryCreate(file, System.Text.Encoding.UTF8.GetBytes(created.Export(passphrase)));
+            _ = DurableFile.TryCreate(file, System.Text.Encoding.UTF8.GetBytes(created.Export(passphrase)));
         }
 
         try
@@ -400,31 +401,15 @@ internal sealed class DataFolder
         return File.ReadAllText(file);
     }
 
-    private static void CreatePrivateDirectory(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-        }
-        else
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    private static void CreatePrivateDirectory(string path) => DurableFile.CreateDirectory(path);
 
+    // The folder is built beside its final name and renamed into place, so a file already there is a defect, not a race.
     private static void WritePrivate(string path, string content)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
-        if (!OperatingSystem.IsWindows())
+        if (!DurableFile.TryCreate(path, System.Text.Encoding.UTF8.GetBytes(content)))
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            throw new IOException($"{path} already exists");
         }
-
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(content);
-        writer.Flush();
-        stream.Flush(flushToDisk: true);
     }
 }
 

@@ -11,6 +11,7 @@ using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Server.Vault;
 using Sios.Signing;
+using Sios.Ledger.Durable;
 
 namespace Sios.Node;
 
@@ -85,7 +86,7 @@ internal static class NodeHost
                 var services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
                 {
                     // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
-                    BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, token).ConfigureAwait(false)).Index,
+                    BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, token).ConfigureAwait(false)).Index,
                 };
                 var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
                 await using (server.ConfigureAwait(false))
@@ -106,7 +107,7 @@ internal static class NodeHost
 
                     listening = server.Addresses;
                     RecordConfigDigest(data, effective.Server.ConfigDigest);
-                    await Sovereignty.Attestations.SealWhileServingAsync(data, passphrase, log, effective, listening, ct).ConfigureAwait(false);
+                    await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, ct).ConfigureAwait(false);
 
                     Notice.Write($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
                     started(server);
@@ -142,8 +143,8 @@ internal static class NodeHost
     /// <summary>Records the digest system.started has just sealed (replaced whole, never torn).</summary>
     private static void RecordConfigDigest(DataFolder data, string digest)
     {
-        PrivateFile.CreateDirectory(Path.GetDirectoryName(data.LastConfigDigestPath)!);
-        PrivateFile.Replace(data.LastConfigDigestPath, Encoding.UTF8.GetBytes(digest + "\n"));
+        DurableFile.CreateDirectory(Path.GetDirectoryName(data.LastConfigDigestPath)!);
+        DurableFile.Replace(data.LastConfigDigestPath, Encoding.UTF8.GetBytes(digest + "\n"));
     }
 
     /// <summary>The allowed egress addresses and host names, sorted ordinally, as the config digest and attestations list them.</summary>

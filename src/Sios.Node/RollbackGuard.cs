@@ -4,6 +4,7 @@ using Sios.Verify;
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Tiles;
+using Sios.Ledger.Durable;
 
 namespace Sios.Node;
 
@@ -87,11 +88,8 @@ internal static class RollbackGuard
             return;
         }
 
-        // Written through a temporary file and a rename, without fsync: the record may lag after a power cut (it is
-        // allowed to), and a torn one is ignored rather than trusted.
-        var temp = file + ".tmp";
-        File.WriteAllBytes(temp, latest.Note);
-        File.Move(temp, file, overwrite: true);
+        // Throttled to once a second by Recorder, so the fsyncs of a durable replace cost nothing the sequencer feels.
+        DurableFile.Replace(file, latest.Note);
     }
 
     /// <summary>

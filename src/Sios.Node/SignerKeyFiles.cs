@@ -7,6 +7,7 @@ using Sios.Verify;
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
+using Sios.Ledger.Durable;
 
 namespace Sios.Node;
 
@@ -53,17 +54,11 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         var path = Path.Combine(KeysPath, "keys.lock");
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            return new FileStream(path, options);
+            return FileLock.Acquire(path, TimeSpan.Zero, $"the key files are being changed by another sios process (lock {path}); wait for it and retry");
         }
-        catch (IOException e) when (FileLockContention.IsContention(e))
+        catch (FileLockBusyException e)
         {
-            throw new LogInUseException($"the key files are being changed by another sios process (lock {path}); wait for it and retry", e);
+            throw new LogInUseException(e.Message, e);
         }
     }
 
@@ -96,20 +91,20 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
     {
         var temp = RotationPath + ".tmp";
         DeleteIfPresent(temp);
-        PrivateFile.CreateDirectory(Path.Combine(temp, Retiring));
+        DurableFile.CreateDirectory(Path.Combine(temp, Retiring));
         foreach (var key in new[] { successor65, successor44 })
         {
-            PrivateFile.Replace(Path.Combine(temp, FileName(key.Algorithm, false)), System.Text.Encoding.UTF8.GetBytes(key.ExportEncryptedPem(passphrase)));
-            PrivateFile.Replace(Path.Combine(temp, FileName(key.Algorithm, true)), System.Text.Encoding.UTF8.GetBytes(key.ExportPublicKeyPem()));
+            DurableFile.Replace(Path.Combine(temp, FileName(key.Algorithm, false)), System.Text.Encoding.UTF8.GetBytes(key.ExportEncryptedPem(passphrase)));
+            DurableFile.Replace(Path.Combine(temp, FileName(key.Algorithm, true)), System.Text.Encoding.UTF8.GetBytes(key.ExportPublicKeyPem()));
         }
 
         foreach (var name in FileNames)
         {
-            PrivateFile.Replace(Path.Combine(temp, Retiring, name), File.ReadAllBytes(Path.Combine(KeysPath, name)));
+            DurableFile.Replace(Path.Combine(temp, Retiring, name), File.ReadAllBytes(Path.Combine(KeysPath, name)));
         }
 
         Directory.Move(temp, RotationPath);
-        PrivateFile.SyncDirectory(KeysPath);
+        DurableFile.SyncDirectory(KeysPath);
     }
 
     /// <summary>Applies a sealed rotation: the old keys go to the next <c>retired/N</c>, the new ones take their names.</summary>
@@ -118,10 +113,10 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         var retiring = Path.Combine(RotationPath, Retiring);
         if (Directory.Exists(retiring))
         {
-            PrivateFile.CreateDirectory(RetiredPath);
+            DurableFile.CreateDirectory(RetiredPath);
             var generation = RetiredGenerations().Count + 1;
             Directory.Move(retiring, Path.Combine(RetiredPath, generation.ToString(CultureInfo.InvariantCulture)));
-            PrivateFile.SyncDirectory(RetiredPath);
+            DurableFile.SyncDirectory(RetiredPath);
         }
 
         FaultPoint.Reach("rotate:retired");
@@ -135,9 +130,9 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
             }
         }
 
-        PrivateFile.SyncDirectory(KeysPath);
+        DurableFile.SyncDirectory(KeysPath);
         Directory.Delete(RotationPath, recursive: true);
-        PrivateFile.SyncDirectory(KeysPath);
+        DurableFile.SyncDirectory(KeysPath);
     }
 
     /// <summary>Stages re-encrypted copies of <paramref name="files"/> (paths relative to keys/); commits when it returns.</summary>
@@ -146,16 +141,16 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         ArgumentNullException.ThrowIfNull(files);
         var temp = PassphrasePath + ".tmp";
         DeleteIfPresent(temp);
-        PrivateFile.CreateDirectory(temp);
+        DurableFile.CreateDirectory(temp);
         foreach (var (relative, content) in files)
         {
             var target = Path.Combine(temp, relative);
-            PrivateFile.CreateDirectory(Path.GetDirectoryName(target)!);
-            PrivateFile.Replace(target, content);
+            DurableFile.CreateDirectory(Path.GetDirectoryName(target)!);
+            DurableFile.Replace(target, content);
         }
 
         Directory.Move(temp, PassphrasePath);
-        PrivateFile.SyncDirectory(KeysPath);
+        DurableFile.SyncDirectory(KeysPath);
     }
 
     /// <summary>Applies a committed passphrase change: each staged file replaces its original by an atomic rename.</summary>
@@ -168,9 +163,9 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
             FaultPoint.Reach("passphrase:moved-one");
         }
 
-        PrivateFile.SyncDirectory(KeysPath);
+        DurableFile.SyncDirectory(KeysPath);
         Directory.Delete(PassphrasePath, recursive: true);
-        PrivateFile.SyncDirectory(KeysPath);
+        DurableFile.SyncDirectory(KeysPath);
     }
 
     /// <summary>The retired generation folders, oldest first.</summary>

@@ -64,7 +64,7 @@ public sealed class UpstreamAndLifecycleTests(ServedDemo upstream) : IClassFixtu
         var before = Verify.Checkpoints.CheckpointVerifier.ForLogKeys(upstream.Vkeys).Verify(await upstreamClient.GetByteArrayAsync("/log/checkpoint")).Checkpoint.Size;
         using var client = downstream.Demo.Client();
         var response = await client.PostAsync("/v1/chat/completions", new StringContent(Ask, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(HttpStatusCode.FailedDependency, response.StatusCode);
         Assert.Contains("allow", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         Assert.True(response.Headers.Contains("Sios-Log-Index"));
         var after = Verify.Checkpoints.CheckpointVerifier.ForLogKeys(upstream.Vkeys).Verify(await upstreamClient.GetByteArrayAsync("/log/checkpoint")).Checkpoint.Size;

@@ -5,6 +5,7 @@ using Sios.Ledger.Storage;
 using Sios.Verify;
 
 using Sios.Ledger.State;
+using Sios.Ledger.Durable;
 
 namespace Sios.Brains.Registry;
 
@@ -363,43 +364,14 @@ public sealed class BrainRegistry
             file = new BrainsFile { AsOf = file.AsOf, Brains = file.Brains, Mac = authority.Mac(BrainsFile.Kind, BrainsFile.Body(file)) };
         }
 
-        AtomicFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile));
+        DurableFile.Replace(FilePath, JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile));
     }
 
-    /// <summary>
-    /// Serialises changes across processes (a server and the CLI) and within one: the OS lock taken by
-    /// <see cref="FileShare.None"/> conflicts between any two open handles, so contenders simply retry.
-    /// </summary>
+    /// <summary>Serialises changes across processes (a server and the CLI) and within one.</summary>
     private async Task<IDisposable> LockAsync(CancellationToken ct)
     {
         var path = Path.Combine(Folder, LockFileName);
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, LockOptions());
-            }
-            catch (IOException e) when (FileLockContention.IsContention(e) && waited.Elapsed < LockTimeout)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(25), ct).ConfigureAwait(false);
-            }
-            catch (IOException e) when (FileLockContention.IsContention(e))
-            {
-                throw new IOException($"another process has been changing the brains of {Folder} for {LockTimeout.TotalSeconds:0} s ({path} is held); try again", e);
-            }
-        }
-    }
-
-    private static FileStreamOptions LockOptions()
-    {
-        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        return options;
+        return await FileLock.AcquireAsync(path, LockTimeout, $"another process has been changing the brains of {Folder} for {LockTimeout.TotalSeconds:0} s ({path} is held); try again", ct).ConfigureAwait(false);
     }
 
     /// <summary>Reports on the caller's thread, in order (unlike <see cref="Progress{T}"/>, which posts).</summary>

@@ -61,7 +61,7 @@ internal static class AttestCommand
             {
                 var latest = log.Latest;
                 var statement = await Attestations.DeriveAsync(data, latest.Size, latest.Root, facts, ct).ConfigureAwait(false);
-                made = await Attestations.SealAsync(data, passphrase, log, statement, "operator", ct).ConfigureAwait(false);
+                made = await Attestations.SealAsync(data, log, statement, "operator", ct).ConfigureAwait(false);
             }
 
             if (parse.GetValue(output) is { } path)

@@ -9,6 +9,7 @@ using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
 using Sios.Verify;
 using Sios.Verify.Checkpoints;
+using Sios.Ledger.Durable;
 
 namespace Sios.Cli.Commands;
 
@@ -97,7 +98,7 @@ internal static class DiscardTailCommand
     private static async Task<byte[]> KeepAsideAsync(DataFolder folder, Ledger.Sqlite.SqliteLogStore store, long from, long to, CancellationToken ct)
     {
         var directory = Path.Combine(folder.Path, "log", "discarded");
-        PrivateFile.CreateDirectory(directory);
+        DurableFile.CreateDirectory(directory);
         using var bundle = new MemoryStream();
         var length = new byte[2];
         for (var start = from; start < to;)
@@ -119,7 +120,7 @@ internal static class DiscardTailCommand
         }
 
         var bytes = bundle.ToArray();
-        PrivateFile.Replace(Path.Combine(directory, $"{from}-{to - 1}.entries"), bytes);
+        DurableFile.Replace(Path.Combine(directory, $"{from}-{to - 1}.entries"), bytes);
         return SHA256.HashData(bytes);
     }
 }

@@ -10,6 +10,7 @@ using Sios.Server.Vault;
 using Sios.Verify;
 using Sios.Verify.Commitments;
 using Sios.Verify.Disclosure;
+using Sios.Ledger.Durable;
 
 namespace Sios.Cli.Commands;
 
@@ -93,7 +94,7 @@ internal static class DisclosureCommands
 
             // Plaintext of one answer: the folder is the operator's alone (0700, an empty one given is narrowed to it)
             // and each file 0600; handing it to the third party is a deliberate act, not a side effect of umask.
-            PrivateFile.CreateDirectory(target);
+            DurableFile.CreateDirectory(target);
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -115,7 +116,7 @@ internal static class DisclosureCommands
     /// <summary>Creates one file of a disclosure, readable by its owner only; the folder was empty, so a name taken means someone else is writing there.</summary>
     private static void Write(string folder, string name, byte[] content)
     {
-        if (!PrivateFile.TryCreate(Path.Combine(folder, name), content))
+        if (!DurableFile.TryCreate(Path.Combine(folder, name), content))
         {
             throw new CliException($"{Path.Combine(folder, name)} appeared while the disclosure was being written; choose another --out folder");
         }

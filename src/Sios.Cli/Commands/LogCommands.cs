@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Sios.Cli.Hosting;
 using Sios.Node;
 using Sios.Ledger.Entries;
@@ -8,7 +7,6 @@ using Sios.Ledger.Pipeline;
 using Sios.Ledger.Proofs;
 using Sios.Ledger.Storage;
 using Sios.Verify;
-using Sios.Verify.Audit;
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Rotation;

@@ -1,19 +1,10 @@
 using System.CommandLine;
-using System.Reflection;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sios.Brains.Engines;
 using Sios.Brains.Pool;
-using Sios.Brains.Registry;
-using Sios.Brains.Upstream;
 using Sios.Cli.Hosting;
 using Sios.Node;
-using Sios.Server.Access;
 using Sios.Server.Hosting;
-using Sios.Server.Vault;
-using Sios.Signing;
 
 namespace Sios.Cli.Commands;
 

@@ -93,6 +93,23 @@ public sealed class LogSigner : IDisposable
         return Encoding.UTF8.GetBytes(note.ToString());
     }
 
+    /// <summary>
+    /// Signs a sovereignty statement (<c>sios-attestation/v1</c>) as a signed note with the log's ML-DSA-65 key, so the
+    /// running log attests without the key being read again. Only text that begins with the attestation header is
+    /// signed: the log key never signs anything a verifier could take for a checkpoint.
+    /// </summary>
+    public byte[] SignAttestation(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.StartsWith(Verify.Attestations.AttestationStatement.Header + "\n", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"only a {Verify.Attestations.AttestationStatement.Header} statement is signed this way", nameof(text));
+        }
+
+        var signature = _primary.Sign(Encoding.UTF8.GetBytes(text));
+        return Encoding.UTF8.GetBytes(text + "\n" + SignedNote.FormatSignatureLine(Origin, PrimaryKey.KeyId, signature));
+    }
+
     private void AppendPair(StringBuilder note, MlDsaPrivateKey primary, VerifierKey primaryKey, MlDsaPrivateKey cosigner, VerifierKey cosignerKey, byte[] text, byte[] message, ulong timestamp)
     {
         var cosignature = new byte[8 + MlDsaSizes.Signature(MlDsaAlgorithm.MlDsa44)];

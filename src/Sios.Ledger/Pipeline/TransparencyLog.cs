@@ -59,6 +59,12 @@ public sealed class TransparencyLog : IAsyncDisposable
     /// <summary>The log's origin.</summary>
     public string Origin => _signer.Origin;
 
+    /// <summary>The verifier keys of the signer this log runs with (ML-DSA-65 first).</summary>
+    public IReadOnlyList<Sios.Verify.Notes.VerifierKey> VerifierKeys => _signer.VerifierKeys;
+
+    /// <summary>Signs a sovereignty statement with the running signer (see <see cref="LogSigner.SignAttestation"/>).</summary>
+    public byte[] SignAttestation(string text) => _signer.SignAttestation(text);
+
     /// <summary>Read access to the underlying store (safe alongside appends).</summary>
     public ILogReader Reader => _store;
 

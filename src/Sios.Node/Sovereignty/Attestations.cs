@@ -14,6 +14,7 @@ using Sios.Verify.Attestations;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
 using Microsoft.Extensions.Logging;
+using Sios.Ledger.Durable;
 
 namespace Sios.Node.Sovereignty;
 
@@ -102,14 +103,19 @@ internal static class Attestations
     }
 
     /// <summary>
-    /// Signs the statement with the log's ML-DSA-65 key (a signed note; key name = origin), seals an
+    /// Signs the statement with the running log's ML-DSA-65 key (a signed note; key name = origin), seals an
     /// <c>attestation</c> entry holding its SHA-256 and fields, and keeps a copy in the data folder.
     /// </summary>
-    public static async Task<SealedAttestation> SealAsync(DataFolder data, string passphrase, TransparencyLog log, AttestationStatement statement, string actor, CancellationToken ct)
+    public static async Task<SealedAttestation> SealAsync(DataFolder data, TransparencyLog log, AttestationStatement statement, string actor, CancellationToken ct)
     {
         var text = statement.ToText();
         var textBytes = Encoding.UTF8.GetBytes(text);
-        var note = Sign(data, passphrase, statement.Signers[0], text, textBytes);
+        if (!string.Equals(log.VerifierKeys[0].ToString(), statement.Signers[0].ToString(), StringComparison.Ordinal))
+        {
+            throw new NodeException($"{DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: true)} is not the key the log signs with: the data folder's keys are inconsistent");
+        }
+
+        var note = log.SignAttestation(text);
         var digest = AttestationStatement.Digest(textBytes);
         var (entry, _) = EntryWriter.Write("attestation", actor, json =>
         {
@@ -152,8 +158,8 @@ internal static class Attestations
         });
         var sealedEntry = await log.AppendAsync(entry, ct).ConfigureAwait(false);
         var file = FileFor(data, sealedEntry.Index);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        await File.WriteAllBytesAsync(file, note, ct).ConfigureAwait(false);
+        DurableFile.CreateDirectory(Path.GetDirectoryName(file)!);
+        DurableFile.Replace(file, note);
         return new SealedAttestation(note, sealedEntry.Index, file, digest);
     }
 
@@ -161,26 +167,13 @@ internal static class Attestations
     /// Seals the attestation of a running gateway: right after <c>system.started</c>, and again after each brain change
     /// made through its control socket.
     /// </summary>
-    public static async Task<SealedAttestation> SealWhileServingAsync(DataFolder data, string passphrase, TransparencyLog log, ServeSettings effective, IReadOnlyList<string> addresses, CancellationToken ct)
+    public static async Task<SealedAttestation> SealWhileServingAsync(DataFolder data, TransparencyLog log, ServeSettings effective, IReadOnlyList<string> addresses, CancellationToken ct)
     {
         var latest = log.Latest;
         var statement = await DeriveAsync(data, latest.Size, latest.Root, Serving(effective, addresses), ct).ConfigureAwait(false);
-        var sealedOne = await SealAsync(data, passphrase, log, statement, "system", ct).ConfigureAwait(false);
+        var sealedOne = await SealAsync(data, log, statement, "system", ct).ConfigureAwait(false);
         Notice.Write($"Attestation sealed as entry {sealedOne.Index} ({sealedOne.Sha256}); the signed statement is {sealedOne.File}.");
         return sealedOne;
-    }
-
-    private static byte[] Sign(DataFolder data, string passphrase, VerifierKey expected, string text, byte[] textBytes)
-    {
-        using var key = data.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase);
-        var vkey = VerifierKey.Create(data.Config.Origin, NoteKeyKind.MlDsa65, key.PublicKey);
-        if (!string.Equals(vkey.ToString(), expected.ToString(), StringComparison.Ordinal))
-        {
-            throw new NodeException($"{DataFolder.KeyFile(data.Path, MlDsaAlgorithm.MlDsa65, isPublic: false)} does not match its public key file: the data folder's keys are inconsistent");
-        }
-
-        var signature = key.Sign(textBytes);
-        return Encoding.UTF8.GetBytes(text + "\n" + SignedNote.FormatSignatureLine(vkey.Name, vkey.KeyId, signature));
     }
 
     private static void WriteArray(System.Text.Json.Utf8JsonWriter json, string name, IEnumerable<string> values)

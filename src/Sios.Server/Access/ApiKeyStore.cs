@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 
 using Sios.Ledger.State;
+using Sios.Ledger.Durable;
 
 namespace Sios.Server.Access;
 
@@ -299,7 +300,7 @@ public sealed class ApiKeyStore
         using (TakeLock())
         {
             var keys = LoadUnchecked().Keys.ToList();
-            PrivateFile.Replace(FilePath, ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
+            DurableFile.Replace(FilePath, ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
             _snapshot = null;
             return keys;
         }
@@ -309,13 +310,13 @@ public sealed class ApiKeyStore
     private T Change<T>(Func<List<ApiKeyRecord>, T> change, string? revoking = null)
     {
         var directory = Path.GetDirectoryName(FilePath)!;
-        PrivateFile.CreateDirectory(directory);
+        DurableFile.CreateDirectory(directory);
         using (TakeLock())
         {
             var keys = Load(revoking).Keys.ToList();
             var result = change(keys);
             var authority = Authority;
-            PrivateFile.Replace(FilePath, authority is null
+            DurableFile.Replace(FilePath, authority is null
                 ? ApiKeyFile.Serialize(keys)
                 : ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
             _snapshot = null;
@@ -323,29 +324,8 @@ public sealed class ApiKeyStore
         }
     }
 
-    /// <summary>
-    /// The OS lock taken by <see cref="FileShare.None"/> conflicts between any two open handles, in one process or
-    /// several, and dies with its process, so contenders simply retry and a crash never leaves it stuck.
-    /// </summary>
-    private FileStream TakeLock()
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return new FileStream(LockPath, PrivateFile.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-            }
-            catch (IOException) when (waited.Elapsed < LockTimeout)
-            {
-                Thread.Sleep(25);
-            }
-            catch (IOException e)
-            {
-                throw new IOException($"another process has been changing the API keys for {LockTimeout.TotalSeconds:0} s ({LockPath} is held); try again", e);
-            }
-        }
-    }
+    private FileStream TakeLock() =>
+        FileLock.Acquire(LockPath, LockTimeout, $"another process has been changing the API keys for {LockTimeout.TotalSeconds:0} s ({LockPath} is held); try again");
 
     private Snapshot Current()
     {

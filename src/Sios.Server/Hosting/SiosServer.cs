@@ -15,6 +15,7 @@ using Sios.Server.Http;
 using Sios.Server.Inference;
 using Sios.Server.Log;
 using Sios.Server.Vault;
+using Sios.Ledger.Durable;
 
 namespace Sios.Server.Hosting;
 
@@ -88,7 +89,7 @@ public sealed class SiosServer : IAsyncDisposable
             if (options.ControlSocketPath is { } socket)
             {
                 // Whoever can connect can make admin keys: the socket's folder is the operator's alone.
-                Access.PrivateFile.CreateDirectory(Path.GetDirectoryName(socket)!);
+                DurableFile.CreateDirectory(Path.GetDirectoryName(socket)!);
                 // A socket file left by a killed server: this process holds the log's writer lock, so no live server owns it.
                 File.Delete(socket);
                 kestrel.ListenUnixSocket(socket);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sios.Brains.Registry;
 using Sios.Ledger.Entries;
+using Sios.Ledger.Durable;
 
 namespace Sios.Server.Inference;
 
@@ -54,7 +55,7 @@ internal sealed class InflightJournal(string? directory)
                 json.WriteEndObject();
             }
 
-            Access.PrivateFile.CreateDirectory(directory);
+            DurableFile.CreateDirectory(directory);
             File.WriteAllBytes(path, buffer.ToArray());
         }
 

@@ -5,6 +5,7 @@ using System.Text;
 using Sios.Brains.Registry;
 using Sios.Ledger.Entries;
 using Sios.Server.Access;
+using Sios.Ledger.Durable;
 
 namespace Sios.Server.Vault;
 
@@ -126,8 +127,8 @@ public sealed class ContentVault : IDisposable
         }
 
         CryptographicOperations.ZeroMemory(plain);
-        PrivateFile.CreateDirectory(Folder);
-        PrivateFile.Replace(Path.Combine(Folder, name + Extension), file);
+        DurableFile.CreateDirectory(Folder);
+        DurableFile.Replace(Path.Combine(Folder, name + Extension), file);
         return true;
     }
 

@@ -78,6 +78,19 @@ public sealed class LogSignerTests
         Assert.ThrowsAny<Sios.Verify.VerificationException>(() => otherLog.Verify(note));
     }
 
+    [Fact]
+    public void The_running_signer_signs_attestations_and_nothing_that_could_pass_for_a_checkpoint()
+    {
+        using var signer = new LogSigner(Origin, MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa65, new byte[32]), MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa44, new byte[32]));
+        var statement = "sios-attestation/v1\nlog 3 AAAA\n";
+        var (note, signatures) = new NoteVerifier([signer.PrimaryKey]).Verify(signer.SignAttestation(statement));
+        Assert.Equal(statement, note.Text);
+        Assert.Single(signatures);
+
+        var checkpointText = Origin + "\n7\n" + Convert.ToBase64String(new byte[32]) + "\n";
+        Assert.Throws<ArgumentException>(() => signer.SignAttestation(checkpointText));
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;

@@ -1,12 +1,14 @@
 using System.Runtime.InteropServices;
 
-namespace Sios.Server.Access;
+namespace Sios.Ledger.Durable;
 
 /// <summary>
-/// Files only their owner may read or write (mode 0600 on Unix), written so that after a crash they hold either the
-/// old or the new content in full, and so that once a write returns it survives a power loss.
+/// The one way SIOS writes a file it must not lose or tear: only its owner may read or write it (mode 0600 on Unix,
+/// folders 0700), after a crash it holds either the old or the new content in full, and once a write returns it survives
+/// a power loss (file fsync, atomic rename or link, folder fsync). Key files, state files, vault blobs, notes and
+/// disclosures all go through here.
 /// </summary>
-public static class PrivateFile
+public static partial class DurableFile
 {
     // EEXIST is 17 on Linux and macOS alike.
     private const int ExistsErrno = 17;
@@ -72,7 +74,7 @@ public static class PrivateFile
     }
 
     /// <summary>Options that create a file readable and writable by its owner only.</summary>
-    internal static FileStreamOptions Options(FileMode mode, FileAccess access, FileShare share)
+    public static FileStreamOptions Options(FileMode mode, FileAccess access, FileShare share)
     {
         var options = new FileStreamOptions { Mode = mode, Access = access, Share = share };
         if (!OperatingSystem.IsWindows() && mode is FileMode.CreateNew or FileMode.Create or FileMode.OpenOrCreate)
@@ -141,13 +143,47 @@ public static class PrivateFile
     /// rename(2) is atomic but lives in the folder's metadata: until the folder is synced a power loss may bring the
     /// old file back, and callers act on the new content (seal entries, hand out secrets) as soon as this returns.
     /// </summary>
-    public static void SyncDirectory(string directory) => Brains.Registry.DirectorySync.Sync(directory);
+    public static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // Windows has no directory fsync; there the rename is as durable as NTFS's metadata journal makes it.
+            return;
+        }
+
+        var fd = NativeMethods.Open(directory, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"could not open {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (NativeMethods.FSync(fd) != 0)
+            {
+                throw new IOException($"could not sync {directory} (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = NativeMethods.Close(fd);
+        }
+    }
 
     /// <summary>link(2), which .NET does not offer: it creates a name only if it does not exist, atomically.</summary>
-    private static class NativeMethods
+    private static partial class NativeMethods
     {
         [DllImport("libc", EntryPoint = "link", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string created);
+
+        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        public static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static partial int FSync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static partial int Close(int fd);
     }
 }
