@@ -1,4 +1,5 @@
 using Sios.Ledger.State;
+using Sios.Verify.Entries;
 
 namespace Sios.Brains.Registry;
 
@@ -10,7 +11,7 @@ namespace Sios.Brains.Registry;
 /// </summary>
 internal static class BrainFileChecks
 {
-    private static readonly HashSet<string> Types = new(StringComparer.Ordinal) { "brain.registered", "brain.removed" };
+    private static readonly HashSet<string> Types = new(StringComparer.Ordinal) { EntryTypes.BrainRegistered, EntryTypes.BrainRemoved };
 
     public static List<BrainManifest> Check(StateFileAuthority authority, BrainsFile file, List<BrainManifest> brains, string path)
     {
@@ -27,13 +28,17 @@ internal static class BrainFileChecks
                 "Restore it from a copy sios wrote, or inspect it and adopt it with 'sios state adopt'");
         }
 
-        // The newest entry per brain since as_of is what the log says that brain is now.
-        var latest = new Dictionary<string, (long Index, System.Text.Json.JsonElement Entry)>(StringComparer.Ordinal);
+        // The newest entry per brain since as_of is what the log says that brain is now: its pins, or null once removed.
+        var latest = new Dictionary<string, (long Index, BrainRef? Pinned)>(StringComparer.Ordinal);
         foreach (var (index, entry) in authority.EntriesSince(file.AsOf ?? 0, Types))
         {
-            if (entry.TryGetProperty("brain", out var name) && name.GetString() is { } brain)
+            if (BrainRegisteredEntry.TryRead(entry, out var registered))
             {
-                latest[brain] = (index, entry);
+                latest[registered.Body.Brain.Name] = (index, registered.Body.Brain);
+            }
+            else if (BrainRemovedEntry.TryRead(entry, out var removed))
+            {
+                latest[removed.Body.Brain.Name] = (index, null);
             }
         }
 
@@ -46,12 +51,11 @@ internal static class BrainFileChecks
                 continue;
             }
 
-            var type = said.Entry.GetProperty("type").GetString();
-            if (type == "brain.removed")
+            if (said.Pinned is not { } pinned)
             {
                 authority.Report(BrainsFile.Kind, $"{path} still has brain '{brain.Name}', but the log removed it at index {said.Index}: it is left out");
             }
-            else if (brain.Upstream is null && (Text(said.Entry, "weights") != brain.ModelSha256 || Text(said.Entry, "adapter") != brain.AdapterSha256))
+            else if (brain.Upstream is null && (pinned.Weights != brain.ModelSha256 || pinned.Adapter != brain.AdapterSha256))
             {
                 authority.Report(BrainsFile.Kind, $"{path} pins brain '{brain.Name}' to other digests than the log registered at index {said.Index}: it is left out");
             }
@@ -63,7 +67,4 @@ internal static class BrainFileChecks
 
         return trusted;
     }
-
-    private static string? Text(System.Text.Json.JsonElement entry, string name) =>
-        entry.TryGetProperty(name, out var value) ? value.GetString() : null;
 }

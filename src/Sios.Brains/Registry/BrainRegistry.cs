@@ -80,7 +80,7 @@ public sealed class BrainRegistry
         draft.Validate(requirePins: false);
         RefuseTaken(Read(), draft.Name);
         var pinned = draft.Upstream is { } upstream
-            // The canonical form is what the log names (BrainEntries.WriteUpstream), so brains.json says the same.
+            // The canonical form is what the log names (BrainEntries.Ref), so brains.json says the same.
             ? draft with { Upstream = upstream with { Url = new Uri(upstream.Url.AbsoluteUri) } }
             : await PinLocalAsync(draft, progress, cancellationToken).ConfigureAwait(false);
         pinned.Validate(requirePins: true);

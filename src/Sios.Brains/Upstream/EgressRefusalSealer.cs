@@ -1,7 +1,7 @@
 using System.Globalization;
 using Sios.Brains.Registry;
-using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
+using Sios.Verify.Entries;
 
 namespace Sios.Brains.Upstream;
 
@@ -45,19 +45,7 @@ public sealed class EgressRefusalSealer
             return;
         }
 
-        var (entry, _) = EntryWriter.Write("egress.refused", BrainEntries.System, json =>
-        {
-            json.WriteString("host", refusal.Host);
-            json.WriteNumber("port", refusal.Port);
-            json.WriteStartArray("addresses");
-            foreach (var address in refusal.Addresses)
-            {
-                json.WriteStringValue(address.ToString());
-            }
-
-            json.WriteEndArray();
-            json.WriteNumber("suppressed", suppressed);
-        }, _clock);
+        var entry = new EgressRefusedEntry(refusal.Host, refusal.Port, [.. refusal.Addresses.Select(a => a.ToString())], suppressed).Write(_clock);
         LastSeal = SealAsync(entry);
     }
 

@@ -11,22 +11,6 @@ public static class SignerRotatedEntries
     {
         ArgumentNullException.ThrowIfNull(oldKeys);
         ArgumentNullException.ThrowIfNull(newKeys);
-        return EntryWriter.Write(SignerRotatedEntry.Type, "operator", json =>
-        {
-            json.WriteStartArray("old");
-            foreach (var key in oldKeys)
-            {
-                json.WriteStringValue(key.ToString());
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("new");
-            foreach (var key in newKeys)
-            {
-                json.WriteStringValue(key.ToString());
-            }
-
-            json.WriteEndArray();
-        }, clock).Bytes;
+        return new SignerRotatedEntry(oldKeys, newKeys).Write(clock);
     }
 }

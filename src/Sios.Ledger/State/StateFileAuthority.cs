@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Sios.Ledger.Storage;
+using Sios.Verify.Entries;
 
 namespace Sios.Ledger.State;
 
@@ -72,10 +72,10 @@ public sealed class StateFileAuthority
     }
 
     /// <summary>
-    /// The log's entries of the given types from index <paramref name="from"/> on, in order, parsed: what a file written at
-    /// that size must reflect.
+    /// The log's entries of the given types from index <paramref name="from"/> on, in order, as stored: what a file written
+    /// at that size must reflect. Only each entry's type is read here; the caller parses the ones it gets.
     /// </summary>
-    public IEnumerable<(long Index, JsonElement Entry)> EntriesSince(long from, IReadOnlySet<string> types)
+    public IEnumerable<(long Index, byte[] Entry)> EntriesSince(long from, IReadOnlySet<string> types)
     {
         ArgumentNullException.ThrowIfNull(types);
         for (var start = Math.Max(0, from); ; )
@@ -84,10 +84,11 @@ public sealed class StateFileAuthority
             foreach (var bytes in page)
             {
                 var index = start++;
-                if (TypeOf(bytes) is { } type && types.Contains(type))
+
+                // Only the type member is read: the reader stops at it, so a check over many inference entries stays cheap.
+                if (LogEntry.TypeOf(bytes) is { } type && types.Contains(type))
                 {
-                    using var document = JsonDocument.Parse(bytes);
-                    yield return (index, document.RootElement.Clone());
+                    yield return (index, bytes);
                 }
             }
 
@@ -120,57 +121,12 @@ public sealed class StateFileAuthority
         }
     }
 
-    /// <summary>The <c>state.refused</c> entry: which file, and why it was refused or corrected from the log.</summary>
+    /// <summary>The <c>state.refused</c> entry: which file, and why it was refused or corrected from the log (at most 2,000 characters of it).</summary>
     public static byte[] RefusedEntry(string kind, string problem) =>
-        Entries.EntryWriter.Write(StateFileException.RefusedEntryType, "system", json =>
-        {
-            json.WriteString("file", kind);
-            json.WriteString("reason", problem.Length > 2_000 ? problem[..2_000] : problem);
-        }).Bytes;
+        new StateRefusedEntry(kind, problem.Length > 2_000 ? problem[..2_000] : problem).Write();
 
     /// <summary>The <c>state.adopted</c> entry sealed when the operator takes a file as it stands (<c>sios state adopt</c>).</summary>
-    public static byte[] AdoptedEntry(string kind, int items, string sha256) =>
-        Entries.EntryWriter.Write("state.adopted", "operator", json =>
-        {
-            json.WriteString("file", kind);
-            json.WriteNumber("items", items);
-            json.WriteString("sha256", sha256);
-        }).Bytes;
-
-    // Only the type member is wanted: the reader stops at it, so a freshness check over many inference entries stays cheap.
-    private static string? TypeOf(byte[] entry)
-    {
-        var reader = new Utf8JsonReader(entry);
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isType = reader.ValueTextEquals("type"u8);
-                if (!reader.Read())
-                {
-                    return null;
-                }
-
-                if (isType)
-                {
-                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-
-                reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-
-        return null;
-    }
+    public static byte[] AdoptedEntry(string kind, int items, string sha256) => new StateAdoptedEntry(kind, items, sha256).Write();
 }
 
 /// <summary>A state file failed its authentication or lags behind the log: it is refused, never half-trusted.</summary>
@@ -192,5 +148,5 @@ public sealed class StateFileException : Exception
     public string Kind { get; }
 
     /// <summary>The entry type a refusal is sealed as.</summary>
-    public const string RefusedEntryType = "state.refused";
+    public const string RefusedEntryType = EntryTypes.StateRefused;
 }

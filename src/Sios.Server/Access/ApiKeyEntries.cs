@@ -1,48 +1,27 @@
-using System.Text.Json;
-using Sios.Ledger.Entries;
+using Sios.Verify.Entries;
 
 namespace Sios.Server.Access;
 
 /// <summary>
-/// The SPEC §2 <c>key.created</c> and <c>key.revoked</c> entries, by the operator. They name the key (id and label) and
-/// its scope (role, brains, limits); the secret and its hash never appear, so the log cannot help anyone guess it.
+/// The SPEC §2 <c>key.created</c> and <c>key.revoked</c> entries, by the operator, built from key records onto the typed
+/// catalogue. They name the key (id and label) and its scope (role, brains, limits); the secret and its hash never
+/// appear, so the log cannot help anyone guess it.
 /// </summary>
 public static class ApiKeyEntries
 {
     /// <summary>The actor of key changes: the operator, whether through the CLI or the control socket.</summary>
-    public const string Actor = "operator";
+    public const string Actor = EntryActors.Operator;
 
     /// <summary><c>key.created</c>: key_id, name, role, brains, and rpm/tpm when set.</summary>
-    public static byte[] Created(ApiKeyRecord key, TimeProvider? clock = null) => Write("key.created", key, clock);
+    public static byte[] Created(ApiKeyRecord key, TimeProvider? clock = null) => new KeyCreatedEntry(Scope(key)).Write(clock);
 
     /// <summary><c>key.revoked</c>: the same members, naming the scope that stops working.</summary>
-    public static byte[] Revoked(ApiKeyRecord key, TimeProvider? clock = null) => Write("key.revoked", key, clock);
+    public static byte[] Revoked(ApiKeyRecord key, TimeProvider? clock = null) => new KeyRevokedEntry(Scope(key)).Write(clock);
 
-    private static byte[] Write(string type, ApiKeyRecord key, TimeProvider? clock)
+    /// <summary>How the log names <paramref name="key"/>: everything but its secret.</summary>
+    public static KeyScope Scope(ApiKeyRecord key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return EntryWriter.Write(type, Actor, json =>
-        {
-            json.WriteString("key_id", key.Id);
-            json.WriteString("name", key.Name);
-            json.WriteString("role", ApiKeyRoleNames.ToName(key.Role));
-            json.WriteStartArray("brains");
-            foreach (var brain in key.Brains)
-            {
-                json.WriteStringValue(brain);
-            }
-
-            json.WriteEndArray();
-            WriteOptional(json, "rpm", key.Rpm);
-            WriteOptional(json, "tpm", key.Tpm);
-        }, clock).Bytes;
-    }
-
-    private static void WriteOptional(Utf8JsonWriter json, string name, int? value)
-    {
-        if (value is { } v)
-        {
-            json.WriteNumber(name, v);
-        }
+        return new KeyScope(key.Id, key.Name, ApiKeyRoleNames.ToName(key.Role), key.Brains, key.Rpm, key.Tpm);
     }
 }

@@ -1,4 +1,5 @@
 using Sios.Ledger.State;
+using Sios.Verify.Entries;
 
 namespace Sios.Server.Access;
 
@@ -12,7 +13,7 @@ namespace Sios.Server.Access;
 /// </summary>
 internal static class KeyFileChecks
 {
-    private static readonly HashSet<string> Types = new(StringComparer.Ordinal) { "key.revoked" };
+    private static readonly HashSet<string> Types = new(StringComparer.Ordinal) { EntryTypes.KeyRevoked };
 
     /// <summary>The keys to trust: <paramref name="keys"/> with every revocation the log sealed since <c>as_of</c> applied.</summary>
     /// <remarks>
@@ -37,11 +38,16 @@ internal static class KeyFileChecks
         var trusted = keys.ToList();
         foreach (var (index, entry) in authority.EntriesSince(stored.AsOf ?? 0, Types))
         {
-            var id = entry.TryGetProperty("key_id", out var idElement) ? idElement.GetString() ?? "" : "";
+            if (!KeyRevokedEntry.TryRead(entry, out var revocation))
+            {
+                continue;
+            }
+
+            var id = revocation.Body.Key.KeyId;
             var at = trusted.FindIndex(k => string.Equals(k.Id, id, StringComparison.Ordinal));
             if (at >= 0 && !trusted[at].IsRevoked && !string.Equals(id, revoking, StringComparison.Ordinal))
             {
-                var time = entry.TryGetProperty("time", out var t) && t.TryGetDateTimeOffset(out var parsed) ? parsed : DateTimeOffset.UtcNow;
+                var time = revocation.Header.Time;
                 trusted[at] = trusted[at] with { Revoked = time < trusted[at].Created ? trusted[at].Created : time };
                 authority.Report(ApiKeyFile.Kind,
                     $"{path} has key '{trusted[at].Name}' (id {id}) live, but the log revoked it at index {index} (a crash before the file was written, or an older copy put back): it is treated as revoked");

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
-using Sios.Ledger.Entries;
+using Sios.Verify.Entries;
 using Sios.Server.Control;
 using Sios.Server.Health;
 using Sios.Server.Http;
@@ -135,18 +135,14 @@ public sealed class SiosServer : IAsyncDisposable
         var addresses = Addresses;
         if (_options.PreviousConfigDigest is { } previous && !string.Equals(previous, _options.ConfigDigest, StringComparison.Ordinal))
         {
-            var (changed, _) = EntryWriter.Write("config.changed", "operator", json =>
-            {
-                json.WriteString("sha256", _options.ConfigDigest);
-                json.WriteString("previous", previous);
-            }, _services.Clock);
+            var changed = new ConfigChangedEntry(_options.ConfigDigest, previous).Write(_services.Clock);
             await _services.Log.AppendAsync(changed, cancellationToken).ConfigureAwait(false);
         }
 
         // Requests the last run died answering are sealed first, so the record says what was running when it stopped.
         await _app.Services.GetRequiredService<InflightJournal>()
             .RecoverAsync((entry, ct) => _services.Log.AppendAsync(entry, ct), _services.Clock, cancellationToken).ConfigureAwait(false);
-        await SealLifecycleAsync("system.started", addresses, cancellationToken).ConfigureAwait(false);
+        await SealLifecycleAsync(static gateway => new SystemStartedEntry(gateway), addresses, cancellationToken).ConfigureAwait(false);
         if (_services.Vault is { } vault)
         {
             var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<VaultJanitor>();
@@ -172,7 +168,7 @@ public sealed class SiosServer : IAsyncDisposable
             await _janitor.DisposeAsync().ConfigureAwait(false);
         }
 
-        await SealLifecycleAsync("system.stopped", Addresses, CancellationToken.None).ConfigureAwait(false);
+        await SealLifecycleAsync(static gateway => new SystemStoppedEntry(gateway), Addresses, CancellationToken.None).ConfigureAwait(false);
         if (_options.ControlSocketPath is { } socket)
         {
             File.Delete(socket);
@@ -192,22 +188,10 @@ public sealed class SiosServer : IAsyncDisposable
         }
     }
 
-    private async Task SealLifecycleAsync(string type, IReadOnlyList<string> addresses, CancellationToken cancellationToken)
+    private async Task SealLifecycleAsync(Func<GatewayFacts, TypedEntry> entry, IReadOnlyList<string> addresses, CancellationToken cancellationToken)
     {
-        var (entry, _) = EntryWriter.Write(type, "system", json =>
-        {
-            json.WriteString("version", _options.Version);
-            json.WriteString("config", _options.ConfigDigest);
-            json.WriteString("egress", _options.EgressPolicy);
-            json.WriteStartArray("listen");
-            foreach (var address in addresses)
-            {
-                json.WriteStringValue(address);
-            }
-
-            json.WriteEndArray();
-        }, _services.Clock);
-        await _services.Log.AppendAsync(entry, cancellationToken).ConfigureAwait(false);
+        var gateway = new GatewayFacts(_options.Version, _options.ConfigDigest, _options.EgressPolicy, addresses);
+        await _services.Log.AppendAsync(entry(gateway).Write(_services.Clock), cancellationToken).ConfigureAwait(false);
     }
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, Uri url)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Sios.Brains.Engines;
-using Sios.Ledger.Entries;
+using Sios.Verify.Entries;
 using Sios.Server.Http;
 
 namespace Sios.Server.Inference;
@@ -26,7 +26,7 @@ internal sealed partial class InferenceHandler
         var http = context.Response;
         try
         {
-            var begin = await sealer.SealBeginAsync(record, EntryWriter.NewId(services.Clock), CancellationToken.None).ConfigureAwait(false);
+            var begin = await sealer.SealBeginAsync(record, EntryJson.NewId(services.Clock), CancellationToken.None).ConfigureAwait(false);
             http.StatusCode = 200;
             http.ContentType = "text/event-stream; charset=utf-8";
             http.Headers.CacheControl = "no-cache";

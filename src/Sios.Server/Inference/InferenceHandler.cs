@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Sios.Brains.Engines;
 using Sios.Brains.Registry;
-using Sios.Ledger.Entries;
+using Sios.Verify.Entries;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
@@ -28,7 +28,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
         Admit(principal);
-        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal, api);
+        var record = new InferenceRecord(EntryJson.NewId(services.Clock), principal, api);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.RequestTimeout);
         try
@@ -64,7 +64,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
         Admit(principal);
-        var record = new InferenceRecord(EntryWriter.NewId(services.Clock), principal, InferenceApi.Embeddings);
+        var record = new InferenceRecord(EntryJson.NewId(services.Clock), principal, InferenceApi.Embeddings);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.RequestTimeout);
         try

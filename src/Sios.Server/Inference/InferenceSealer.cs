@@ -4,11 +4,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Sios.Brains.Registry;
-using Sios.Ledger.Entries;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Verify.Commitments;
+using Sios.Verify.Entries;
 
 namespace Sios.Server.Inference;
 
@@ -93,13 +93,9 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
     /// <summary>Seals <c>inference.begin</c> (the request, before the first byte of a stream) and returns its index.</summary>
     public async Task<long> SealBeginAsync(InferenceRecord record, string beginId, CancellationToken ct)
     {
-        var (entry, _) = EntryWriter.Write("inference.begin", record.Actor, beginId, json =>
-        {
-            WriteBrain(json, record.Brain);
-            json.WriteString("request", record.RequestCommitment);
-            json.WriteBoolean("stream", true);
-            json.WriteString("api", ApiName(record.Api));
-        }, clock);
+        // The stream's request is read and committed to before the stream starts, so a begin entry always holds it.
+        var request = record.RequestCommitment ?? throw new InvalidOperationException("a stream begins only once its request is committed to");
+        var entry = new InferenceBeginEntry(record.Actor, BrainOf(record), request, ApiName(record.Api)).Write(beginId, clock);
         var index = await AppendAsync(entry, ct).ConfigureAwait(false);
         record.BeginIndex = index;
         return index;
@@ -108,37 +104,10 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
     /// <summary>Seals the <c>inference</c> entry with the response commitment and returns its index.</summary>
     public Task<long> SealAsync(InferenceRecord record, string responseCommitment, InferenceOutcome outcome, CancellationToken ct)
     {
-        var (entry, _) = EntryWriter.Write("inference", record.Actor, record.Id, json =>
-        {
-            WriteBrain(json, record.Brain);
-            if (record.RequestCommitment is not null)
-            {
-                json.WriteString("request", record.RequestCommitment);
-            }
-
-            json.WriteString("response", responseCommitment);
-            if (outcome.PromptTokens is { } prompt)
-            {
-                json.WriteStartObject("tokens");
-                json.WriteNumber("prompt", prompt);
-                json.WriteNumber("completion", outcome.CompletionTokens ?? 0);
-                json.WriteEndObject();
-            }
-
-            json.WriteString("finish", outcome.Finish);
-            json.WriteBoolean("stream", record.Stream);
-            if (record.BeginIndex is { } begin)
-            {
-                json.WriteNumber("begin", begin);
-            }
-
-            json.WriteString("api", ApiName(record.Api));
-            json.WriteNumber("status", outcome.Status);
-            if (outcome.Folded > 0)
-            {
-                json.WriteNumber("folded", outcome.Folded);
-            }
-        }, clock);
+        var tokens = outcome.PromptTokens is { } prompt ? new TokenCounts(prompt, outcome.CompletionTokens ?? 0) : null;
+        var entry = new InferenceEntry(
+            record.Actor, BrainOf(record), record.RequestCommitment, responseCommitment, tokens, outcome.Finish, record.Stream,
+            record.BeginIndex, ApiName(record.Api), outcome.Status, outcome.Folded).Write(record.Id, clock);
         return AppendAsync(entry, ct);
     }
 
@@ -203,30 +172,8 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
         }
     }
 
-    private static void WriteBrain(Utf8JsonWriter json, BrainManifest? brain)
-    {
-        if (brain is null)
-        {
-            return;
-        }
-
-        json.WriteString("brain", brain.Name);
-        if (brain.Upstream is { } upstream)
-        {
-            // An operator-hosted upstream has no weights here to pin: what is sealed is where the answer came from.
-            BrainEntries.WriteUpstream(json, upstream);
-        }
-
-        if (brain.ModelSha256 is not null)
-        {
-            json.WriteString("weights", brain.ModelSha256);
-        }
-
-        if (brain.AdapterSha256 is not null)
-        {
-            json.WriteString("adapter", brain.AdapterSha256);
-        }
-    }
+    // An operator-hosted upstream has no weights here to pin: what is sealed is where the answer came from.
+    private static BrainRef? BrainOf(InferenceRecord record) => record.Brain is { } brain ? BrainEntries.Ref(brain) : null;
 
     /// <summary>Bytes of an SSE <c>data:</c> event.</summary>
     public static byte[] DataEvent(ReadOnlySpan<byte> json)

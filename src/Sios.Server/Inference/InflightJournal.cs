@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sios.Brains.Registry;
-using Sios.Ledger.Entries;
 using Sios.Ledger.Durable;
+using Sios.Verify.Entries;
 
 namespace Sios.Server.Inference;
 
@@ -15,12 +15,11 @@ namespace Sios.Server.Inference;
 internal sealed class InflightJournal(string? directory)
 {
     /// <summary>The entry type sealed for a request the last run never finished.</summary>
-    public const string InterruptedEntryType = "inference.interrupted";
+    public const string InterruptedEntryType = EntryTypes.InferenceInterrupted;
 
     private static readonly JsonWriterOptions Compact = new() { Indented = false };
 
-    // What an interrupted entry copies from a note (bounded strings only): nothing a crafted note could inflate.
-    private static readonly string[] NoteMembers = ["id", "api", "brain", "request", "started"];
+    private const string Reason = "the process ended while the request was being answered (unless an inference entry has this id, no answer was sealed for it)";
 
     /// <summary>Notes that <paramref name="record"/> is about to reach its brain; dispose the result once it is sealed.</summary>
     public IDisposable Begin(InferenceRecord record, TimeProvider clock)
@@ -51,7 +50,7 @@ internal sealed class InflightJournal(string? directory)
                 }
 
                 json.WriteBoolean("stream", record.Stream);
-                json.WriteString("started", EntryWriter.FormatTime(clock.GetUtcNow()));
+                json.WriteString("started", EntryJson.FormatTime(clock.GetUtcNow()));
                 json.WriteEndObject();
             }
 
@@ -79,25 +78,9 @@ internal sealed class InflightJournal(string? directory)
         {
             var note = Read(file);
             var actor = note is { } n && n.TryGetProperty("actor", out var a) && a.GetString() is { Length: > 0 and <= 80 } who ? who : BrainEntries.System;
-            var (entry, _) = EntryWriter.Write(InterruptedEntryType, actor, json =>
-            {
-                if (note is { } found)
-                {
-                    foreach (var member in NoteMembers)
-                    {
-                        if (found.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length <= 200)
-                        {
-                            json.WriteString(member == "id" ? "inference" : member, value.GetString());
-                        }
-                    }
-                }
-                else
-                {
-                    json.WriteString("note", "unreadable");
-                }
-
-                json.WriteString("reason", "the process ended while the request was being answered (unless an inference entry has this id, no answer was sealed for it)");
-            }, clock);
+            var entry = (note is { } found
+                ? new InferenceInterruptedEntry(actor, Copied(found, "id"), Copied(found, "api"), Copied(found, "brain"), Copied(found, "request"), Copied(found, "started"), null, Reason)
+                : new InferenceInterruptedEntry(actor, null, null, null, null, null, "unreadable", Reason)).Write(clock);
             await seal(entry, ct).ConfigureAwait(false);
             File.Delete(file);
             count++;
@@ -105,6 +88,10 @@ internal sealed class InflightJournal(string? directory)
 
         return count;
     }
+
+    // What an interrupted entry copies from a note (bounded strings only): nothing a crafted note could inflate.
+    private static string? Copied(JsonElement note, string member) =>
+        note.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length <= 200 ? value.GetString() : null;
 
     private static JsonElement? Read(string file)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -7,6 +6,7 @@ using Sios.Ledger.Storage;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Server.Http;
+using Sios.Verify.Entries;
 using Sios.Verify.Tiles;
 
 namespace Sios.Server.Log;
@@ -111,20 +111,7 @@ internal static class LogEndpoints
         }
     }
 
-    private static string? ActorOf(byte[] entry)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(entry);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("actor", out var actor) && actor.ValueKind == JsonValueKind.String
-                ? actor.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? ActorOf(byte[] entry) => LogEntry.TryParse(entry, out var header) ? header.Actor : null;
 
     private static ApiException NotFound(string message) => new(404, message, code: "not_found");
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Sios.Brains.Registry;
-using Sios.Ledger.Entries;
+using Sios.Verify.Entries;
 using Sios.Server.Access;
 using Sios.Ledger.Durable;
 
@@ -52,7 +52,7 @@ public sealed class ContentVault : IDisposable
     public const int MaxRetentionDays = 36_500;
 
     /// <summary>The entry type sealed by a purge.</summary>
-    public const string PurgedEntryType = "vault.purged";
+    public const string PurgedEntryType = EntryTypes.VaultPurged;
 
     private const string Extension = ".vault";
     private const int TimeSize = 8;
@@ -222,12 +222,7 @@ public sealed class ContentVault : IDisposable
             return new VaultPurge(0, cutOff);
         }
 
-        var (entry, _) = EntryWriter.Write(PurgedEntryType, "system", json =>
-        {
-            json.WriteNumber("count", expired.Count);
-            json.WriteString("before", EntryWriter.FormatTime(cutOff));
-            json.WriteNumber("retention_days", RetentionDays);
-        }, _clock);
+        var entry = new VaultPurgedEntry(expired.Count, cutOff, RetentionDays).Write(_clock);
         await seal(entry, cancellationToken).ConfigureAwait(false);
         foreach (var id in expired)
         {

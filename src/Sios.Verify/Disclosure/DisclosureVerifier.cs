@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Sios.Verify.Commitments;
+using Sios.Verify.Entries;
 using Sios.Verify.Notes;
 using Sios.Verify.Receipts;
 
@@ -141,37 +141,25 @@ public sealed class DisclosureVerifier
             throw new VerificationException($"{DisclosedContent.EntryFile} is not the entry the receipt proves (entry {verified.Index})");
         }
 
-        string id;
-        string? brain;
-        bool stream;
-        string request;
-        string response;
+        // An entry of another type is named as such; only then is it read as an inference entry, strictly.
+        if (LogEntry.TryParse(verified.Entry, out var header) && header.Type != EntryTypes.Inference)
+        {
+            throw new VerificationException($"entry {verified.Index} is a '{header.Type}' entry, not an 'inference' entry: it commits to no content");
+        }
+
+        LoggedEntry<InferenceEntry> inference;
         try
         {
-            using var doc = JsonDocument.Parse(verified.Entry);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatViolationException($"entry {verified.Index} is not a JSON object");
-            }
-
-            var type = String(root, "type");
-            if (type != "inference")
-            {
-                throw new VerificationException($"entry {verified.Index} is a '{type}' entry, not an 'inference' entry: it commits to no content");
-            }
-
-            id = String(root, "id") ?? throw new FormatViolationException($"entry {verified.Index} has no id");
-            brain = String(root, "brain");
-            stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-            request = String(root, "request") ?? throw new VerificationException($"entry {verified.Index} has no request commitment (the request was refused before its body was read)");
-            response = String(root, "response") ?? throw new VerificationException($"entry {verified.Index} has no response commitment");
+            inference = InferenceEntry.Read(verified.Entry);
         }
-        catch (JsonException e)
+        catch (FormatViolationException e)
         {
-            throw new FormatViolationException($"entry {verified.Index} is not valid JSON: {e.Message}", e);
+            throw new FormatViolationException($"entry {verified.Index} is not a well-formed inference entry: {e.Message}", e);
         }
 
+        var request = inference.Body.Request
+            ?? throw new VerificationException($"entry {verified.Index} has no request commitment (the request was refused before its body was read)");
+        var response = inference.Body.Response;
         if (!Commitment.Matches(request, content.RequestNonce, content.Request))
         {
             throw new VerificationException($"{DisclosedContent.RequestFile} does not match the request commitment of entry {verified.Index} under {DisclosedContent.RequestNonceFile}");
@@ -182,9 +170,6 @@ public sealed class DisclosureVerifier
             throw new VerificationException($"{DisclosedContent.ResponseFile} does not match the response commitment of entry {verified.Index} under {DisclosedContent.ResponseNonceFile}");
         }
 
-        return new VerifiedDisclosure(verified, id, brain, stream);
+        return new VerifiedDisclosure(verified, inference.Header.Id, inference.Body.Brain?.Name, inference.Body.Stream);
     }
-
-    private static string? String(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

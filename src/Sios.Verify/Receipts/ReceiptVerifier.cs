@@ -18,7 +18,7 @@ public sealed record VerifiedReceipt(long Index, byte[] Entry, VerifiedCheckpoin
 public sealed class ReceiptVerifier
 {
     /// <summary>Largest entry the log accepts (tlog-tiles bundles use 16-bit lengths).</summary>
-    public const int MaxEntryBytes = 65_535;
+    public const int MaxEntryBytes = Entries.EntryJson.MaxEntryBytes;
 
     private readonly CheckpointVerifier? _checkpoints;
     private readonly SignerKeyChain? _chain;

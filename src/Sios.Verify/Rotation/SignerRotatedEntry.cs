@@ -1,99 +1,64 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using Sios.Verify.Entries;
 using Sios.Verify.Notes;
 
 namespace Sios.Verify.Rotation;
 
 /// <summary>
-/// The body of a <c>signer.rotated</c> entry (SPEC §2): <c>old</c> and <c>new</c>, each the log's vkeys (ML-DSA-65
-/// first, then the ML-DSA-44 cosignature key) before and after the rotation.
+/// <c>signer.rotated</c> (SPEC §2), by the operator: <c>old</c> and <c>new</c>, each the log's vkeys (ML-DSA-65 first,
+/// then the ML-DSA-44 cosignature key) before and after the rotation. Part of the entry catalogue
+/// (<see cref="EntryTypes"/>); it lives beside <see cref="SignerKeyChain"/>, its one reader.
 /// </summary>
 /// <param name="OldKeys">The keys retired by the rotation.</param>
 /// <param name="NewKeys">The keys that sign from the rotation on.</param>
-public sealed record SignerRotatedEntry(IReadOnlyList<VerifierKey> OldKeys, IReadOnlyList<VerifierKey> NewKeys)
+public sealed record SignerRotatedEntry(IReadOnlyList<VerifierKey> OldKeys, IReadOnlyList<VerifierKey> NewKeys) : TypedEntry(EntryActors.Operator)
 {
     /// <summary>The entry type.</summary>
-    public const string Type = "signer.rotated";
+    public const string Type = EntryTypes.SignerRotated;
+
+    /// <inheritdoc/>
+    public override string EntryType => Type;
 
     /// <summary>True when <paramref name="entry"/> is a JSON object whose <c>type</c> is <c>signer.rotated</c> (cheap pre-check; nothing else is validated).</summary>
-    public static bool IsRotation(ReadOnlySpan<byte> entry)
+    public static bool IsRotation(ReadOnlySpan<byte> entry) => string.Equals(LogEntry.TypeOf(entry), Type, StringComparison.Ordinal);
+
+    /// <summary>The body of a <c>signer.rotated</c> entry; throws <see cref="FormatViolationException"/> when it is anything else or malformed.</summary>
+    public static SignerRotatedEntry Parse(ReadOnlySpan<byte> entry) => Read(entry).Body;
+
+    /// <summary>Parses a <c>signer.rotated</c> entry with its header; throws <see cref="FormatViolationException"/> when it is not one.</summary>
+    public static LoggedEntry<SignerRotatedEntry> Read(ReadOnlySpan<byte> entry) => ReadAs(entry, Type, Body);
+
+    /// <summary>Like <see cref="Read"/>, returning false instead of throwing.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> entry, [NotNullWhen(true)] out LoggedEntry<SignerRotatedEntry>? read) => TryReadAs(entry, Type, Body, out read);
+
+    private protected override void WriteMembers(Utf8JsonWriter json)
     {
-        try
-        {
-            var reader = new Utf8JsonReader(entry);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isType = reader.ValueTextEquals("type"u8);
-                if (!reader.Read())
-                {
-                    return false;
-                }
-
-                if (isType)
-                {
-                    return reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(Type);
-                }
-
-                reader.Skip();
-            }
-
-            return false;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
+        WriteKeys(json, "old", OldKeys);
+        WriteKeys(json, "new", NewKeys);
     }
 
-    /// <summary>Parses a <c>signer.rotated</c> entry; throws <see cref="FormatViolationException"/> when it is anything else or malformed.</summary>
-    public static SignerRotatedEntry Parse(ReadOnlySpan<byte> entry)
+    private static void WriteKeys(Utf8JsonWriter json, string member, IReadOnlyList<VerifierKey> keys)
     {
-        JsonDocument document;
-        try
+        json.WriteStartArray(member);
+        foreach (var key in keys)
         {
-            document = JsonDocument.Parse(entry.ToArray());
-        }
-        catch (JsonException e)
-        {
-            throw new FormatViolationException($"the rotation entry is not JSON: {e.Message}", e);
+            json.WriteStringValue(key.ToString());
         }
 
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
-                || !string.Equals(type.GetString(), Type, StringComparison.Ordinal))
-            {
-                throw new FormatViolationException($"the entry is not a {Type} entry");
-            }
-
-            return new SignerRotatedEntry(Keys(root, "old"), Keys(root, "new"));
-        }
+        json.WriteEndArray();
     }
 
-    private static List<VerifierKey> Keys(JsonElement root, string member)
+    private static SignerRotatedEntry Body(LogEntry header, EntryMembers m) => new(Keys(m, "old"), Keys(m, "new")) { Actor = header.Actor };
+
+    private static List<VerifierKey> Keys(EntryMembers m, string member)
     {
-        if (!root.TryGetProperty(member, out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() is 0 or > 8)
+        var vkeys = m.Strings(member);
+        if (vkeys.Count is 0 or > 8)
         {
-            throw new FormatViolationException($"the {Type} entry's '{member}' is not a list of 1 to 8 vkeys");
+            throw m.Invalid($"has a '{member}' that is not a list of 1 to 8 vkeys");
         }
 
-        var keys = new List<VerifierKey>();
-        foreach (var item in list.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.String)
-            {
-                throw new FormatViolationException($"the {Type} entry's '{member}' holds a non-string");
-            }
-
-            keys.Add(VerifierKey.Parse(item.GetString()!));
-        }
-
-        return keys;
+        return [.. vkeys.Select(VerifierKey.Parse)];
     }
 }

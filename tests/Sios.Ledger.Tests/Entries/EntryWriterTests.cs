@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sios.Ledger.Entries;
+using Sios.Verify.Entries;
 
 namespace Sios.Ledger.Tests.Entries;
 

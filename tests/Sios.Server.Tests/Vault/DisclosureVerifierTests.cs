@@ -9,6 +9,7 @@ using Sios.Verify;
 using Sios.Verify.Commitments;
 using Sios.Verify.Crypto;
 using Sios.Verify.Disclosure;
+using Sios.Verify.Entries;
 
 namespace Sios.Server.Tests.Vault;
 
@@ -39,17 +40,11 @@ public sealed class DisclosureVerifierTests : IAsyncLifetime, IDisposable
         var id = EntryWriter.NewId();
         var requestNonce = Commitment.DeriveNonce(Secret, id, "request");
         var responseNonce = Commitment.DeriveNonce(Secret, id, "response");
-        var (entry, _) = EntryWriter.Write(type, "key:test", id, json =>
-        {
-            json.WriteString("brain", "tiny");
-            if (commitRequest)
-            {
-                json.WriteString("request", Commitment.Compute(requestNonce, request));
-            }
-
-            json.WriteString("response", Commitment.Compute(responseNonce, response));
-            json.WriteBoolean("stream", false);
-        });
+        var requestCommitment = commitRequest ? Commitment.Compute(requestNonce, request) : null;
+        var responseCommitment = Commitment.Compute(responseNonce, response);
+        var entry = type == EntryTypes.Inference
+            ? new InferenceEntry("key:test", new BrainRef("tiny"), requestCommitment, responseCommitment, null, "stop", false, null, "chat.completions", 200).Write(id)
+            : EntryWriter.Write(type, "key:test", id, json => json.WriteString("response", responseCommitment)).Bytes;
         var index = (await _log.AppendAsync(entry)).Index;
         var receipt = await LogProofs.ReceiptAsync(_store, index);
         return (receipt, new DisclosedContent(request, response, requestNonce, responseNonce, entry));
