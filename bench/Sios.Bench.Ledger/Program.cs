@@ -14,6 +14,7 @@ using Sios.Verify.Audit;
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Crypto;
 using Sios.Verify.Receipts;
+using Sios.Verify.Entries;
 
 // Usage: dotnet run -c Release --project bench/Sios.Bench.Ledger [-- --quick] [--seconds N] [--audit-entries N] [--audit-only]
 var quick = args.Contains("--quick");
@@ -22,7 +23,7 @@ var auditEntries = Option("--audit-entries", quick ? 20_000 : 200_000);
 var work = Path.Combine(Path.GetTempPath(), "sios-bench-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
 var origin = "bench.sios.local/log";
-var entry = EntryWriter.Write("operator.note", "operator", j => j.WriteString("text", new string('x', 160))).Bytes;
+var entry = new OperatorNoteEntry(new string('x', 160)).Write();
 var report = new JsonObject
 {
     ["benchmark"] = "sios-ledger",

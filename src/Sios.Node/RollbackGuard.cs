@@ -5,6 +5,7 @@ using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Tiles;
 using Sios.Ledger.Durable;
+using Sios.Verify.Entries;
 
 namespace Sios.Node;
 
@@ -49,13 +50,10 @@ internal static class RollbackGuard
             : ($"the store's tree at size {recorded.Size} differs from the checkpoint this log published at that size ({file}): a fork", recorded.Size);
     }
 
-    /// <summary>The entry type sealed when a non-empty log is opened without its guard file.</summary>
-    public const string MissingEntryType = "log.guard.missing";
-
     /// <summary>
     /// Refuses a rolled-back or forked store, then records the log's newest checkpoint. A guard file missing beside a
     /// non-empty log (every open and close of the log writes it, so someone removed it) cannot be told from a rollback
-    /// made consistent by removing it too: it is sealed as <see cref="MissingEntryType"/> before a new one is written, so
+    /// made consistent by removing it too: it is sealed as <c>log.guard.missing</c> before a new one is written, so
     /// the record keeps what the new file would otherwise hide.
     /// </summary>
     public static async Task CheckAndRecordAsync(string file, TransparencyLog log, CancellationToken ct)
@@ -68,13 +66,8 @@ internal static class RollbackGuard
         if (log.Latest.Size > 0 && !File.Exists(file))
         {
             var size = log.Latest.Size;
-            var (entry, _) = Ledger.Entries.EntryWriter.Write(MissingEntryType, "system", json =>
-            {
-                json.WriteNumber("size", size);
-                json.WriteString("file", "log/" + FileName);
-            });
-            await log.AppendAsync(entry, ct).ConfigureAwait(false);
-            Notice.Write($"warning: log/{FileName} was missing beside a log of {size} entries (removed by hand?); sealed as {MissingEntryType}");
+            await log.AppendAsync(new LogGuardMissingEntry(size, "log/" + FileName).Write(), ct).ConfigureAwait(false);
+            Notice.Write($"warning: log/{FileName} was missing beside a log of {size} entries (removed by hand?); sealed as {EntryTypes.LogGuardMissing}");
         }
 
         Record(file, log.Latest);

@@ -11,6 +11,7 @@ using Sios.Ledger.Storage;
 using Sios.Server.Access;
 using Sios.Server.Control;
 using Sios.Verify;
+using Sios.Verify.Entries;
 
 namespace Sios.Cli.Commands;
 
@@ -137,7 +138,7 @@ internal static class KeyCommands
             foreach (var k in keys)
             {
                 Terminal.Result(string.Join('\t', k.Name, k.Id, ApiKeyRoleNames.ToName(k.Role), string.Join(',', k.Brains),
-                    EntryWriter.FormatTime(k.Created), k.Revoked is { } revoked ? EntryWriter.FormatTime(revoked) : "-"));
+                    EntryJson.FormatTime(k.Created), k.Revoked is { } revoked ? EntryJson.FormatTime(revoked) : "-"));
             }
 
             return ExitCodes.Ok;

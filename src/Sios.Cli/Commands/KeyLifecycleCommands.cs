@@ -34,57 +34,13 @@ internal static class KeyLifecycleCommands
         {
             var folder = CommonOptions.OpenData(parse);
             var passphrase = CommonOptions.Passphrase();
-            var files = folder.KeyFiles;
-            var tailKey = folder.LoadTailKey(passphrase);
-            using (files.Lock())
+            var done = await NodeKeys.RotateSignerAsync(folder, passphrase, ct).ConfigureAwait(false);
+            foreach (var key in done.NewKeys)
             {
-                files.ResolvePending();
-                var oldKeys = folder.LoadVerifierKeys();
-                try
-                {
-                    // Recover under the current keys alone first, so the four-key signer signs nothing but the rotation.
-                    await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-                }
-                catch (LogInUseException e)
-                {
-                    throw new LogInUseException($"{e.Message}; stop 'sios serve' before 'sios key rotate-signer' (rotating while serving is not supported)", e);
-                }
-
-                var next65 = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa65);
-                var next44 = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa44);
-                LogSigner signer;
-                try
-                {
-                    files.StageRotation(next65, next44, passphrase);
-                    FaultPoint.Reach("rotate:staged");
-                    signer = new LogSigner(folder.Config.Origin, folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase), folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase), next65, next44);
-                }
-                catch
-                {
-                    next65.Dispose();
-                    next44.Dispose();
-                    throw;
-                }
-
-                var newKeys = signer.SuccessorKeys;
-                var log = await folder.OpenLogWithAsync(signer, tailKey, ct).ConfigureAwait(false);
-                long index, size;
-                await using (log.ConfigureAwait(false))
-                {
-                    var sealedAt = await log.AppendAsync(SignerRotatedEntries.Write(oldKeys, newKeys), ct).ConfigureAwait(false);
-                    FaultPoint.Reach("rotate:sealed");
-                    (index, size) = (sealedAt.Index, sealedAt.Checkpoint.Size);
-                }
-
-                files.FinishRotation();
-                foreach (var key in newKeys)
-                {
-                    Terminal.Result(key.ToString());
-                }
-
-                Terminal.Message($"rotated the signer: signer.rotated is entry {index.ToString(CultureInfo.InvariantCulture)}, sealed under the checkpoint at size {size.ToString(CultureInfo.InvariantCulture)} signed by the old and the new keys; the old keys are in {files.RetiredGenerations()[^1]}. Hand auditors the output of 'sios key export-public'.");
+                Terminal.Result(key.ToString());
             }
 
+            Terminal.Message($"rotated the signer: signer.rotated is entry {done.Index.ToString(CultureInfo.InvariantCulture)}, sealed under the checkpoint at size {done.CheckpointSize.ToString(CultureInfo.InvariantCulture)} signed by the old and the new keys; the old keys are in {done.Retired}. Hand auditors the output of 'sios key export-public'.");
             return ExitCodes.Ok;
         });
         return command;
@@ -216,72 +172,15 @@ internal static class KeyLifecycleCommands
                 throw new CliException($"{NewPassphraseVariable} is the current passphrase; choose a different one", ExitCodes.Usage);
             }
 
-            var files = folder.KeyFiles;
-            using (files.Lock())
+            var changed = NodeKeys.ChangePassphrase(folder, oldPassphrase, newPassphrase);
+            foreach (var file in changed)
             {
-                files.ResolvePending();
-                var staged = new List<(string Relative, byte[] Content)>();
-                foreach (var relative in PrivateKeyFiles(files))
-                {
-                    staged.Add((relative, Reencrypt(Path.Combine(files.KeysPath, relative), oldPassphrase, newPassphrase)));
-                }
-
-                files.StagePassphraseChange(staged);
-                FaultPoint.Reach("passphrase:committed");
-                files.FinishPassphraseChange();
-                foreach (var (relative, _) in staged)
-                {
-                    Terminal.Result(Path.Combine(files.KeysPath, relative));
-                }
-
-                Terminal.Message($"re-encrypted {staged.Count.ToString(CultureInfo.InvariantCulture)} key files under the new passphrase; from now on set SIOS_KEY_PASSPHRASE to it");
+                Terminal.Result(file);
             }
 
+            Terminal.Message($"re-encrypted {changed.Count.ToString(CultureInfo.InvariantCulture)} key files under the new passphrase; from now on set SIOS_KEY_PASSPHRASE to it");
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>Every private key file, relative to keys/: the current pair, master.key (once it exists), and each retired pair still kept.</summary>
-    private static List<string> PrivateKeyFiles(SignerKeyFiles files)
-    {
-        var list = new List<string> { SignerKeyFiles.FileNames[0], SignerKeyFiles.FileNames[1] };
-        if (File.Exists(Path.Combine(files.KeysPath, "master.key")))
-        {
-            list.Add("master.key");
-        }
-
-        foreach (var generation in files.RetiredGenerations())
-        {
-            list.AddRange(SignerKeyFiles.FileNames.Take(2)
-                .Where(name => File.Exists(Path.Combine(generation, name)))
-                .Select(name => Path.GetRelativePath(files.KeysPath, Path.Combine(generation, name))));
-        }
-
-        return list;
-    }
-
-    private static byte[] Reencrypt(string file, string oldPassphrase, string newPassphrase)
-    {
-        var text = File.ReadAllText(file);
-        try
-        {
-            if (string.Equals(Path.GetFileName(file), "master.key", StringComparison.Ordinal))
-            {
-                using var master = MasterSecret.Import(text, oldPassphrase);
-                return Encoding.UTF8.GetBytes(master.Export(newPassphrase));
-            }
-
-            using var key = MlDsaPrivateKey.ImportEncryptedPem(text, oldPassphrase);
-            return Encoding.UTF8.GetBytes(key.ExportEncryptedPem(newPassphrase));
-        }
-        catch (KeyPassphraseException)
-        {
-            throw new CliException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the file is damaged; nothing was changed");
-        }
-        catch (KeyFormatException e)
-        {
-            throw new CliException($"{file} is not a usable key file ({e.Message}); nothing was changed");
-        }
     }
 }

@@ -10,6 +10,7 @@ using Sios.Verify;
 using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Rotation;
+using Sios.Verify.Entries;
 
 namespace Sios.Cli.Commands;
 
@@ -72,7 +73,7 @@ internal static class LogCommands
     }
 
     private static byte[] NoteEntry(string text) =>
-        EntryWriter.Write("operator.note", "operator", json => json.WriteString("text", text)).Bytes;
+        new OperatorNoteEntry(text).Write();
 
     /// <summary>Appends lines as they arrive and reports each index in input order, so output is a durable acknowledgement.</summary>
     private static async Task SealLinesAsync(TransparencyLog log, TextReader input, CancellationToken ct)

@@ -5,6 +5,7 @@ using Sios.Brains.Registry;
 using Sios.Cli.Hosting;
 using Sios.Node;
 using Sios.Ledger.State;
+using Sios.Verify.Entries;
 
 namespace Sios.Cli.Commands;
 
@@ -67,7 +68,7 @@ internal static class StateCommands
                 {
                     var digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(keys.FilePath)));
                     var count = folder.ApiKeys().List().Count;
-                    var sealedAt = await log.AppendAsync(StateFileAuthority.AdoptedEntry("api-keys", count, digest), ct).ConfigureAwait(false);
+                    var sealedAt = await log.AppendAsync(new StateAdoptedEntry("api-keys", count, digest).Write(), ct).ConfigureAwait(false);
                     keys.Adopt();
                     Terminal.Result(sealedAt.Index.ToString(CultureInfo.InvariantCulture));
                     Terminal.Message($"adopted {keys.FilePath} ({count} keys, sha256 {digest}); sealed state.adopted");
@@ -78,7 +79,7 @@ internal static class StateCommands
                 {
                     var digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(registry.FilePath)));
                     var count = new BrainRegistry(folder.Path).List().Count;
-                    var sealedAt = await log.AppendAsync(StateFileAuthority.AdoptedEntry("brains", count, digest), ct).ConfigureAwait(false);
+                    var sealedAt = await log.AppendAsync(new StateAdoptedEntry("brains", count, digest).Write(), ct).ConfigureAwait(false);
                     await registry.AdoptAsync(ct).ConfigureAwait(false);
                     Terminal.Result(sealedAt.Index.ToString(CultureInfo.InvariantCulture));
                     Terminal.Message($"adopted {registry.FilePath} ({count} brains, sha256 {digest}); sealed state.adopted");

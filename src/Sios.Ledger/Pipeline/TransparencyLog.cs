@@ -96,9 +96,9 @@ public sealed class TransparencyLog : IAsyncDisposable
     /// </summary>
     public Task<AppendResult> AppendAsync(ReadOnlyMemory<byte> entry, CancellationToken cancellationToken = default)
     {
-        if (entry.Length is 0 or > Entries.EntryWriter.MaxEntryBytes)
+        if (entry.Length is 0 or > Sios.Verify.Entries.EntryJson.MaxEntryBytes)
         {
-            throw new ArgumentException($"an entry is 1 to {Entries.EntryWriter.MaxEntryBytes} bytes, not {entry.Length}", nameof(entry));
+            throw new ArgumentException($"an entry is 1 to {Sios.Verify.Entries.EntryJson.MaxEntryBytes} bytes, not {entry.Length}", nameof(entry));
         }
 
         ThrowIfFailed();

@@ -15,6 +15,7 @@ using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
 using Microsoft.Extensions.Logging;
 using Sios.Ledger.Durable;
+using Sios.Verify.Entries;
 
 namespace Sios.Node.Sovereignty;
 
@@ -117,45 +118,7 @@ internal static class Attestations
 
         var note = log.SignAttestation(text);
         var digest = AttestationStatement.Digest(textBytes);
-        var (entry, _) = EntryWriter.Write("attestation", actor, json =>
-        {
-            json.WriteString("statement", digest);
-            json.WriteStartObject("log");
-            json.WriteNumber("size", statement.LogSize);
-            json.WriteString("root", Convert.ToBase64String(statement.LogRoot));
-            json.WriteEndObject();
-            json.WriteString("version", statement.Version);
-            json.WriteString("software", statement.Software);
-            json.WriteString("config", statement.Config);
-            WriteArray(json, "egress", statement.Egress);
-            WriteArray(json, "listen", statement.Listen);
-            WriteArray(json, "signers", statement.Signers.Select(k => k.ToString()));
-            json.WriteStartArray("brains");
-            foreach (var b in statement.Brains)
-            {
-                json.WriteStartObject();
-                json.WriteString("name", b.Name);
-                if (b.IsUpstream)
-                {
-                    json.WriteString("upstream", b.UpstreamUrl);
-                    json.WriteString("model", b.UpstreamModel);
-                }
-                else
-                {
-                    json.WriteString("weights", b.Weights);
-                    if (b.Adapter is not null)
-                    {
-                        json.WriteString("adapter", b.Adapter);
-                    }
-
-                    json.WriteString("disk", b.Disk.ToString()!.ToLowerInvariant());
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-        });
+        var entry = AttestationEntry.From(statement, digest, actor).Write();
         var sealedEntry = await log.AppendAsync(entry, ct).ConfigureAwait(false);
         var file = FileFor(data, sealedEntry.Index);
         DurableFile.CreateDirectory(Path.GetDirectoryName(file)!);
@@ -174,17 +137,6 @@ internal static class Attestations
         var sealedOne = await SealAsync(data, log, statement, "system", ct).ConfigureAwait(false);
         Notice.Write($"Attestation sealed as entry {sealedOne.Index} ({sealedOne.Sha256}); the signed statement is {sealedOne.File}.");
         return sealedOne;
-    }
-
-    private static void WriteArray(System.Text.Json.Utf8JsonWriter json, string name, IEnumerable<string> values)
-    {
-        json.WriteStartArray(name);
-        foreach (var v in values)
-        {
-            json.WriteStringValue(v);
-        }
-
-        json.WriteEndArray();
     }
 
     // The statement's line format has no room for spaces or control characters in a value.

@@ -6,6 +6,7 @@ using Sios.Brains.Registry;
 using Sios.Ledger.Entries;
 using Sios.Server.Tests.Access;
 using Sios.Server.Vault;
+using Sios.Verify.Entries;
 
 namespace Sios.Server.Tests.Vault;
 
@@ -22,7 +23,7 @@ public sealed class ContentVaultTests : IDisposable
 
     private ContentVault Vault(int retentionDays = 30, byte[]? key = null) => new(Folder, key ?? _key, retentionDays, _clock);
 
-    private static string Id(TimeProvider clock) => EntryWriter.NewId(clock);
+    private static string Id(TimeProvider clock) => EntryJson.NewId(clock);
 
     private string FileOf(string id) => Path.Combine(Folder, id + ".vault");
 

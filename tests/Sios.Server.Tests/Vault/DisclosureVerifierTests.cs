@@ -37,14 +37,14 @@ public sealed class DisclosureVerifierTests : IAsyncLifetime, IDisposable
 
     private async Task<(byte[] Receipt, DisclosedContent Content)> AnswerAsync(string type, byte[] request, byte[] response, bool commitRequest = true)
     {
-        var id = EntryWriter.NewId();
+        var id = EntryJson.NewId();
         var requestNonce = Commitment.DeriveNonce(Secret, id, "request");
         var responseNonce = Commitment.DeriveNonce(Secret, id, "response");
         var requestCommitment = commitRequest ? Commitment.Compute(requestNonce, request) : null;
         var responseCommitment = Commitment.Compute(responseNonce, response);
         var entry = type == EntryTypes.Inference
             ? new InferenceEntry("key:test", new BrainRef("tiny"), requestCommitment, responseCommitment, null, "stop", false, null, "chat.completions", 200).Write(id)
-            : EntryWriter.Write(type, "key:test", id, json => json.WriteString("response", responseCommitment)).Bytes;
+            : EntryJson.Write(type, "key:test", id, json => json.WriteString("response", responseCommitment));
         var index = (await _log.AppendAsync(entry)).Index;
         var receipt = await LogProofs.ReceiptAsync(_store, index);
         return (receipt, new DisclosedContent(request, response, requestNonce, responseNonce, entry));
