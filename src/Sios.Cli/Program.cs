@@ -80,6 +80,7 @@ static int? ExitCodeFor(Exception e) => e switch
     {
         NodeFailure.Usage => ExitCodes.Usage,
         NodeFailure.Integrity => ExitCodes.Integrity,
+        NodeFailure.Invalid => ExitCodes.Invalid,
         _ => ExitCodes.Failed,
     },
     LogInUseException => ExitCodes.InUse,

@@ -13,6 +13,9 @@ internal enum NodeFailure
 
     /// <summary>The stored state disagrees with what it signed or vouched for: refused.</summary>
     Integrity,
+
+    /// <summary>What was to be checked or disclosed does not match what was sealed.</summary>
+    Invalid,
 }
 
 /// <summary>A failure the operator can act on; the message says what and how.</summary>

@@ -44,82 +44,12 @@ internal static class DisclosureCommands
                 throw new CliException($"{target} already exists and is not empty; choose another --out folder", ExitCodes.Usage);
             }
 
-            var passphrase = CommonOptions.Passphrase();
-            byte[] entry;
-            byte[] receipt;
-            await using (var store = folder.OpenReader())
-            {
-                var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false);
-                var entries = i < (latest?.Size ?? 0) ? await store.ReadEntriesAsync(i, 1, ct).ConfigureAwait(false) : [];
-                if (entries.Count != 1)
-                {
-                    throw new CliException($"entry {i} is not in the log (the latest checkpoint covers {latest?.Size ?? 0} entries)");
-                }
-
-                entry = entries[0];
-                receipt = await LogProofs.ReceiptAsync(store, i, latest!, ct).ConfigureAwait(false);
-            }
-
-            var (id, requestCommitment, responseCommitment) = Commitments(i, entry);
-            VaultContent? content;
-            byte[] requestNonce;
-            byte[] responseNonce;
-            using (var master = folder.LoadMasterSecret(passphrase))
-            {
-                var secret = master.DeriveKey(Sios.Signing.MasterSecret.CommitmentNoncePurpose);
-                requestNonce = Commitment.DeriveNonce(secret, id, "request");
-                responseNonce = Commitment.DeriveNonce(secret, id, "response");
-                System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
-                using var vault = folder.OpenVault(master);
-                try
-                {
-                    content = vault.Read(id);
-                }
-                catch (VaultException e)
-                {
-                    throw new CliException($"refusing to disclose entry {i}: {e.Message}", ExitCodes.Invalid);
-                }
-            }
-
-            if (content is null)
-            {
-                throw new CliException($"the content of entry {i} is not in the vault: it was never kept (vaultRetentionDays in sios.json was 0 when it was answered) "
-                    + $"or it was purged past the retention of {folder.Config.VaultRetentionDays} days (sealed as {ContentVault.PurgedEntryType})");
-            }
-
-            if (!Commitment.Matches(requestCommitment, requestNonce, content.Request) || !Commitment.Matches(responseCommitment, responseNonce, content.Response))
-            {
-                throw new CliException($"refusing to disclose entry {i}: the vault's content does not match the entry's sealed commitments", ExitCodes.Invalid);
-            }
-
-            // Plaintext of one answer: the folder is the operator's alone (0700, an empty one given is narrowed to it)
-            // and each file 0600; handing it to the third party is a deliberate act, not a side effect of umask.
-            DurableFile.CreateDirectory(target);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-
-            Write(target, DisclosedContent.RequestFile, content.Request);
-            Write(target, DisclosedContent.ResponseFile, content.Response);
-            Write(target, DisclosedContent.RequestNonceFile, Encoding.ASCII.GetBytes(Convert.ToBase64String(requestNonce) + "\n"));
-            Write(target, DisclosedContent.ResponseNonceFile, Encoding.ASCII.GetBytes(Convert.ToBase64String(responseNonce) + "\n"));
-            Write(target, DisclosedContent.EntryFile, entry);
-            Write(target, DisclosedContent.ReceiptFile, receipt);
-            Terminal.Message($"Disclosed entry {i} ({id}): {content.Request.Length} request bytes and {content.Response.Length} response bytes, kept {EntryTime(content.KeptAt)}.");
+            var done = await NodeDisclosure.DiscloseAsync(folder, CommonOptions.Passphrase(), i, target, ct).ConfigureAwait(false);
+            Terminal.Message($"Disclosed entry {i} ({done.Id}): {done.RequestBytes} request bytes and {done.ResponseBytes} response bytes, kept {EntryTime(done.KeptAt)}.");
             Terminal.Result(target);
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>Creates one file of a disclosure, readable by its owner only; the folder was empty, so a name taken means someone else is writing there.</summary>
-    private static void Write(string folder, string name, byte[] content)
-    {
-        if (!DurableFile.TryCreate(Path.Combine(folder, name), content))
-        {
-            throw new CliException($"{Path.Combine(folder, name)} appeared while the disclosure was being written; choose another --out folder");
-        }
     }
 
     /// <summary><c>sios verify disclosure DIR --receipt FILE --vkey V [--vkey V2]</c>.</summary>
@@ -179,24 +109,6 @@ internal static class DisclosureCommands
         return command;
     }
 
-    private static (string Id, string Request, string Response) Commitments(long index, byte[] entry)
-    {
-        using var doc = JsonDocument.Parse(entry);
-        var root = doc.RootElement;
-        var type = root.TryGetProperty("type", out var t) ? t.GetString() : null;
-        if (type != "inference")
-        {
-            throw new CliException($"entry {index} is a '{type}' entry, not an 'inference' entry: only answers have content to disclose");
-        }
-
-        var id = root.GetProperty("id").GetString()!;
-        if (!root.TryGetProperty("request", out var request) || !root.TryGetProperty("response", out var response))
-        {
-            throw new CliException($"entry {index} commits to no request body (the request was refused before its body was read): there is nothing to disclose");
-        }
-
-        return (id, request.GetString()!, response.GetString()!);
-    }
 
     private static string EntryTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -59,31 +59,10 @@ internal static class StateCommands
         {
             var folder = CommonOptions.OpenData(parse);
             var passphrase = CommonOptions.Passphrase();
-            var log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
-            await using (log.ConfigureAwait(false))
+            foreach (var adopted in await StateFiles.AdoptAsync(folder, passphrase, ct).ConfigureAwait(false))
             {
-                var authority = folder.Authority(log, passphrase);
-                var keys = folder.ApiKeys(authority);
-                if (File.Exists(keys.FilePath))
-                {
-                    var digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(keys.FilePath)));
-                    var count = folder.ApiKeys().List().Count;
-                    var sealedAt = await log.AppendAsync(new StateAdoptedEntry("api-keys", count, digest).Write(), ct).ConfigureAwait(false);
-                    keys.Adopt();
-                    Terminal.Result(sealedAt.Index.ToString(CultureInfo.InvariantCulture));
-                    Terminal.Message($"adopted {keys.FilePath} ({count} keys, sha256 {digest}); sealed state.adopted");
-                }
-
-                var registry = new BrainRegistry(folder.Path) { Authority = authority };
-                if (File.Exists(registry.FilePath))
-                {
-                    var digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(registry.FilePath)));
-                    var count = new BrainRegistry(folder.Path).List().Count;
-                    var sealedAt = await log.AppendAsync(new StateAdoptedEntry("brains", count, digest).Write(), ct).ConfigureAwait(false);
-                    await registry.AdoptAsync(ct).ConfigureAwait(false);
-                    Terminal.Result(sealedAt.Index.ToString(CultureInfo.InvariantCulture));
-                    Terminal.Message($"adopted {registry.FilePath} ({count} brains, sha256 {digest}); sealed state.adopted");
-                }
+                Terminal.Result(adopted.Index.ToString(CultureInfo.InvariantCulture));
+                Terminal.Message($"adopted {adopted.File} ({adopted.Items} items, sha256 {adopted.Sha256}); sealed state.adopted");
             }
 
             return ExitCodes.Ok;

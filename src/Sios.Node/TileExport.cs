@@ -1,10 +1,8 @@
-using Sios.Cli.Hosting;
-using Sios.Node;
 using Sios.Ledger.Storage;
 using Sios.Verify;
 using Sios.Verify.Tiles;
 
-namespace Sios.Cli.Commands;
+namespace Sios.Node;
 
 /// <summary>Writes a stored log out as static tlog-tiles files.</summary>
 internal static class TileExport
@@ -18,14 +16,14 @@ internal static class TileExport
         catch (VerificationException e)
         {
             // A store missing a tile is damaged, not a defect of the program: say so, and point at the audit.
-            throw new CliException($"the stored log is damaged and cannot be exported: {e.Message}; run 'sios log verify' for the full audit", ExitCodes.Invalid);
+            throw new NodeException($"the stored log is damaged and cannot be exported: {e.Message}; run 'sios log verify' for the full audit", NodeFailure.Invalid);
         }
     }
 
     private static async Task<long> ExportAsync(ILogReader store, string directory, CancellationToken ct)
     {
         var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
-            ?? throw new CliException("the log has no signed checkpoint yet");
+            ?? throw new NodeException("the log has no signed checkpoint yet");
         var root = Path.GetFullPath(directory);
         Directory.CreateDirectory(root);
         var source = new StoreLogSource(store);
@@ -57,7 +55,7 @@ internal static class TileExport
 
         // Last, so a reader of the folder never sees a checkpoint whose tiles are not all there yet.
         Write(root, "checkpoint", latest.Note);
-        Terminal.Message($"exported {size} entries as tlog-tiles into {root}");
+        Notice.Write($"exported {size} entries as tlog-tiles into {root}");
         return size;
     }
 
