@@ -81,8 +81,9 @@ internal static class RollbackGuard
             return;
         }
 
-        // Throttled to once a second by Recorder, so the fsyncs of a durable replace cost nothing the sequencer feels.
-        DurableFile.Replace(file, latest.Note);
+        // Written on the sequencer, so without fsync: the record may lag after a power cut (it is allowed to), and is
+        // never torn.
+        DurableFile.ReplaceLazily(file, latest.Note);
     }
 
     /// <summary>

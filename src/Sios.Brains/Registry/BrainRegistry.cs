@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sios.Brains.Integrity;
@@ -26,6 +27,11 @@ public sealed class BrainRegistry
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
     private readonly EntrySealer? _sealer;
+
+    // The last content that passed the MAC and the log: the gateway reads the registry on every request, and the check
+    // replays the log since as_of, so it runs once per distinct content rather than once per request.
+    private readonly Lock _checkedLock = new();
+    private (byte[] Digest, List<BrainManifest> Trusted)? _checked;
     private readonly TimeProvider _clock;
 
     /// <summary>
@@ -352,7 +358,27 @@ public sealed class BrainRegistry
         }
 
         List<BrainManifest> ordered = [.. file.Brains.OrderBy(b => b.Name, StringComparer.Ordinal)];
-        return check && Authority is { } authority ? BrainFileChecks.Check(authority, file, ordered, FilePath) : ordered;
+        if (!check || Authority is not { } authority)
+        {
+            return ordered;
+        }
+
+        var digest = SHA256.HashData(bytes);
+        lock (_checkedLock)
+        {
+            if (_checked is { } seen && seen.Digest.AsSpan().SequenceEqual(digest))
+            {
+                return [.. seen.Trusted];
+            }
+        }
+
+        var trusted = BrainFileChecks.Check(authority, file, ordered, FilePath);
+        lock (_checkedLock)
+        {
+            _checked = (digest, trusted);
+        }
+
+        return [.. trusted];
     }
 
     private void Write(List<BrainManifest> brains)

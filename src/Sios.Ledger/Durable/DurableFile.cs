@@ -32,6 +32,26 @@ public static partial class DurableFile
     }
 
     /// <summary>
+    /// Replaces <paramref name="path"/> whole (temporary file, rename) without any fsync: after a crash it holds the old or
+    /// the new content, never a torn one, but a power cut may bring the old one back. For records that may lag behind
+    /// and are written on a path that must not wait for the disk (the rollback guard, on the log's sequencer).
+    /// </summary>
+    public static void ReplaceLazily(string path, ReadOnlySpan<byte> content)
+    {
+        var (full, directory) = Locate(path);
+        var temp = WriteTemporary(directory, full, content, sync: false);
+        try
+        {
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Creates <paramref name="path"/> with <paramref name="content"/> unless it exists (then returns false and leaves
     /// it alone). Readers never see the file partly written: it appears, complete, under its name at once.
     /// </summary>
@@ -92,7 +112,7 @@ public static partial class DurableFile
         return (full, Path.GetDirectoryName(full)!);
     }
 
-    private static string WriteTemporary(string directory, string full, ReadOnlySpan<byte> content)
+    private static string WriteTemporary(string directory, string full, ReadOnlySpan<byte> content, bool sync = true)
     {
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -100,7 +120,7 @@ public static partial class DurableFile
             using var stream = new FileStream(temp, Options(FileMode.CreateNew, FileAccess.Write, FileShare.None));
             stream.Write(content);
             // The bytes are on disk before any name points at them, so a rename can never expose unwritten blocks.
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: sync);
         }
         catch
         {

@@ -196,7 +196,8 @@ public sealed class TransparencyLog : IAsyncDisposable
         }
 
         var tiles = _builder.Append(hashes);
-        var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, _builder.Root()) : null;
+        var root = _builder.Root();
+        var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, root) : null;
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -209,7 +210,7 @@ public sealed class TransparencyLog : IAsyncDisposable
             _writeLock.Release();
         }
 
-        var integrated = new Integrated(_builder.Size, _builder.Root(), [.. batch]);
+        var integrated = new Integrated(_builder.Size, root, [.. batch]);
         lock (_integratedLock)
         {
             _integrated.Add(integrated);

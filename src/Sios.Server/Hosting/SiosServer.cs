@@ -101,7 +101,8 @@ public sealed class SiosServer : IAsyncDisposable
         builder.Services.AddSingleton<SiosMetrics>();
         builder.Services.AddSingleton(provider => new InferenceSealer(services.Log, services.CommitmentSecret, provider.GetRequiredService<SiosMetrics>(), services.Clock));
         builder.Services.AddSingleton(new Access.KeyRateLimiter(services.Clock, options.RefusalsSealedPerMinute));
-        builder.Services.AddSingleton(new InflightJournal(options.InflightPath));
+        // Its own key, derived from the commitment secret by a purpose no nonce input can take.
+        builder.Services.AddSingleton(new InflightJournal(options.InflightPath, System.Security.Cryptography.HMACSHA256.HashData(services.CommitmentSecret, "sios/inflight-note/v1"u8)));
         builder.Services.AddSingleton<InferenceHandler>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(SiosMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")

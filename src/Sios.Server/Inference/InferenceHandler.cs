@@ -253,7 +253,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
     /// <summary>
     /// Logs a failed request in one line (no stack trace) when its cause is known: the client left, the server
-    /// cannot answer for now (503) or a brain cannot load for good (424), with the operator's detail the client's
+    /// cannot answer at the moment (503) or a brain cannot load for good (424), with the operator's detail the client's
     /// message leaves out (paths, hosts). Only an unforeseen failure (500, 502, 504) is logged with its exception.
     /// </summary>
     private void Report(string entryId, ApiException? error, Exception exception)

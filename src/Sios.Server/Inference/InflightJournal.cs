@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Sios.Brains.Registry;
 using Sios.Ledger.Durable;
@@ -11,13 +13,20 @@ namespace Sios.Server.Inference;
 /// <c>inference.interrupted</c> entry for each note left behind (its id, key, door, brain and request commitment) before
 /// it serves anything. Notes are written without fsync: they guard against the process dying, which leaves the page
 /// cache intact, not against a power cut, after which nothing the process was doing had been answered anyway.
+/// Each note carries an HMAC (under a key the server derives from its commitment secret), so someone who can write the
+/// data folder cannot make the next start seal requests nobody made: a note that fails it is not sealed as a request,
+/// only counted in one <c>state.refused</c>.
 /// </summary>
-internal sealed class InflightJournal(string? directory)
+internal sealed class InflightJournal(string? directory, byte[] key)
 {
     /// <summary>The entry type sealed for a request the last run never finished.</summary>
     public const string InterruptedEntryType = EntryTypes.InferenceInterrupted;
 
     private static readonly JsonWriterOptions Compact = new() { Indented = false };
+
+    // More notes than this cannot be honest (no node has that many requests in flight): the rest are only counted.
+    private const int MaxNotes = 4_096;
+    private const int MaxNoteBytes = 4_096;
 
     private const string Reason = "the process ended while the request was being answered (unless an inference entry has this id, no answer was sealed for it)";
 
@@ -54,16 +63,18 @@ internal sealed class InflightJournal(string? directory)
                 json.WriteEndObject();
             }
 
+            var note = buffer.ToArray();
             DurableFile.CreateDirectory(directory);
-            File.WriteAllBytes(path, buffer.ToArray());
+            File.WriteAllBytes(path, [.. note, (byte)'\n', .. Encoding.ASCII.GetBytes(Mac(note))]);
         }
 
         return new Note(path);
     }
 
     /// <summary>
-    /// Seals an <c>inference.interrupted</c> entry for each note a previous run left, then removes it; returns how many.
-    /// A note that cannot be read is sealed as unreadable rather than dropped.
+    /// Seals an <c>inference.interrupted</c> entry for each authentic note a previous run left, one <c>state.refused</c>
+    /// counting the notes that were not (forged, damaged or in excess), then removes them all; returns how many were
+    /// sealed as interrupted requests.
     /// </summary>
     public async Task<int> RecoverAsync(EntrySealer seal, TimeProvider clock, CancellationToken ct)
     {
@@ -73,40 +84,68 @@ internal sealed class InflightJournal(string? directory)
             return 0;
         }
 
-        var count = 0;
-        foreach (var file in Directory.EnumerateFiles(directory, "*.json").Order(StringComparer.Ordinal).ToList())
+        var files = Directory.EnumerateFiles(directory, "*.json").Order(StringComparer.Ordinal).ToList();
+        var (recovered, refused) = (0, 0);
+        foreach (var file in files)
         {
-            var note = Read(file);
-            var actor = note is { } n && n.TryGetProperty("actor", out var a) && a.GetString() is { Length: > 0 and <= 80 } who ? who : BrainEntries.System;
-            var entry = (note is { } found
-                ? new InferenceInterruptedEntry(actor, Copied(found, "id"), Copied(found, "api"), Copied(found, "brain"), Copied(found, "request"), Copied(found, "started"), null, Reason)
-                : new InferenceInterruptedEntry(actor, null, null, null, null, null, "unreadable", Reason)).Write(clock);
-            await seal(entry, ct).ConfigureAwait(false);
+            if (recovered < MaxNotes && Read(file) is { } note)
+            {
+                var entry = new InferenceInterruptedEntry(Copied(note, "actor") ?? BrainEntries.System, Copied(note, "id"), Copied(note, "api"), Copied(note, "brain"),
+                    Copied(note, "request"), Copied(note, "started"), null, Reason).Write(clock);
+                await seal(entry, ct).ConfigureAwait(false);
+                recovered++;
+            }
+            else
+            {
+                refused++;
+            }
+
             File.Delete(file);
-            count++;
         }
 
-        return count;
+        if (refused > 0)
+        {
+            var entry = new StateRefusedEntry("run/inflight",
+                $"{refused} in-flight notes were not authentic (forged, damaged, or past {MaxNotes}) and were removed without being sealed as requests").Write(clock);
+            await seal(entry, ct).ConfigureAwait(false);
+        }
+
+        return recovered;
     }
+
+    private string Mac(ReadOnlySpan<byte> note) => Convert.ToBase64String(HMACSHA256.HashData(key, note));
 
     // What an interrupted entry copies from a note (bounded strings only): nothing a crafted note could inflate.
     private static string? Copied(JsonElement note, string member) =>
-        note.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length <= 200 ? value.GetString() : null;
+        note.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length is > 0 and <= 200 ? value.GetString() : null;
 
-    private static JsonElement? Read(string file)
+    // A note is its JSON line, then the line's MAC; anything else, or a MAC that does not match, is not a note of ours.
+    private JsonElement? Read(string file)
     {
         try
         {
-            var bytes = File.ReadAllBytes(file);
-            if (bytes.Length > 4_096)
+            if (new FileInfo(file).Length > MaxNoteBytes)
             {
                 return null;
             }
 
-            using var document = JsonDocument.Parse(bytes);
+            var bytes = File.ReadAllBytes(file);
+            var newline = Array.LastIndexOf(bytes, (byte)'\n');
+            if (newline < 0)
+            {
+                return null;
+            }
+
+            var expected = Encoding.ASCII.GetBytes(Mac(bytes.AsSpan(0, newline)));
+            if (!CryptographicOperations.FixedTimeEquals(expected, bytes.AsSpan(newline + 1)))
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(bytes.AsMemory(0, newline));
             return document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : null;
         }
-        catch (Exception e) when (e is JsonException or IOException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
             return null;
         }

@@ -123,4 +123,29 @@ public sealed class RequestAttackTests : IAsyncLifetime
         var verify = await SiosCli.RunAsync("log", "verify", "--data", _demo.Data);
         Assert.True(verify.ExitCode == 0, verify.Err);
     }
+
+    [Fact]
+    public async Task A_note_forged_in_the_data_folder_is_not_sealed_as_a_request()
+    {
+        Assert.Equal(0, await _demo.StopAsync());
+        var folder = Path.Combine(_demo.Data, "run", "inflight");
+        Directory.CreateDirectory(folder);
+        var forged = """{"id":"0190d0c0-0000-7000-8000-00000000beef","actor":"key:boss","api":"chat.completions","brain":"demo","request":"AAAA","stream":false,"started":"2026-12-01T10:00:00.000Z"}""";
+        await File.WriteAllTextAsync(Path.Combine(folder, "forged.json"), forged + "\n" + Convert.ToBase64String(new byte[32]));
+        var before = await LogSizeAsync();
+
+        await _demo.StartAsync();
+        var size = await LogSizeAsync();
+        var types = new List<string>();
+        for (var index = before; index < size; index++)
+        {
+            var entry = await _demo.EntryAsync(index);
+            types.Add(entry.GetProperty("type").GetString()!);
+            Assert.False(entry.GetProperty("actor").GetString() == "key:boss", $"entry {index} was sealed for the forged note");
+        }
+
+        Assert.DoesNotContain("inference.interrupted", types);
+        Assert.Contains("state.refused", types);
+        Assert.False(File.Exists(Path.Combine(folder, "forged.json")));
+    }
 }
