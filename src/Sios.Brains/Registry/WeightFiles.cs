@@ -92,10 +92,11 @@ public static class WeightFiles
 
             var target = model.FindTensor(name)
                 ?? throw new ModelLoadException($"the LoRA adapter {path} adapts '{name}', which its base {modelPath} does not have (wrong base model?)");
-            var shapeOk = name.EndsWith("token_embd.weight", StringComparison.Ordinal)
-                ? target.Shape[0] == b.Shape[1] && target.Shape[1] == a.Shape[1]
-                : a.Shape.Count == 2 && b.Shape.Count == 2 && target.Shape.Count >= 2
-                  && target.Shape[0] == a.Shape[0] && target.Shape[1] == b.Shape[1] && a.Shape[1] == b.Shape[0];
+            // A crafted header may give any number of dimensions: every index below is checked for before it is read.
+            var shapeOk = a.Shape.Count == 2 && b.Shape.Count == 2 && target.Shape.Count >= 2
+                && (name.EndsWith("token_embd.weight", StringComparison.Ordinal)
+                    ? target.Shape[0] == b.Shape[1] && target.Shape[1] == a.Shape[1]
+                    : target.Shape[0] == a.Shape[0] && target.Shape[1] == b.Shape[1] && a.Shape[1] == b.Shape[0]);
             if (!shapeOk)
             {
                 throw new ModelLoadException($"the LoRA adapter {path} has the wrong shape for '{name}' (wrong base model?)");

@@ -64,6 +64,7 @@ public sealed class WeightFilesTests : IDisposable
         { "other-kind", "is not a LoRA adapter" },
         { "other-architecture", "is for architecture 'qwen2', but its base" },
         { "wrong-shape", "has the wrong shape" },
+        { "one-dimensional", "has the wrong shape" },
     };
 
     [Theory]
@@ -77,6 +78,9 @@ public sealed class WeightFilesTests : IDisposable
             "model" => _folder.RandomModel("model", 100),
             "other-kind" => Gguf("other-kind", w => w.AddString("general.architecture", "llama").AddString("general.type", "adapter").AddString("adapter.type", "control_vector")),
             "other-architecture" => Gguf("other-architecture", w => w.AddString("general.architecture", "qwen2").AddString("general.type", "adapter").AddString("adapter.type", "lora")),
+            "one-dimensional" => Gguf("one-dimensional", w => w.AddString("general.architecture", "llama").AddString("general.type", "adapter").AddString("adapter.type", "lora")
+                .AddTensor("token_embd.weight.lora_a", GgufTensorType.F32, [4], new float[4])
+                .AddTensor("token_embd.weight.lora_b", GgufTensorType.F32, [4], new float[4])),
             _ => WrongShape(),
         };
         var e = await Assert.ThrowsAsync<ModelLoadException>(() => new BrainRegistry(_folder.Path, _sealer.Seal).AddAsync(new BrainManifest { Name = "x", ModelPath = model, AdapterPath = adapter }));
