@@ -18,7 +18,7 @@ public sealed class AttestationServeTests(ServedDemo demo) : IClassFixture<Serve
         var listen = demo.Url.ToString().TrimEnd('/');
         Assert.Equal([listen], verified.Statement.Listen);
         Assert.Empty(verified.Statement.Egress);
-        Assert.Equal(["clinical", "contracts", "demo", "ledger"], verified.Statement.Brains.Select(b => b.Name));
+        Assert.Equal(["clinical", "contracts", "demo", "demo-tools", "ledger"], verified.Statement.Brains.Select(b => b.Name));
         Assert.All(verified.Statement.Brains, b => Assert.Equal(DiskState.Ok, b.Disk));
 
         var started = await demo.EntryAsync(index - 1);

@@ -144,7 +144,7 @@ public sealed class GatewayTests(ServedDemo demo) : IClassFixture<ServedDemo>
         using var client = demo.Client();
         using (var models = JsonDocument.Parse(await client.GetStringAsync("/v1/models")))
         {
-            Assert.Equal(["clinical", "contracts", "demo", "ledger"], models.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).Order());
+            Assert.Equal(["clinical", "contracts", "demo", "demo-tools", "ledger"], models.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).Order());
         }
 
         using (var health = JsonDocument.Parse(await client.GetStringAsync("/healthz")))

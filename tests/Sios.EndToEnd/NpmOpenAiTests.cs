@@ -6,31 +6,101 @@ namespace Sios.EndToEnd;
 
 /// <summary>
 /// The official npm <c>openai</c> client (tests/interop/openai-e2e.mjs, run by node) against the real server: chat,
-/// a stream, models, embeddings and JSON mode, every answer's receipt then verified here from the recorded bytes.
+/// a stream, models, embeddings, JSON mode and tool calls, every answer's receipt then verified here from the recorded bytes.
 /// </summary>
 public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
 {
     [NpmFact]
     public async Task The_npm_openai_client_works_unmodified_and_every_answer_verifies()
     {
+        using var report = await RunAsync("openai-e2e.mjs");
+        var results = report.RootElement.GetProperty("results");
+        Assert.Equal(["clinical", "contracts", "demo", "demo-tools", "ledger"], results.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(64, results.GetProperty("embedding").GetProperty("length").GetInt32());
+        Assert.True(results.GetProperty("stream").GetProperty("completion_tokens").GetInt32() > 0);
+        Assert.Equal(4, (await VerifyExchangesAsync(report)).Count);
+    }
+
+    [NpmFact]
+    public async Task The_npm_openai_client_calls_tools_streamed_or_not_and_every_call_is_sealed()
+    {
+        using var report = await RunAsync("openai-tools-e2e.mjs");
+        var results = report.RootElement.GetProperty("results");
+        var required = results.GetProperty("required");
+        Assert.Equal("tool_calls", required.GetProperty("finish").GetString());
+        Assert.Equal(1, required.GetProperty("calls").GetInt32());
+        Assert.Equal(JsonValueKind.Null, required.GetProperty("content").ValueKind);
+        AssertValidCall(required.GetProperty("name").GetString()!, required.GetProperty("arguments"));
+
+        var stream = results.GetProperty("stream");
+        Assert.Equal("tool_calls", stream.GetProperty("finish").GetString());
+        Assert.Equal(1, stream.GetProperty("calls").GetInt32());
+        Assert.Equal("get_weather", stream.GetProperty("name").GetString());
+        Assert.StartsWith("call_", stream.GetProperty("id").GetString(), StringComparison.Ordinal);
+        AssertValidCall("get_weather", stream.GetProperty("arguments"));
+
+        var loop = results.GetProperty("loop");
+        Assert.Equal("length", loop.GetProperty("finish").GetString());
+        Assert.Equal(JsonValueKind.Null, loop.GetProperty("tool_calls").ValueKind);
+        Assert.False(string.IsNullOrEmpty(loop.GetProperty("content").GetString()));
+
+        var entries = await VerifyExchangesAsync(report);
+        Assert.Equal(3, entries.Count);
+        Assert.All(entries, e => Assert.Equal(2, e.GetProperty("tools").GetProperty("offered").GetInt32()));
+        Assert.Equal([required.GetProperty("name").GetString()], entries[0].GetProperty("tools").GetProperty("called").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal("tool_calls", entries[0].GetProperty("finish").GetString());
+        Assert.Equal(["get_weather"], entries[1].GetProperty("tools").GetProperty("called").EnumerateArray().Select(n => n.GetString()));
+        Assert.True(entries[1].GetProperty("stream").GetBoolean());
+        Assert.Empty(entries[2].GetProperty("tools").GetProperty("called").EnumerateArray());
+
+        // Names only: the arguments stay inside the response commitment.
+        Assert.DoesNotContain("Paris", string.Concat(entries.Select(e => e.GetRawText())), StringComparison.Ordinal);
+    }
+
+    private static void AssertValidCall(string name, JsonElement arguments)
+    {
+        if (name == "get_weather")
+        {
+            Assert.Contains(arguments.GetProperty("city").GetString(), new[] { "Paris", "Oslo", "Lima" });
+            Assert.Equal(JsonValueKind.Number, arguments.GetProperty("days").ValueKind);
+        }
+        else
+        {
+            Assert.Equal("add", name);
+            Assert.Equal(JsonValueKind.Number, arguments.GetProperty("a").ValueKind);
+            Assert.Equal(JsonValueKind.Number, arguments.GetProperty("b").ValueKind);
+        }
+    }
+
+    private async Task<JsonDocument> RunAsync(string script)
+    {
         var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NpmClient.Folder! };
-        info.ArgumentList.Add("openai-e2e.mjs");
+        info.ArgumentList.Add(script);
         info.Environment["SIOS_URL"] = demo.Url.ToString();
         info.Environment["SIOS_KEY"] = demo.AdminKey;
+        info.Environment["SIOS_BRAIN"] = "demo-tools";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         Assert.True(process.ExitCode == 0, await stderr);
+        return JsonDocument.Parse(await stdout);
+    }
 
-        using var report = JsonDocument.Parse(await stdout);
-        var results = report.RootElement.GetProperty("results");
-        Assert.Equal(["clinical", "contracts", "demo", "ledger"], results.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
-        Assert.Equal(64, results.GetProperty("embedding").GetProperty("length").GetInt32());
-        Assert.True(results.GetProperty("stream").GetProperty("completion_tokens").GetInt32() > 0);
-
-        var verified = 0;
+    /// <summary>Verifies the receipt of every POST exchange against its recorded bytes; returns their sealed entries in order.</summary>
+    private async Task<List<JsonElement>> VerifyExchangesAsync(JsonDocument report)
+    {
+        var entries = new List<JsonElement>();
         foreach (var exchange in report.RootElement.GetProperty("exchanges").EnumerateArray().Where(e => e.GetProperty("method").GetString() == "POST"))
         {
             Assert.Equal(200, exchange.GetProperty("status").GetInt32());
@@ -42,20 +112,18 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
                 var raw = Encoding.UTF8.GetString(body);
                 var marker = raw.IndexOf("\n: sios ", StringComparison.Ordinal);
                 using var comment = JsonDocument.Parse(raw[(marker + 1)..].Split('\n')[0][": sios ".Length..]);
-                await Receipts.VerifyAsync(demo, comment.RootElement.GetProperty("index").GetInt64(),
+                entries.Add(await Receipts.VerifyAsync(demo, comment.RootElement.GetProperty("index").GetInt64(),
                     comment.RootElement.GetProperty("request_nonce").GetString()!, comment.RootElement.GetProperty("response_nonce").GetString()!,
-                    request, Encoding.UTF8.GetBytes(raw[..(marker + 1)]));
+                    request, Encoding.UTF8.GetBytes(raw[..(marker + 1)])));
             }
             else
             {
-                await Receipts.VerifyAsync(demo, long.Parse(headers.GetProperty("sios-log-index").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
-                    headers.GetProperty("sios-request-nonce").GetString()!, headers.GetProperty("sios-response-nonce").GetString()!, request, body);
+                entries.Add(await Receipts.VerifyAsync(demo, long.Parse(headers.GetProperty("sios-log-index").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+                    headers.GetProperty("sios-request-nonce").GetString()!, headers.GetProperty("sios-response-nonce").GetString()!, request, body));
             }
-
-            verified++;
         }
 
-        Assert.Equal(4, verified);
+        return entries;
     }
 }
 

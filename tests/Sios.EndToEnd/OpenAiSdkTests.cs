@@ -50,7 +50,7 @@ public sealed class OpenAiSdkTests(ServedDemo demo) : IClassFixture<ServedDemo>
                 models.Add(model.Id);
             }
 
-            Assert.Equal(["clinical", "contracts", "demo", "ledger"], models.Order());
+            Assert.Equal(["clinical", "contracts", "demo", "demo-tools", "ledger"], models.Order());
 
             OpenAIEmbedding embedding = await client.GetEmbeddingClient("ledger").GenerateEmbeddingAsync("the record");
             Assert.Equal(64, embedding.ToFloats().Length);

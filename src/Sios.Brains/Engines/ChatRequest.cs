@@ -1,10 +1,5 @@
 namespace Sios.Brains.Engines;
 
-/// <summary>One chat turn.</summary>
-/// <param name="Role">The speaker: <c>system</c>, <c>user</c>, <c>assistant</c> (or any role the template knows).</param>
-/// <param name="Content">The text of the turn.</param>
-public sealed record ChatMessage(string Role, string Content);
-
 /// <summary>The shape the answer must take.</summary>
 public abstract record ResponseFormat
 {
@@ -62,6 +57,18 @@ public sealed record ChatRequest
     /// <summary>The required shape of the answer.</summary>
     public ResponseFormat ResponseFormat { get; init; } = ResponseFormat.Text;
 
+    /// <summary>The functions the model may call (none by default).</summary>
+    public IReadOnlyList<ToolDefinition> Tools { get; init; } = [];
+
+    /// <summary>Whether and which tools must be called; only meaningful with <see cref="Tools"/>.</summary>
+    public ToolMode ToolMode { get; init; } = ToolMode.Auto;
+
+    /// <summary>Whether one answer may hold several calls.</summary>
+    public bool ParallelToolCalls { get; init; } = true;
+
+    /// <summary>Most tools one request may offer (OpenAI's own limit).</summary>
+    public const int MaxTools = 128;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
@@ -79,11 +86,13 @@ public sealed record ChatRequest
 
         foreach (var m in Messages)
         {
-            if (m is null || string.IsNullOrEmpty(m.Role) || m.Content is null)
+            if (m is null || string.IsNullOrEmpty(m.Role) || m.Contents is null || m.Contents.Any(c => c is null))
             {
                 throw new ArgumentException("Every message needs a role and a content (which may be empty).", nameof(Messages));
             }
         }
+
+        ValidateTools();
 
         if (MaxTokens < 1)
         {
@@ -107,6 +116,43 @@ public sealed record ChatRequest
 
         ArgumentNullException.ThrowIfNull(ResponseFormat);
     }
+
+    private void ValidateTools()
+    {
+        if (Tools is null || Tools.Count > MaxTools)
+        {
+            throw new ArgumentException($"tools takes at most {MaxTools} functions.", nameof(Tools));
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tool in Tools)
+        {
+            if (tool is null || !ToolDefinition.IsValidName(tool.Name) || tool.Parameters is null)
+            {
+                throw new ArgumentException("Every tool needs a name of 1 to 64 letters, digits, '_' or '-', and a parameters schema.", nameof(Tools));
+            }
+
+            if (!names.Add(tool.Name))
+            {
+                throw new ArgumentException($"The tool '{tool.Name}' is defined twice.", nameof(Tools));
+            }
+        }
+
+        switch (ToolMode)
+        {
+            case null:
+                throw new ArgumentException("tool_choice must be set.", nameof(ToolMode));
+            case ToolMode.RequiredMode when Tools.Count == 0:
+                throw new ArgumentException("tool_choice 'required' needs at least one tool.", nameof(ToolMode));
+            case ToolMode.NamedMode named when !names.Contains(named.Name):
+                throw new ArgumentException($"tool_choice names the function '{named.Name}', which is not among the tools.", nameof(ToolMode));
+        }
+
+        if (Prompt is not null && Tools.Count > 0)
+        {
+            throw new ArgumentException("Tools are offered in chats, not to raw completions.", nameof(Tools));
+        }
+    }
 }
 
 /// <summary>Why generation ended.</summary>
@@ -117,6 +163,9 @@ public enum FinishReason
 
     /// <summary>max_tokens (or the context window) was reached.</summary>
     Length,
+
+    /// <summary>The model called one or more tools and waits for their results.</summary>
+    ToolCalls,
 }
 
 /// <summary>Token counts of one request.</summary>
@@ -129,17 +178,18 @@ public sealed record Usage(int PromptTokens, int CompletionTokens)
 }
 
 /// <summary>
-/// One streamed step: a text delta, or (last) the finish reason with the usage. Exactly one update of a stream
-/// has <see cref="FinishReason"/> set, and it is the final one.
+/// One streamed step: a text delta, a completed tool call, or (last) the finish reason with the usage. Exactly one
+/// update of a stream has <see cref="FinishReason"/> set, and it is the final one.
 /// </summary>
 /// <param name="Text">New answer text (empty on the final update when nothing was pending).</param>
 /// <param name="FinishReason">Set on the final update only.</param>
 /// <param name="Usage">Set on the final update only.</param>
+/// <param name="Call">A tool call completed at this step, or null; calls arrive in the order they were made.</param>
 /// <remarks>
 /// <see cref="Usage"/> on the final update is the answer's usage; on an earlier one, when the engine knows it, the usage so
 /// far (what a client that leaves now has cost).
 /// </remarks>
-public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, Usage? Usage = null)
+public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, Usage? Usage = null, FunctionCallContent? Call = null)
 {
     /// <summary>Whether this is the final update of the stream.</summary>
     public bool IsFinal => FinishReason is not null;

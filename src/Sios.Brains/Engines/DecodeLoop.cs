@@ -11,7 +11,14 @@ internal sealed class GenerationJob(LLamaToken[] prompt, int maxTokens, IReadOnl
 
     public LLamaToken[] Prompt { get; } = prompt;
     public int MaxTokens { get; } = maxTokens;
-    public ISamplingPipeline Sampler { get; } = sampler;
+    /// <summary>The sampler of the next token; replaced when a <see cref="Lazy"/> grammar engages.</summary>
+    public ISamplingPipeline Sampler { get; set; } = sampler;
+
+    /// <summary>A grammar waiting for its marker, or null.</summary>
+    public LazyGrammar? Lazy { get; init; }
+
+    /// <summary>Control tokens shown as text (tool-call markers), or null to show none.</summary>
+    public IReadOnlySet<int>? Visible { get; init; }
     public AnswerText Text { get; } = new(stops);
     public Channel<GenerationUpdate> Updates { get; } =
         Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -249,12 +256,30 @@ internal sealed class DecodeLoop : IDisposable
         }
 
         job.Completion++;
+        var special = job.Visible is { } visible && visible.Contains((int)token);
         Span<byte> piece = stackalloc byte[256];
-        var length = (int)_ctx.ModelHandle.TokenToSpan(token, piece, 0, false);
+        var length = (int)_ctx.ModelHandle.TokenToSpan(token, piece, 0, special);
         if (length > piece.Length)
         {
             piece = new byte[length];
-            length = (int)_ctx.ModelHandle.TokenToSpan(token, piece, 0, false);
+            length = (int)_ctx.ModelHandle.TokenToSpan(token, piece, 0, special);
+        }
+
+        if (job.Lazy is { Watching: true } lazy)
+        {
+            try
+            {
+                if (lazy.Observe(token, piece[..length]) is { } constrained)
+                {
+                    job.Sampler.Dispose();
+                    job.Sampler = constrained;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                job.Complete(new InferenceException("The tool-call grammar could not engage: " + e.Message, e));
+                return;
+            }
         }
 
         var text = job.Text.Push(piece[..length]);

@@ -51,3 +51,16 @@ public class InferenceException : Exception
     /// <summary>Creates the exception with no reason (prefer the other constructors).</summary>
     public InferenceException() { }
 }
+
+/// <summary>The brain's chat template refused to render a conversation (its own raise_exception, or a construct failing on the input).</summary>
+public class ChatTemplateRefusedException : InvalidOperationException
+{
+    /// <summary>Creates the exception with <paramref name="message"/>.</summary>
+    public ChatTemplateRefusedException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with <paramref name="message"/> and its cause.</summary>
+    public ChatTemplateRefusedException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Creates the exception.</summary>
+    public ChatTemplateRefusedException() { }
+}

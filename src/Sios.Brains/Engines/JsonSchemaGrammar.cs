@@ -50,30 +50,83 @@ public static class JsonSchemaGrammar
                 throw new ArgumentException($"The response_format JSON schema has a string with an invalid \\u escape (a lone UTF-16 surrogate) at byte {at}.", nameof(schema));
             }
 
-            var builder = new Builder(document.RootElement);
+            var builder = new Builder(document.RootElement, "s", []);
             var root = builder.Rule(document.RootElement, 0);
-            return builder.Checked(builder.Render(root));
+            return builder.Checked(builder.Render("root ::= " + root + "\n"));
         }
     }
 
-    private sealed class Builder(JsonElement document)
+    /// <summary>
+    /// One grammar over several schemas (the arguments of each offered tool): each is compiled under its own rule names,
+    /// <paramref name="root"/> gets each schema's rule and returns the body of the grammar's <c>root</c> rule, and
+    /// <paramref name="rules"/> (more GBNF rules, one per line) are added as written. The whole is held to the same
+    /// limits as one schema.
+    /// </summary>
+    /// <exception cref="ArgumentException">A schema is refused as by <see cref="FromSchema"/>; the message starts with its position.</exception>
+    public static string Compose(IReadOnlyList<string> schemas, Func<IReadOnlyList<string>, string> root, string rules = "")
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
+        ArgumentNullException.ThrowIfNull(root);
+        var origins = new Dictionary<string, string>(StringComparer.Ordinal);
+        var builders = new List<Builder>(schemas.Count);
+        var tops = new List<string>(schemas.Count);
+        for (var i = 0; i < schemas.Count; i++)
+        {
+            try
+            {
+                // Each schema is first held to the limits alone, so a refusal names the schema it is about.
+                _ = FromSchema(schemas[i]);
+                using var document = JsonDocument.Parse(schemas[i], new JsonDocumentOptions { MaxDepth = DocumentDepth });
+
+                // The rules keep no reference to the document once built, so it can go before the next schema is read.
+                var builder = new Builder(document.RootElement.Clone(), "t" + i.ToString(CultureInfo.InvariantCulture) + "s", origins);
+                tops.Add(builder.Rule(builder.Document, 0));
+                builders.Add(builder);
+            }
+            catch (Exception e) when (e is JsonException or ArgumentException)
+            {
+                throw new ArgumentException($"schema {i}: {e.Message}", e);
+            }
+        }
+
+        var text = new StringBuilder("root ::= ").Append(root(tops)).Append('\n').Append(rules);
+        if (rules.Length > 0 && rules[^1] != '\n')
+        {
+            text.Append('\n');
+        }
+
+        var first = builders.FirstOrDefault() ?? new Builder(default, "s", origins);
+        foreach (var builder in builders)
+        {
+            builder.AppendRules(text);
+        }
+
+        return first.Checked(text.Append(JsonGrammar.ValueRules).Append('\n').ToString());
+    }
+
+    private sealed class Builder(JsonElement document, string prefix, Dictionary<string, string> origins)
     {
         private readonly List<(string Name, string Body)> _rules = [];
         private readonly Dictionary<string, string> _refs = new(StringComparer.Ordinal);
 
         // The schema keyword each rule was made for, to name it when the grammar as a whole is refused.
-        private readonly Dictionary<string, string> _origins = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _origins = origins;
 
-        public string Render(string root)
+        public JsonElement Document => document;
+
+        public string Render(string rootRule)
         {
-            var text = new StringBuilder();
-            text.Append("root ::= ").Append(root).Append('\n');
+            var text = new StringBuilder(rootRule);
+            AppendRules(text);
+            return text.Append(JsonGrammar.ValueRules).Append('\n').ToString();
+        }
+
+        public void AppendRules(StringBuilder text)
+        {
             foreach (var (name, body) in _rules)
             {
                 text.Append(name).Append(" ::= ").Append(body).Append('\n');
             }
-
-            return text.Append(JsonGrammar.ValueRules).Append('\n').ToString();
         }
 
         /// <summary><paramref name="grammar"/>, once it is known to be within budget and runnable by llama.cpp.</summary>
@@ -367,7 +420,7 @@ public static class JsonSchemaGrammar
                 throw new ArgumentException($"The JSON schema needs more than {JsonSchemaLimits.MaxRules} grammar rules.");
             }
 
-            return "s" + (_rules.Count + 1).ToString(CultureInfo.InvariantCulture);
+            return prefix + (_rules.Count + 1).ToString(CultureInfo.InvariantCulture);
         }
 
         /// <summary>The JSON text of <paramref name="value"/> without whitespace, as an answer would have to spell it.</summary>

@@ -5,6 +5,8 @@ using LLama.Common;
 using LLama.Exceptions;
 using LLama.Native;
 using LLama.Sampling;
+using Sios.Brains.Prompts;
+using Sios.Brains.Tools;
 
 namespace Sios.Brains.Engines;
 
@@ -20,8 +22,9 @@ public sealed class LlamaEngine : IBrainEngine
     private readonly LoraAdapter? _adapter;
     private readonly LLamaContext _context;
     private readonly DecodeLoop _loop;
-    private readonly string? _template;
+    private readonly PromptTemplate? _template;
     private readonly string? _templateProblem;
+    private readonly IReadOnlySet<int> _visibleSpecials;
     private readonly SemaphoreSlim _embedGate = new(1, 1);
     private LLamaContext? _embedContext;
     private int _disposed;
@@ -35,6 +38,7 @@ public sealed class LlamaEngine : IBrainEngine
         _adapter = adapter;
         ContextSize = Math.Min(options.ContextSize, model.TrainedContext);
         (_template, _templateProblem) = ResolveTemplate(model, options.ChatTemplate);
+        _visibleSpecials = _template is null ? new HashSet<int>() : VisibleSpecials(model, _template.ToolFormat);
 
         model.EngineStarted();
         try
@@ -86,6 +90,9 @@ public sealed class LlamaEngine : IBrainEngine
     /// <summary>Whether chats can be templated (the model has a usable template, or one was configured).</summary>
     public bool HasChatTemplate => _templateProblem is null;
 
+    /// <summary>The chat template chats are rendered with, or null when the model has none.</summary>
+    public PromptTemplate? Template => _template;
+
     /// <summary>
     /// Loads the GGUF at <paramref name="modelPath"/> for this engine alone (disposed with it). To share one base
     /// between several specialists use <see cref="LlamaModel.LoadAsync"/> and <see cref="LlamaModel.CreateSpecialist"/>.
@@ -110,21 +117,15 @@ public sealed class LlamaEngine : IBrainEngine
 
     /// <summary>Renders <paramref name="messages"/> with the chat template, ready for the assistant's turn.</summary>
     /// <exception cref="MissingChatTemplateException">The model has no usable template and none was configured.</exception>
-    public string RenderPrompt(IReadOnlyList<ChatMessage> messages)
+    public string RenderPrompt(IReadOnlyList<ChatMessage> messages) => RenderPrompt(new ChatRequest { Messages = messages });
+
+    /// <summary>Renders <paramref name="request"/>'s conversation and tools with the chat template, exactly as the model reads it.</summary>
+    /// <exception cref="MissingChatTemplateException">The model has no usable template and none was configured.</exception>
+    /// <exception cref="ChatTemplateRefusedException">The template refuses the conversation.</exception>
+    public string RenderPrompt(ChatRequest request)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        if (_templateProblem is not null)
-        {
-            throw new MissingChatTemplateException(_templateProblem);
-        }
-
-        var template = new LLamaTemplate(_template) { AddAssistant = true };
-        foreach (var m in messages)
-        {
-            template.Add(m.Role, m.Content);
-        }
-
-        return Encoding.UTF8.GetString(template.Apply());
+        ArgumentNullException.ThrowIfNull(request);
+        return _template is null ? throw new MissingChatTemplateException(_templateProblem!) : _template.Render(request);
     }
 
     /// <inheritdoc />
@@ -135,14 +136,23 @@ public sealed class LlamaEngine : IBrainEngine
         request.Validate();
         ct.ThrowIfCancellationRequested();
 
-        var prompt = request.Prompt is { } raw ? Tokenize(raw, special: false) : Tokenize(RenderPrompt(request.Messages), special: true);
+        var prompt = request.Prompt is { } raw ? Tokenize(raw, special: false) : Tokenize(RenderPrompt(request), special: true);
         if (prompt.Length >= ContextSize)
         {
             throw new ContextWindowExceededException(
                 $"The prompt is {prompt.Length} tokens; this brain's context holds {ContextSize} tokens per request, including the answer.");
         }
 
-        var job = new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request));
+        var calling = ToolCalling.For(request, _template?.ToolFormat);
+        var job = calling is null
+            ? new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request, null))
+            : new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request, calling.CallsOnly ? calling.Grammar : null))
+            {
+                Lazy = calling.CallsOnly || request.ResponseFormat is not ResponseFormat.TextFormat
+                    ? null
+                    : new LazyGrammar(calling.Format.Marker, calling.Format.CallPrefix, calling.Format.AtStartOnly, () => CreateSampler(request, calling.Grammar)),
+                Visible = _visibleSpecials,
+            };
         using var registration = ct.Register(() =>
         {
             job.Cancel();
@@ -151,7 +161,8 @@ public sealed class LlamaEngine : IBrainEngine
         _loop.Submit(job);
         try
         {
-            await foreach (var update in job.Updates.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            var updates = job.Updates.Reader.ReadAllAsync(ct);
+            await foreach (var update in (calling is null ? updates : calling.Split(updates, ct)).ConfigureAwait(false))
             {
                 yield return update;
             }
@@ -221,9 +232,10 @@ public sealed class LlamaEngine : IBrainEngine
     private LLamaToken[] Tokenize(string text, bool special) =>
         Model.Weights.NativeHandle.Tokenize(text, Model.Weights.Vocab.ShouldAddBOS, special, Encoding.UTF8);
 
-    private static DefaultSamplingPipeline CreateSampler(ChatRequest request)
+    /// <summary>The sampler of <paramref name="request"/>, constrained by <paramref name="grammar"/> if given, else by its response format.</summary>
+    private static DefaultSamplingPipeline CreateSampler(ChatRequest request, string? grammar)
     {
-        var grammar = request.ResponseFormat switch
+        grammar ??= request.ResponseFormat switch
         {
             ResponseFormat.JsonObjectFormat => JsonGrammar.AnyObject,
             ResponseFormat.JsonSchemaFormat s => JsonSchemaGrammar.FromSchema(s.Schema),
@@ -303,26 +315,45 @@ public sealed class LlamaEngine : IBrainEngine
         }
     }
 
-    private static (string? Template, string? Problem) ResolveTemplate(LlamaModel model, string? configured)
+    /// <summary>
+    /// The template chats are rendered with: the configured text, else the GGUF's own <c>tokenizer.chat_template</c>,
+    /// with the GGUF's BOS/EOS token texts. A template that cannot run refuses the load, naming the construct.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The template cannot be parsed or fails on a one-message chat.</exception>
+    private static (PromptTemplate? Template, string? Problem) ResolveTemplate(LlamaModel model, string? configured)
     {
-        var template = configured ?? model.Weights.NativeHandle.GetTemplate(null, strict: false);
-        if (template is null)
+        var source = configured ?? model.Header.GetString("tokenizer.chat_template");
+        if (source is null)
         {
             return (null, $"The model '{model.Path}' has no chat template (tokenizer.chat_template) and none is configured; " +
-                "set a template (e.g. 'chatml') in the brain's settings.");
+                "give the brain a template file (sios brain add --chat-template FILE).");
         }
 
-        try
+        var (bos, eos) = SpecialTokenTexts(model.Header);
+        return (PromptTemplate.Load(source, bos, eos, configured is null ? model.Path : model.Path + " (as configured)"), null);
+    }
+
+    /// <summary>The texts of the GGUF's BOS and EOS tokens (empty when it names none), as templates read them.</summary>
+    internal static (string Bos, string Eos) SpecialTokenTexts(Synth.GgufHeader header)
+    {
+        var tokens = header.Metadata.TryGetValue("tokenizer.ggml.tokens", out var t) ? t as string[] : null;
+        string Text(string key) => header.GetUnsigned(key) is { } id && tokens is not null && id < (ulong)tokens.Length ? tokens[id] : string.Empty;
+        return (Text("tokenizer.ggml.bos_token_id"), Text("tokenizer.ggml.eos_token_id"));
+    }
+
+    /// <summary>The control tokens that spell the tool-call markers of <paramref name="format"/>, which are shown as text so calls can be read.</summary>
+    private static HashSet<int> VisibleSpecials(LlamaModel model, ToolCallFormat format)
+    {
+        var set = new HashSet<int>();
+        foreach (var text in format.SpecialTexts)
         {
-            var probe = new LLamaTemplate(template) { AddAssistant = true };
-            probe.Add("user", "probe");
-            _ = probe.Apply();
-            return (template, null);
+            var special = model.Weights.NativeHandle.Tokenize(text, false, true, Encoding.UTF8);
+            if (special.Length == 1 && model.Weights.NativeHandle.Tokenize(text, false, false, Encoding.UTF8).Length != 1)
+            {
+                set.Add((int)special[0]);
+            }
         }
-        catch (MissingTemplateException)
-        {
-            return (null, $"The chat template of '{model.Path}'{(configured is null ? "" : " (as configured)")} is not one llama.cpp can apply; " +
-                "configure a known template name such as 'chatml', 'llama3' or 'mistral-v7'.");
-        }
+
+        return set;
     }
 }

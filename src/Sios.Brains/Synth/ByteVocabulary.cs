@@ -30,6 +30,27 @@ public static class ByteVocabulary
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+    /// <summary>
+    /// The vocabulary with <paramref name="specials"/> appended as control tokens (those already in it are skipped):
+    /// token texts and types in id order.
+    /// </summary>
+    public static (IReadOnlyList<string> Tokens, IReadOnlyList<int> Types) With(IEnumerable<string> specials)
+    {
+        ArgumentNullException.ThrowIfNull(specials);
+        var tokens = Tokens.ToList();
+        var types = TokenTypes.ToList();
+        foreach (var special in specials)
+        {
+            if (!tokens.Contains(special, StringComparer.Ordinal))
+            {
+                tokens.Add(special);
+                types.Add(ControlType);
+            }
+        }
+
+        return (tokens, types);
+    }
+
     /// <summary>Token texts in id order.</summary>
     public static IReadOnlyList<string> Tokens { get; } = BuildTokens();
 

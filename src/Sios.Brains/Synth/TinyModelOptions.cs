@@ -1,7 +1,7 @@
 namespace Sios.Brains.Synth;
 
 /// <summary>Shape and seed of a synthesized llama-architecture model.</summary>
-public sealed record TinyModelOptions
+public sealed partial record TinyModelOptions
 {
     /// <summary>Number of transformer blocks.</summary>
     public int Layers { get; init; } = 2;
@@ -30,9 +30,16 @@ public sealed record TinyModelOptions
     /// <summary>Write the ChatML template into <c>tokenizer.chat_template</c> (off to model a template-less GGUF).</summary>
     public bool ChatTemplate { get; init; } = true;
 
+    /// <summary>
+    /// A chat template to store instead of ChatML (a real model's, say); its special tokens (<see cref="TemplateTokens"/>)
+    /// join the vocabulary as control tokens, so the template's markers are single tokens as in the real model.
+    /// </summary>
+    public string? Template { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent field.</summary>
     public void Validate()
     {
+        Require(Template is null || (Template.Length is > 0 and <= 1 << 20 && ChatTemplate), nameof(Template), "must be 1 byte to 1 MiB of template text, with ChatTemplate on");
         Require(Layers is >= 1 and <= 256, nameof(Layers), "must be between 1 and 256");
         Require(Embedding is >= 8 and <= 16384, nameof(Embedding), "must be between 8 and 16384");
         Require(Heads >= 1 && Embedding % Heads == 0, nameof(Heads), $"must divide Embedding ({Embedding})");
@@ -41,6 +48,28 @@ public sealed record TinyModelOptions
         Require(FeedForward is >= 1 and <= 65536, nameof(FeedForward), "must be between 1 and 65536");
         Require(Context is >= 16 and <= 1 << 20, nameof(Context), "must be between 16 and 1048576");
     }
+
+    /// <summary>
+    /// The special-token texts <paramref name="template"/> writes (<c>&lt;|…|&gt;</c>, <c>&lt;tag&gt;</c>/<c>&lt;/tag&gt;</c>
+    /// and <c>[UPPER_CASE]</c> markers in its string literals), in order of first appearance.
+    /// </summary>
+    public static IReadOnlyList<string> TemplateTokens(string template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var found = new List<string>();
+        foreach (System.Text.RegularExpressions.Match m in SpecialPattern().Matches(template))
+        {
+            if (!found.Contains(m.Value, StringComparer.Ordinal) && found.Count < 256)
+            {
+                found.Add(m.Value);
+            }
+        }
+
+        return found;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"<\|[A-Za-z0-9_.:\-]{1,40}\|>|</?[a-z][a-z_]{1,30}>|\[/?[A-Z][A-Z_]{2,30}\]")]
+    private static partial System.Text.RegularExpressions.Regex SpecialPattern();
 
     private static void Require(bool ok, string field, string rule)
     {

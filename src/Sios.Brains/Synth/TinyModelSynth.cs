@@ -86,13 +86,15 @@ public static class TinyModelSynth
         var kvWidth = headDim * o.KvHeads;
         var matrix = o.F16 ? GgufTensorType.F16 : GgufTensorType.F32;
 
+        var (tokens, types) = ByteVocabulary.With(o.Template is null ? [] : TinyModelOptions.TemplateTokens(o.Template));
+        var (bos, eos) = SpecialIds(tokens, o.Template);
         var w = new GgufWriter();
         w.AddString("general.architecture", Arch)
             .AddString("general.type", "model")
             .AddString("general.name", "sios-tiny")
             .AddUInt32("general.file_type", o.F16 ? 1u : 0u)
             .AddString("sios.synth.seed", o.Seed.ToString(CultureInfo.InvariantCulture))
-            .AddUInt32($"{Arch}.vocab_size", ByteVocabulary.Size)
+            .AddUInt32($"{Arch}.vocab_size", (uint)tokens.Count)
             .AddUInt32($"{Arch}.context_length", (uint)o.Context)
             .AddUInt32($"{Arch}.embedding_length", (uint)o.Embedding)
             .AddUInt32($"{Arch}.block_count", (uint)o.Layers)
@@ -104,20 +106,20 @@ public static class TinyModelSynth
             .AddFloat32($"{Arch}.rope.freq_base", 10000f)
             .AddString("tokenizer.ggml.model", "gpt2")
             .AddString("tokenizer.ggml.pre", "gpt-2")
-            .AddStringArray("tokenizer.ggml.tokens", ByteVocabulary.Tokens)
-            .AddInt32Array("tokenizer.ggml.token_type", ByteVocabulary.TokenTypes)
+            .AddStringArray("tokenizer.ggml.tokens", tokens)
+            .AddInt32Array("tokenizer.ggml.token_type", types)
             .AddStringArray("tokenizer.ggml.merges", [])
-            .AddUInt32("tokenizer.ggml.bos_token_id", ByteVocabulary.EndOfTextId)
-            .AddUInt32("tokenizer.ggml.eos_token_id", ByteVocabulary.ImEndId)
+            .AddUInt32("tokenizer.ggml.bos_token_id", (uint)bos)
+            .AddUInt32("tokenizer.ggml.eos_token_id", (uint)eos)
             .AddUInt32("tokenizer.ggml.padding_token_id", ByteVocabulary.EndOfTextId)
             .AddBool("tokenizer.ggml.add_bos_token", false)
             .AddBool("tokenizer.ggml.add_eos_token", false);
         if (o.ChatTemplate)
         {
-            w.AddString("tokenizer.chat_template", ByteVocabulary.ChatMlTemplate);
+            w.AddString("tokenizer.chat_template", o.Template ?? ByteVocabulary.ChatMlTemplate);
         }
 
-        long embd = o.Embedding, ff = o.FeedForward, vocab = ByteVocabulary.Size;
+        long embd = o.Embedding, ff = o.FeedForward, vocab = tokens.Count;
         var seed = o.Seed;
         var residual = 1f / MathF.Sqrt(embd);
 
@@ -137,8 +139,28 @@ public static class TinyModelSynth
         }
 
         w.AddTensor("output_norm.weight", GgufTensorType.F32, [embd], () => Ones(embd));
-        w.AddTensor("output.weight", matrix, [embd, vocab], () => OutputWeights(seed, embd));
+        w.AddTensor("output.weight", matrix, [embd, vocab], () => OutputWeights(seed, embd, vocab));
         return w;
+    }
+
+    /// <summary>
+    /// BOS and EOS as the template's family has them: Llama 3's begin_of_text / eot_id, the SentencePiece
+    /// <c>&lt;s&gt;</c> / <c>&lt;/s&gt;</c> of Mistral and Llama 2, else ChatML's endoftext / im_end.
+    /// </summary>
+    private static (int Bos, int Eos) SpecialIds(IReadOnlyList<string> tokens, string? template)
+    {
+        int Id(string text) => tokens.ToList().IndexOf(text);
+        if (template is not null && Id("<|eot_id|>") is >= 0 and var eot)
+        {
+            return (Id("<|begin_of_text|>") is >= 0 and var begin ? begin : ByteVocabulary.EndOfTextId, eot);
+        }
+
+        if (template is not null && !template.Contains("<|im_end|>", StringComparison.Ordinal) && Id("</s>") is >= 0 and var end)
+        {
+            return (Id("<s>") is >= 0 and var start ? start : ByteVocabulary.EndOfTextId, end);
+        }
+
+        return (ByteVocabulary.EndOfTextId, ByteVocabulary.ImEndId);
     }
 
     private static float[] Random(ulong seed, string tensor, long count, float bound) =>
@@ -156,10 +178,10 @@ public static class TinyModelSynth
     /// than newline, so their logit is 0 while printable ASCII logits spread around it: generations then run
     /// to max_tokens as readable text instead of ending on a random end-of-turn or emitting invalid UTF-8.
     /// </summary>
-    private static float[] OutputWeights(ulong seed, long embd)
+    private static float[] OutputWeights(ulong seed, long embd, long vocab)
     {
-        var values = Random(seed, "output.weight", embd * ByteVocabulary.Size, 5f / MathF.Sqrt(embd));
-        for (var token = 0; token < ByteVocabulary.Size; token++)
+        var values = Random(seed, "output.weight", embd * vocab, 5f / MathF.Sqrt(embd));
+        for (var token = 0; token < vocab; token++)
         {
             var printable = token is '\n' or (>= 0x20 and < 0x7F);
             if (!printable)

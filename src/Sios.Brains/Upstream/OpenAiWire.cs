@@ -5,7 +5,10 @@ using Sios.Brains.Engines;
 namespace Sios.Brains.Upstream;
 
 /// <summary>What one chat.completion.chunk carries for the first choice.</summary>
-internal readonly record struct ChunkContent(string? Text, FinishReason? Finish, Usage? Usage);
+internal readonly record struct ChunkContent(string? Text, FinishReason? Finish, Usage? Usage, IReadOnlyList<ToolCallDelta> Calls);
+
+/// <summary>A fragment of a streamed tool call: its index, and the id, name and arguments text it adds (null where absent).</summary>
+internal readonly record struct ToolCallDelta(int Index, string? Id, string? Name, string? Arguments);
 
 /// <summary>
 /// The OpenAI-compatible wire format as llama-server, vLLM and Ollama speak it: request bodies written with
@@ -25,13 +28,11 @@ internal static class OpenAiWire
             w.WriteStartArray("messages");
             foreach (var m in request.Messages)
             {
-                w.WriteStartObject();
-                w.WriteString("role", m.Role);
-                w.WriteString("content", m.Content);
-                w.WriteEndObject();
+                WriteMessage(w, m);
             }
 
             w.WriteEndArray();
+            WriteTools(w, request);
             w.WriteBoolean("stream", true);
             w.WriteStartObject("stream_options");
             w.WriteBoolean("include_usage", true);
@@ -60,6 +61,107 @@ internal static class OpenAiWire
         }
 
         return buffer.ToArray();
+    }
+
+    private static void WriteMessage(Utf8JsonWriter w, ChatMessage m)
+    {
+        w.WriteStartObject();
+        w.WriteString("role", m.Role);
+        if (m.Result is { } result)
+        {
+            w.WriteString("tool_call_id", result.CallId);
+            w.WriteString("content", result.Result);
+            w.WriteEndObject();
+            return;
+        }
+
+        var calls = m.Calls.ToList();
+        if (calls.Count > 0 && m.Content.Length == 0)
+        {
+            w.WriteNull("content");
+        }
+        else
+        {
+            w.WriteString("content", m.Content);
+        }
+
+        if (calls.Count > 0)
+        {
+            w.WriteStartArray("tool_calls");
+            foreach (var call in calls)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", call.CallId);
+                w.WriteString("type", "function");
+                w.WriteStartObject("function");
+                w.WriteString("name", call.Name);
+                w.WriteString("arguments", call.Arguments);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>The request's tools and tool choice, forwarded as the client gave them.</summary>
+    private static void WriteTools(Utf8JsonWriter w, ChatRequest request)
+    {
+        if (request.Tools.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartArray("tools");
+        foreach (var tool in request.Tools)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", tool.Name);
+            if (tool.Description is { } description)
+            {
+                w.WriteString("description", description);
+            }
+
+            w.WritePropertyName("parameters");
+            w.WriteRawValue(tool.Parameters);
+            if (tool.Strict)
+            {
+                w.WriteBoolean("strict", true);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        switch (request.ToolMode)
+        {
+            case ToolMode.NamedMode named:
+                w.WriteStartObject("tool_choice");
+                w.WriteString("type", "function");
+                w.WriteStartObject("function");
+                w.WriteString("name", named.Name);
+                w.WriteEndObject();
+                w.WriteEndObject();
+                break;
+            default:
+                w.WriteString("tool_choice", request.ToolMode switch
+                {
+                    ToolMode.NoneMode => "none",
+                    ToolMode.RequiredMode => "required",
+                    _ => "auto",
+                });
+                break;
+        }
+
+        if (!request.ParallelToolCalls)
+        {
+            w.WriteBoolean("parallel_tool_calls", false);
+        }
     }
 
     /// <summary>The body of an embeddings request for <paramref name="inputs"/>.</summary>
@@ -96,6 +198,7 @@ internal static class OpenAiWire
 
         string? text = null;
         FinishReason? finish = null;
+        var calls = new List<ToolCallDelta>();
         if (root.TryGetProperty("choices", out var choices))
         {
             Require(choices.ValueKind == JsonValueKind.Array, "'choices' of a chunk is not an array");
@@ -111,6 +214,10 @@ internal static class OpenAiWire
                 {
                     Require(delta.ValueKind == JsonValueKind.Object, "'delta' of a chunk is not an object");
                     text = OptionalString(delta, "content", "delta.content");
+                    if (delta.TryGetProperty("tool_calls", out var deltas) && deltas.ValueKind != JsonValueKind.Null)
+                    {
+                        ReadCallDeltas(deltas, calls);
+                    }
                 }
 
                 finish = OptionalString(choice, "finish_reason", "finish_reason") switch
@@ -118,8 +225,9 @@ internal static class OpenAiWire
                     null => null,
                     "stop" or "eos" => FinishReason.Stop,
                     "length" => FinishReason.Length,
+                    "tool_calls" => FinishReason.ToolCalls,
                     var other => throw new UpstreamProtocolException(
-                        $"The upstream ended its answer with finish_reason '{other}', which a brain cannot pass on (only 'stop' and 'length' are expected)."),
+                        $"The upstream ended its answer with finish_reason '{other}', which a brain cannot pass on (only 'stop', 'length' and 'tool_calls' are expected)."),
                 };
             }
         }
@@ -131,7 +239,31 @@ internal static class OpenAiWire
             usage = new Usage(Count(u, "prompt_tokens"), Count(u, "completion_tokens"));
         }
 
-        return new ChunkContent(text, finish, usage);
+        return new ChunkContent(text, finish, usage, calls);
+    }
+
+    private static void ReadCallDeltas(JsonElement deltas, List<ToolCallDelta> calls)
+    {
+        Require(deltas.ValueKind == JsonValueKind.Array, "'delta.tool_calls' of a chunk is not an array");
+        foreach (var call in deltas.EnumerateArray())
+        {
+            Require(call.ValueKind == JsonValueKind.Object, "a tool call of a chunk is not an object");
+            var index = calls.Count;
+            if (call.TryGetProperty("index", out var i))
+            {
+                Require(i.TryGetInt32(out index) && index is >= 0 and < 1024, "a tool call of a chunk has an 'index' that is not a small integer");
+            }
+
+            string? name = null, arguments = null;
+            if (call.TryGetProperty("function", out var function) && function.ValueKind != JsonValueKind.Null)
+            {
+                Require(function.ValueKind == JsonValueKind.Object, "'function' of a tool call is not an object");
+                name = OptionalString(function, "name", "tool_calls[].function.name");
+                arguments = OptionalString(function, "arguments", "tool_calls[].function.arguments");
+            }
+
+            calls.Add(new ToolCallDelta(index, OptionalString(call, "id", "tool_calls[].id"), name, arguments));
+        }
     }
 
     /// <summary>Reads an embeddings answer: exactly <paramref name="expected"/> vectors of one width, in input order, and its prompt token count if given.</summary>

@@ -84,6 +84,7 @@ public sealed class UpstreamEngine : IBrainEngine
         var reader = new SseReader(stream, MaxEventBytes);
         FinishReason? finish = null;
         Usage? usage = null;
+        var calls = new UpstreamToolCalls(request.Tools);
         while (true)
         {
             var next = await GuardAsync(() => reader.ReadEventAsync(token).AsTask(), deadline, ct).ConfigureAwait(false);
@@ -100,6 +101,7 @@ public sealed class UpstreamEngine : IBrainEngine
             var chunk = OpenAiWire.ParseChunk(ev.Data);
             finish = chunk.Finish ?? finish;
             usage = chunk.Usage ?? usage;
+            calls.Add(chunk.Calls);
             if (!string.IsNullOrEmpty(chunk.Text))
             {
                 yield return new GenerationUpdate(chunk.Text);
@@ -111,7 +113,13 @@ public sealed class UpstreamEngine : IBrainEngine
             throw new UpstreamProtocolException($"The upstream {_chat} ended its event stream without a finish_reason; the answer may be cut short.");
         }
 
-        yield return new GenerationUpdate(string.Empty, finish, usage);
+        var made = calls.Complete();
+        foreach (var call in made)
+        {
+            yield return new GenerationUpdate(string.Empty, null, null, call);
+        }
+
+        yield return new GenerationUpdate(string.Empty, made.Count > 0 ? FinishReason.ToolCalls : finish == FinishReason.ToolCalls ? FinishReason.Stop : finish, usage);
     }
 
     /// <inheritdoc />

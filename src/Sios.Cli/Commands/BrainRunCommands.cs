@@ -28,13 +28,19 @@ internal static class BrainRunCommands
         var loraOf = new Option<string?>("--lora-of") { Description = "Write a LoRA adapter for this base model instead of a model", HelpName = "BASE" };
         var rank = new Option<int?>("--rank") { Description = "LoRA rank, with --lora-of (default 4)", HelpName = "N" };
         var alpha = new Option<float?>("--alpha") { Description = "LoRA alpha, with --lora-of (default 8)", HelpName = "F" };
+        var template = new Option<string?>("--template")
+        {
+            Description = "Store this chat template (a Jinja file, e.g. a real model's) instead of ChatML; its special tokens (<|...|>, <tag>, [TAG]) join the vocabulary",
+            HelpName = "FILE",
+        };
         var command = new Command("synth", """
             Write a tiny llama-architecture GGUF model with random weights, a byte-level vocabulary and the ChatML
-            chat template, or (with --lora-of) a LoRA adapter for such a model. No real weights are needed: tests
-            and demos run on these, through the same loading code as a real model. Prints the file's sha256: digest.
+            chat template (or --template FILE with its special tokens), or (with --lora-of) a LoRA adapter for such a
+            model. No real weights are needed: tests and demos run on these, through the same loading code as a real
+            model. Prints the file's sha256: digest.
             """)
         {
-            output, layers, embd, heads, ff, context, seed, f16, loraOf, rank, alpha,
+            output, layers, embd, heads, ff, context, seed, f16, loraOf, rank, alpha, template,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -57,11 +63,13 @@ internal static class BrainRunCommands
                         Context = parse.GetValue(context) ?? defaults.Context,
                         Seed = parse.GetValue(seed) ?? defaults.Seed,
                         F16 = parse.GetValue(f16),
+                        Template = parse.GetValue(template) is { } file ? ReadTemplate(file) : null,
                     });
                 }
                 else
                 {
                     RefuseWith(parse, "an adapter takes its shape from the base; --layers, --embd, --heads, --ff, --context and --f16 apply to a model", layers, embd, heads, ff, context);
+                    RefuseWith(parse, "an adapter takes its template from the base; --template applies to a model", template);
                     if (parse.GetValue(f16))
                     {
                         throw new CliException("an adapter takes its shape from the base; --f16 applies to a model", ExitCodes.Usage);
@@ -222,7 +230,7 @@ internal static class BrainRunCommands
                     final = update.IsFinal ? update : final;
                 }
             }
-            catch (Exception e) when (e is MissingChatTemplateException or ContextWindowExceededException or InferenceException or UpstreamException or EgressRefusedException)
+            catch (Exception e) when (e is MissingChatTemplateException or ChatTemplateRefusedException or ContextWindowExceededException or InferenceException or UpstreamException or EgressRefusedException)
             {
                 throw new CliException(e.Message);
             }
@@ -269,6 +277,35 @@ internal static class BrainRunCommands
         }
 
         return request;
+    }
+
+    /// <summary>A chat template file's text: at most 1 MiB of UTF-8.</summary>
+    internal static string ReadTemplate(string path)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            var info = new FileInfo(full);
+            if (!info.Exists)
+            {
+                throw new CliException($"the template file '{full}' does not exist", ExitCodes.Usage);
+            }
+
+            if (info.Length is 0 or > 1 << 20)
+            {
+                throw new CliException($"the template file '{full}' is {info.Length} bytes; a chat template is 1 byte to 1 MiB", ExitCodes.Usage);
+            }
+
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(full));
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new CliException($"the template file '{full}' is not UTF-8 text", ExitCodes.Usage);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"the template file '{full}' cannot be read: {e.Message}", ExitCodes.Failed);
+        }
     }
 
     private static void RefuseWith(ParseResult parse, string reason, params Option[] options)

@@ -18,6 +18,9 @@ internal static class DemoCommand
     public const string Origin = "demo.sios.local/log";
     public const string DemoPassphrase = "sios-demo-passphrase";
     public const string BaseBrain = "demo";
+
+    /// <summary>The demo's tool-capable brain: a tiny model carrying a Hermes-style template and its special tokens.</summary>
+    public const string ToolBrain = "demo-tools";
     public const string KeyName = "demo";
 
     /// <summary>The demo's data folder when --data is not given.</summary>
@@ -138,6 +141,21 @@ internal static class DemoCommand
                 }, cancellationToken: ct).ConfigureAwait(false);
             }
 
+            if (registry.Find(ToolBrain) is null)
+            {
+                var tools = Path.Combine(brains, "demo-tools.gguf");
+                // One token per byte: tool definitions and their instructions alone are a couple of thousand tokens.
+                TinyModelSynth.WriteModel(tools, new TinyModelOptions { Seed = 2027, Template = ToolTemplate.HermesChatMl, Context = 8192 });
+                await registry.AddAsync(new BrainManifest
+                {
+                    Name = ToolBrain,
+                    Description = "generated demo model with a tool-calling chat template (Hermes convention): with tool_choice 'required' or a named tool its answer is a valid call",
+                    ModelPath = tools,
+                    ContextSize = 8192,
+                    Sampling = new SamplingDefaults { MaxTokens = 96 },
+                }, cancellationToken: ct).ConfigureAwait(false);
+            }
+
             foreach (var (name, description, seed) in Specialists.Where(s => registry.Find(s.Name) is null))
             {
                 var adapter = Path.Combine(brains, $"{name}.lora.gguf");
@@ -152,7 +170,7 @@ internal static class DemoCommand
                 }, cancellationToken: ct).ConfigureAwait(false);
             }
 
-            Terminal.Message($"Generated a tiny base model and three LoRA specialists; registered brains {BaseBrain}, {string.Join(", ", Specialists.Select(s => s.Name))} (weights pinned by SHA-256).");
+            Terminal.Message($"Generated a tiny base model, a tool-calling model and three LoRA specialists; registered brains {BaseBrain}, {ToolBrain}, {string.Join(", ", Specialists.Select(s => s.Name))} (weights pinned by SHA-256).");
             var keys = data.ApiKeys(authority);
             var actions = new OperatorActions(log, keys);
             if (keys.Find(KeyName) is not null)

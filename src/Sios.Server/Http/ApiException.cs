@@ -148,6 +148,7 @@ public sealed class ApiException : Exception
         BrainRegistryException => ModelNotFound(null, exception),
         BrainLoadException load => BrainFailure(load),
         MissingChatTemplateException template => new ApiException(400, template.Message, param: "messages", code: "chat_unsupported", inner: template),
+        ChatTemplateRefusedException refused => new ApiException(400, refused.Message, param: "messages", code: "template_refused", inner: refused),
         ContextWindowExceededException window => new ApiException(400, window.Message, param: "messages", code: "context_length_exceeded", inner: window),
         Verify.FormatViolationException damaged => new ApiException(503,
             "The server cannot read its own key or brain files; the operator must repair them.", ServerError, code: "config_damaged", inner: damaged),

@@ -52,8 +52,18 @@ internal sealed partial class InferenceHandler
                 first = false;
             }
 
+            var called = 0;
             await foreach (var update in lease.Engine.GenerateAsync(request, ct).ConfigureAwait(false))
             {
+                if (update.Call is { } call)
+                {
+                    record.Called.Add(call.Name);
+                    foreach (var chunk in responses.CallChunks(call, called++, parsed.IncludeUsage))
+                    {
+                        await SendAsync(chunk).ConfigureAwait(false);
+                    }
+                }
+
                 if (update.IsFinal)
                 {
                     await SendAsync(responses.Chunk(update.Text, first, update.FinishReason, parsed.IncludeUsage)).ConfigureAwait(false);
@@ -99,7 +109,10 @@ internal sealed partial class InferenceHandler
         InferenceOutcome outcome;
         if (final is not null)
         {
-            outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason!.Value), 200, final.Usage!.PromptTokens, final.Usage.CompletionTokens);
+            outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason!.Value), 200, final.Usage!.PromptTokens, final.Usage.CompletionTokens)
+            {
+                Called = [.. record.Called],
+            };
             metrics.Tokens(final.Usage.PromptTokens, final.Usage.CompletionTokens);
             limiter.Charge(record.Key, final.Usage.TotalTokens);
         }

@@ -43,6 +43,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             var brain = Resolve(principal, parsed.Model);
             record.Brain = brain;
             record.Stream = parsed.Stream;
+            record.ToolsOffered = parsed.Tools.Tools.Count > 0 ? parsed.Tools.Tools.Count : null;
             var request = parsed.ToEngineRequest(brain);
             using var note = inflight.Begin(record, services.Clock);
             if (parsed.Stream)
@@ -134,6 +135,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     private async Task AnswerAsync(HttpContext context, InferenceRecord record, ChatRequest request, CancellationToken ct)
     {
         var text = new StringBuilder();
+        var calls = new List<FunctionCallContent>();
         GenerationUpdate final;
         var engineStarted = Stopwatch.GetTimestamp();
         var spent = new StrongBox<int>();
@@ -141,7 +143,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         {
             try
             {
-                final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text, spent).ConfigureAwait(false);
+                final = await CollectAsync(lease.Engine.GenerateAsync(request, ct), text, calls, spent).ConfigureAwait(false);
             }
             catch
             {
@@ -156,8 +158,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var usage = final.Usage!;
         limiter.Charge(record.Key, usage.TotalTokens);
         var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
-        var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage);
-        var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens);
+        var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage, calls);
+        var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens)
+        {
+            Called = [.. calls.Select(c => c.Name)],
+        };
         var sealStarted = Stopwatch.GetTimestamp();
         var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
         var sealTime = Stopwatch.GetElapsedTime(sealStarted);
@@ -166,12 +171,17 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         await SendAsync(context, record, index, response, engineTime, sealTime).ConfigureAwait(false);
     }
 
-    private static async Task<GenerationUpdate> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates, StringBuilder text, StrongBox<int> spent)
+    private static async Task<GenerationUpdate> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates, StringBuilder text, List<FunctionCallContent> calls, StrongBox<int> spent)
     {
         await foreach (var update in updates.ConfigureAwait(false))
         {
             spent.Value = update.Usage?.TotalTokens ?? spent.Value + 1;
             text.Append(update.Text);
+            if (update.Call is { } call)
+            {
+                calls.Add(call);
+            }
+
             if (update.IsFinal)
             {
                 return update;

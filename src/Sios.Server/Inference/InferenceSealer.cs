@@ -43,6 +43,12 @@ internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi 
 
     /// <summary>The index of the stream's <c>inference.begin</c> entry.</summary>
     public long? BeginIndex { get; set; }
+
+    /// <summary>How many tools the request offered, or null when it offered none.</summary>
+    public int? ToolsOffered { get; set; }
+
+    /// <summary>Names of the tools a stream has called so far, in order.</summary>
+    public List<string> Called { get; } = [];
 }
 
 /// <summary>How an inference ended, for its <c>inference</c> entry.</summary>
@@ -50,6 +56,9 @@ internal sealed record InferenceOutcome(string Finish, int Status, int? PromptTo
 {
     /// <summary>Refusals of the same key answered but not sealed on their own since its last sealed one (see SealBudget).</summary>
     public int Folded { get; init; }
+
+    /// <summary>Names of the tools the answer called (names only: the arguments stay inside the response commitment).</summary>
+    public IReadOnlyList<string> Called { get; init; } = [];
 }
 
 /// <summary>
@@ -107,7 +116,8 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
         var tokens = outcome.PromptTokens is { } prompt ? new TokenCounts(prompt, outcome.CompletionTokens ?? 0) : null;
         var entry = new InferenceEntry(
             record.Actor, BrainOf(record), record.RequestCommitment, responseCommitment, tokens, outcome.Finish, record.Stream,
-            record.BeginIndex, ApiName(record.Api), outcome.Status, outcome.Folded).Write(record.Id, clock);
+            record.BeginIndex, ApiName(record.Api), outcome.Status, outcome.Folded,
+            record.ToolsOffered is { } offered ? new ToolUse(offered, outcome.Called) : null).Write(record.Id, clock);
         return AppendAsync(entry, ct);
     }
 

@@ -179,7 +179,7 @@ internal static class JsonFields
 
     private static bool IsEmptyOrFalse(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.False => true,
+        JsonValueKind.False or JsonValueKind.Null => true,
         JsonValueKind.Array => value.GetArrayLength() == 0,
         _ => false,
     };

@@ -39,6 +39,8 @@ internal sealed record GenerationRequest
 
     public bool IncludeUsage { get; init; }
 
+    public ToolRequest Tools { get; init; } = ToolRequest.None;
+
     /// <summary>The engine request: the client's settings where given, the brain's defaults elsewhere, the brain's system prompt first.</summary>
     public ChatRequest ToEngineRequest(BrainManifest brain)
     {
@@ -59,6 +61,9 @@ internal sealed record GenerationRequest
             Seed = Seed ?? defaults.Seed,
             Stop = Stop ?? defaults.Stop,
             ResponseFormat = Format,
+            Tools = Tools.Tools,
+            ToolMode = Tools.Mode,
+            ParallelToolCalls = Tools.Parallel,
         };
         request.Validate();
         return request;
@@ -77,8 +82,6 @@ internal static class OpenAiRequests
 
     public static GenerationRequest ParseChat(JsonElement root)
     {
-        Unsupported(root, "tools", "this server runs no tools.");
-        Unsupported(root, "functions", "this server runs no tools.");
         Unsupported(root, "logprobs", "log-probabilities are not reported.");
         Unsupported(root, "audio", "only text is served.");
         RequireSingleChoice(root);
@@ -99,7 +102,8 @@ internal static class OpenAiRequests
             list.Add(ParseMessage(message, list.Count));
         }
 
-        return request with { Messages = list, Format = ParseResponseFormat(root) };
+        OpenAiTools.CheckResults(list);
+        return request with { Messages = list, Format = ParseResponseFormat(root), Tools = OpenAiTools.Parse(root) };
     }
 
     public static GenerationRequest ParseCompletion(JsonElement root)
@@ -219,11 +223,25 @@ internal static class OpenAiRequests
         role = role switch
         {
             "system" or "developer" => "system",
-            "user" or "assistant" => role,
-            _ => throw Invalid($"{param}.role", $"{param}.role must be 'system', 'developer', 'user' or 'assistant' (got '{role}'); tools are not run here."),
+            "user" or "assistant" or "tool" => role,
+            "function" => throw Invalid($"{param}.role", $"{param}.role 'function' is OpenAI's deprecated form of tool results; send role 'tool' with a 'tool_call_id'."),
+            _ => throw Invalid($"{param}.role", $"{param}.role must be 'system', 'developer', 'user', 'assistant' or 'tool' (got '{role}')."),
         };
 
-        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        var hasContent = message.TryGetProperty("content", out var content) && content.ValueKind != JsonValueKind.Null;
+        if (role == "tool")
+        {
+            var id = OptionalString(message, "tool_call_id") is { Length: > 0 } callId ? callId : throw Invalid($"{param}.tool_call_id", $"{param}.tool_call_id is required in a tool result.");
+            return new ChatMessage(role, [new FunctionResultContent(id, hasContent ? ReadContent(content, $"{param}.content") : "")]);
+        }
+
+        if (role == "assistant" && Optional(message, "tool_calls") is { ValueKind: not JsonValueKind.Null } calls)
+        {
+            var text = hasContent ? ReadContent(content, $"{param}.content") : "";
+            return new ChatMessage(role, [.. text.Length > 0 ? [new TextContent(text)] : Array.Empty<ChatContent>(), .. OpenAiTools.ParseCalls(calls, $"{param}.tool_calls")]);
+        }
+
+        if (!hasContent)
         {
             throw Invalid($"{param}.content", $"{param}.content is required.");
         }

@@ -9,8 +9,8 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
 {
     private bool Chat => api == InferenceApi.ChatCompletions;
 
-    /// <summary>The whole non-streamed answer.</summary>
-    public byte[] Answer(string text, FinishReason finish, Usage usage) => Write(json =>
+    /// <summary>The whole non-streamed answer: its text (null content when there is none beside calls) and its tool calls.</summary>
+    public byte[] Answer(string text, FinishReason finish, Usage usage, IReadOnlyList<FunctionCallContent>? calls = null) => Write(json =>
     {
         Header(json, Chat ? "chat.completion" : "text_completion");
         json.WriteStartArray("choices");
@@ -20,8 +20,34 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
         {
             json.WriteStartObject("message");
             json.WriteString("role", "assistant");
-            json.WriteString("content", text);
+            if (calls is { Count: > 0 } && text.Length == 0)
+            {
+                json.WriteNull("content");
+            }
+            else
+            {
+                json.WriteString("content", text);
+            }
+
             json.WriteNull("refusal");
+            if (calls is { Count: > 0 })
+            {
+                json.WriteStartArray("tool_calls");
+                foreach (var call in calls)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("id", call.CallId);
+                    json.WriteString("type", "function");
+                    json.WriteStartObject("function");
+                    json.WriteString("name", call.Name);
+                    json.WriteString("arguments", call.Arguments);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+
             json.WriteEndObject();
         }
         else
@@ -73,6 +99,53 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
             json.WriteNull("finish_reason");
         }
 
+        json.WriteEndObject();
+        json.WriteEndArray();
+        if (usageField)
+        {
+            json.WriteNull("usage");
+        }
+    });
+
+    /// <summary>
+    /// The chunks of one streamed tool call, as OpenAI streams them: the call's index, id, type and name with empty
+    /// arguments first, then the arguments.
+    /// </summary>
+    public IEnumerable<byte[]> CallChunks(FunctionCallContent call, int index, bool usageField)
+    {
+        yield return CallChunk(index, call, head: true, usageField);
+        yield return CallChunk(index, call, head: false, usageField);
+    }
+
+    private byte[] CallChunk(int index, FunctionCallContent call, bool head, bool usageField) => Write(json =>
+    {
+        Header(json, "chat.completion.chunk");
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+        json.WriteStartObject("delta");
+        json.WriteStartArray("tool_calls");
+        json.WriteStartObject();
+        json.WriteNumber("index", index);
+        if (head)
+        {
+            json.WriteString("id", call.CallId);
+            json.WriteString("type", "function");
+        }
+
+        json.WriteStartObject("function");
+        if (head)
+        {
+            json.WriteString("name", call.Name);
+        }
+
+        json.WriteString("arguments", head ? "" : call.Arguments);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteNull("logprobs");
+        json.WriteNull("finish_reason");
         json.WriteEndObject();
         json.WriteEndArray();
         if (usageField)
@@ -149,7 +222,12 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
         json.WriteEndArray();
     });
 
-    public static string FinishName(FinishReason finish) => finish == FinishReason.Length ? "length" : "stop";
+    public static string FinishName(FinishReason finish) => finish switch
+    {
+        FinishReason.Length => "length",
+        FinishReason.ToolCalls => "tool_calls",
+        _ => "stop",
+    };
 
     private static byte[] LittleEndian(float[] values)
     {

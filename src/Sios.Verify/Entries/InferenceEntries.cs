@@ -63,6 +63,11 @@ public sealed record BrainRef(string Name, string? Weights = null, string? Adapt
 /// <param name="Completion">Tokens generated.</param>
 public sealed record TokenCounts(int Prompt, int Completion);
 
+/// <summary>The <c>tools</c> member of an <c>inference</c> entry: how many tools were offered and the names of those called (never the arguments).</summary>
+/// <param name="Offered">Tools the request offered.</param>
+/// <param name="Called">Names of the tools the answer called, in call order (a name repeats for repeated calls).</param>
+public sealed record ToolUse(int Offered, IReadOnlyList<string> Called);
+
 /// <summary>
 /// <c>inference</c>: one request's seal — the brain, the <c>request</c> and <c>response</c> commitments, <c>tokens</c>,
 /// how it ended (<c>finish</c>, HTTP <c>status</c>), whether it streamed (and the index of its <c>inference.begin</c>),
@@ -79,8 +84,10 @@ public sealed record TokenCounts(int Prompt, int Completion);
 /// <param name="Api">The door the request came through (<c>chat.completions</c>, ...).</param>
 /// <param name="Status">The HTTP status answered.</param>
 /// <param name="Folded">Refusals answered but not sealed on their own since the key's last sealed one; 0 is not written.</param>
+/// <param name="Tools">When the request offered tools: how many, and which were called; null (not written) otherwise.</param>
 public sealed record InferenceEntry(
-    string Actor, BrainRef? Brain, string? Request, string Response, TokenCounts? Tokens, string Finish, bool Stream, long? Begin, string Api, int Status, int Folded = 0)
+    string Actor, BrainRef? Brain, string? Request, string Response, TokenCounts? Tokens, string Finish, bool Stream, long? Begin, string Api, int Status, int Folded = 0,
+    ToolUse? Tools = null)
     : TypedEntry(Actor)
 {
     /// <inheritdoc/>
@@ -122,6 +129,20 @@ public sealed record InferenceEntry(
         {
             json.WriteNumber("folded", Folded);
         }
+
+        if (Tools is { } tools)
+        {
+            json.WriteStartObject("tools");
+            json.WriteNumber("offered", tools.Offered);
+            json.WriteStartArray("called");
+            foreach (var name in tools.Called)
+            {
+                json.WriteStringValue(name);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
     }
 
     private static InferenceEntry Body(LogEntry header, EntryMembers m) => new(
@@ -135,7 +156,8 @@ public sealed record InferenceEntry(
         m.OptionalInt64("begin"),
         m.String("api"),
         m.Int32("status"),
-        m.OptionalInt32("folded") ?? 0);
+        m.OptionalInt32("folded") ?? 0,
+        m.OptionalObject("tools") is { } tools ? new ToolUse(tools.Int32("offered"), tools.Strings("called")) : null);
 }
 
 /// <summary><c>inference.begin</c>: a stream's brain and request commitment, sealed before its first byte is sent.</summary>

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sios.Brains.Engines;
+using Sios.Brains.Tools;
+using Sios.Templates;
+
+namespace Sios.Brains.Prompts;
+
+/// <summary>
+/// A brain's own chat template (the GGUF's <c>tokenizer.chat_template</c>, or the operator's pinned file) with the
+/// special-token texts of its GGUF: turns a request into exactly the text the model reads. Parsed and tried once at
+/// load, so a template this server cannot run is refused there, naming the construct, not at the first request.
+/// </summary>
+public sealed class PromptTemplate
+{
+    private readonly ChatTemplate _template;
+
+    private PromptTemplate(ChatTemplate template, string bosToken, string eosToken, string digest)
+    {
+        _template = template;
+        BosToken = bosToken;
+        EosToken = eosToken;
+        Digest = digest;
+        ToolFormat = ToolCallFormat.Detect(template.Source);
+        TakesSystem = template.Source.Contains("system", StringComparison.Ordinal);
+    }
+
+    /// <summary>The template text.</summary>
+    public string Source => _template.Source;
+
+    /// <summary><c>sha256:</c> and the hex SHA-256 of the template's UTF-8 text.</summary>
+    public string Digest { get; }
+
+    /// <summary>The text of the model's beginning-of-sequence token, as the template's <c>bos_token</c>.</summary>
+    public string BosToken { get; }
+
+    /// <summary>The text of the model's end-of-sequence token, as the template's <c>eos_token</c>.</summary>
+    public string EosToken { get; }
+
+    /// <summary>How the model writes tool calls, as its template shows.</summary>
+    public ToolCallFormat ToolFormat { get; }
+
+    /// <summary>Whether the template speaks of a system turn (otherwise a generic tool description goes into the first user turn).</summary>
+    private bool TakesSystem { get; }
+
+    /// <summary>The hex digest form of <paramref name="source"/>, as <see cref="Digest"/>.</summary>
+    public static string DigestOf(string source) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source)));
+
+    /// <summary>Parses <paramref name="source"/> and renders a one-turn probe with it.</summary>
+    /// <param name="source">The template text.</param>
+    /// <param name="bosToken">The GGUF's BOS token text.</param>
+    /// <param name="eosToken">The GGUF's EOS token text.</param>
+    /// <param name="origin">Where the template comes from, for the message (a GGUF path, or a template file).</param>
+    /// <exception cref="ModelLoadException">The template cannot be parsed or rendered; the message names the construct.</exception>
+    public static PromptTemplate Load(string source, string bosToken, string eosToken, string origin)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ChatTemplate template;
+        try
+        {
+            template = ChatTemplate.Parse(source);
+        }
+        catch (ChatTemplateException e)
+        {
+            throw new ModelLoadException($"The chat template of '{origin}' cannot be used: {e.Message}", e);
+        }
+
+        var prompt = new PromptTemplate(template, bosToken, eosToken, DigestOf(source));
+        try
+        {
+            _ = prompt.Render(new ChatRequest { Messages = [new ChatMessage("user", "probe")] });
+        }
+        catch (ChatTemplateRefusedException e)
+        {
+            throw new ModelLoadException($"The chat template of '{origin}' fails on a one-message chat: {e.Message}", e);
+        }
+
+        return prompt;
+    }
+
+    /// <summary>The prompt text for <paramref name="request"/>'s conversation and tools, ready for the assistant's turn.</summary>
+    /// <exception cref="ChatTemplateRefusedException">The template refuses the conversation (its own <c>raise_exception</c>, or a construct failing on it).</exception>
+    public string Render(ChatRequest request, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var offered = request.Tools.Count > 0;
+        var generic = !ToolFormat.TemplateKnowsTools;
+        var variables = new JsonObject
+        {
+            ["messages"] = PromptMessages.Build(request, generic, TakesSystem, ToolFormat),
+            ["add_generation_prompt"] = true,
+            ["bos_token"] = BosToken,
+            ["eos_token"] = EosToken,
+        };
+        if (offered && !generic)
+        {
+            variables["tools"] = PromptMessages.Tools(request.Tools);
+        }
+
+        try
+        {
+            return _template.Render(variables, clock is null ? null : new ChatTemplateOptions { Clock = clock });
+        }
+        catch (ChatTemplateException e)
+        {
+            throw new ChatTemplateRefusedException(e.Raised
+                ? "The brain's chat template refuses this conversation: " + e.Message
+                : "The brain's chat template cannot render this conversation: " + e.Message, e);
+        }
+    }
+}

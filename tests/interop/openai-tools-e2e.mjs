@@ -1,0 +1,91 @@
+// Tool calling through the official npm `openai` client, unmodified, against a running SIOS gateway (SIOS_URL,
+// SIOS_KEY, the demo's tool-capable brain SIOS_BRAIN): a required call, a streamed named call assembled from its
+// delta.tool_calls fragments, and a two-turn loop that feeds a tool result back. Every exchange is recorded (exact
+// request body, every response byte) so the C# side can verify each receipt.
+import OpenAI from 'openai';
+
+const exchanges = [];
+async function recordingFetch(url, init) {
+  const response = await fetch(url, init);
+  const copy = response.clone();
+  exchanges.push({
+    url: String(url),
+    method: init?.method ?? 'GET',
+    request: init?.body ? Buffer.from(init.body).toString('base64') : '',
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: copy.arrayBuffer().then((bytes) => Buffer.from(bytes).toString('base64')),
+  });
+  return response;
+}
+
+const client = new OpenAI({
+  baseURL: `${process.env.SIOS_URL.replace(/\/$/, '')}/v1`,
+  apiKey: process.env.SIOS_KEY,
+  fetch: recordingFetch,
+  maxRetries: 0,
+});
+const model = process.env.SIOS_BRAIN;
+const tools = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'The weather in a city',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string', enum: ['Paris', 'Oslo', 'Lima'] }, days: { type: 'integer' } },
+        required: ['city', 'days'],
+      },
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'add',
+      description: 'Adds two integers',
+      parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] },
+      strict: true,
+    },
+  },
+];
+const question = { role: 'user', content: 'What is the weather in Paris for two days?' };
+const results = {};
+
+const required = await client.chat.completions.create({
+  model, tools, tool_choice: 'required', parallel_tool_calls: false, messages: [question], max_tokens: 400, seed: 7,
+});
+const call = required.choices[0].message.tool_calls[0];
+results.required = {
+  finish: required.choices[0].finish_reason,
+  calls: required.choices[0].message.tool_calls.length,
+  name: call.function.name,
+  arguments: JSON.parse(call.function.arguments),
+  content: required.choices[0].message.content,
+};
+
+const stream = await client.chat.completions.create({
+  model, tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, messages: [question],
+  max_tokens: 400, seed: 8, stream: true, stream_options: { include_usage: true },
+});
+const assembled = [];
+let finish = null;
+for await (const chunk of stream) {
+  for (const delta of chunk.choices[0]?.delta?.tool_calls ?? []) {
+    assembled[delta.index] ??= { id: '', name: '', arguments: '' };
+    assembled[delta.index].id += delta.id ?? '';
+    assembled[delta.index].name += delta.function?.name ?? '';
+    assembled[delta.index].arguments += delta.function?.arguments ?? '';
+  }
+  finish = chunk.choices[0]?.finish_reason ?? finish;
+}
+results.stream = { finish, calls: assembled.length, name: assembled[0].name, arguments: JSON.parse(assembled[0].arguments), id: assembled[0].id };
+
+const history = [question, required.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"forecast":"sunny"}' }];
+const second = await client.chat.completions.create({ model, tools, tool_choice: 'none', messages: history, max_tokens: 16, seed: 9 });
+results.loop = { finish: second.choices[0].finish_reason, content: second.choices[0].message.content, tool_calls: second.choices[0].message.tool_calls ?? null };
+
+for (const exchange of exchanges) {
+  exchange.body = await exchange.body;
+}
+process.stdout.write(JSON.stringify({ results, exchanges }));
