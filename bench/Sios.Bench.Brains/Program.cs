@@ -108,6 +108,9 @@ try
         ["warm_context_decode_only_ms"] = Latency(still),
     };
 
+    Log($"tool calls: grammar-constrained call vs an unconstrained answer of the same length, {rounds} round(s) ...");
+    report["tool_call"] = await ToolCallBench.RunAsync(work, shape, threads, Math.Max(3, rounds));
+
     report["digest"] = await DigestAsync(Path.Combine(work, "digest.bin"));
 }
 finally

@@ -57,6 +57,37 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
         Assert.DoesNotContain("Paris", string.Concat(entries.Select(e => e.GetRawText())), StringComparison.Ordinal);
     }
 
+    [NpmFact]
+    public async Task LangChain_and_the_AI_SDK_run_tool_calling_agents_unmodified_and_every_round_verifies()
+    {
+        using var report = await RunAsync("agents-e2e.mjs");
+        var results = report.RootElement.GetProperty("results");
+        var bound = results.GetProperty("bindTools").GetProperty("calls");
+        Assert.NotEqual(0, bound.GetArrayLength());
+        foreach (var call in bound.EnumerateArray())
+        {
+            AssertValidCall(call.GetProperty("name").GetString()!, call.GetProperty("args"));
+        }
+
+        // withStructuredOutput(functionCalling) is a forced call of a 'report' function, read back as the object.
+        AssertValidCall("get_weather", results.GetProperty("structured"));
+
+        var generated = results.GetProperty("generateText");
+        Assert.Equal(2, generated.GetProperty("steps").GetInt32());
+        Assert.True(generated.GetProperty("executed").GetInt32() >= 1);
+        Assert.Equal("tool-calls", generated.GetProperty("firstFinish").GetString());
+        foreach (var call in generated.GetProperty("calls").EnumerateArray())
+        {
+            AssertValidCall(call.GetProperty("name").GetString()!, call.GetProperty("input"));
+        }
+
+        var entries = await VerifyExchangesAsync(report);
+        Assert.Equal(4, entries.Count);
+        Assert.Equal(["tool_calls", "tool_calls", "tool_calls"], entries.Take(3).Select(e => e.GetProperty("finish").GetString()));
+        Assert.Equal("report", entries[1].GetProperty("tools").GetProperty("called")[0].GetString());
+        Assert.Empty(entries[3].GetProperty("tools").GetProperty("called").EnumerateArray());
+    }
+
     private static void AssertValidCall(string name, JsonElement arguments)
     {
         if (name == "get_weather")
@@ -127,14 +158,14 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
     }
 }
 
-/// <summary>Runs only where node and tests/interop/node_modules/openai are installed (.ci/run installs them).</summary>
+/// <summary>Runs only where node and every package of tests/interop/package.json are installed (.ci/run installs them).</summary>
 public sealed class NpmFactAttribute : FactAttribute
 {
     public NpmFactAttribute()
     {
         if (NpmClient.Folder is null)
         {
-            Skip = "node or tests/interop/node_modules/openai is missing: run 'npm install' in tests/interop (.ci/run does)";
+            Skip = "node or a package of tests/interop/package.json is missing: run 'npm install' in tests/interop (.ci/run does)";
         }
     }
 }
@@ -150,7 +181,9 @@ internal static class NpmClient
             if (File.Exists(Path.Combine(dir.FullName, "Sios.sln")))
             {
                 var folder = Path.Combine(dir.FullName, "tests", "interop");
-                var installed = Directory.Exists(Path.Combine(folder, "node_modules", "openai"));
+                using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "package.json")));
+                var installed = manifest.RootElement.GetProperty("dependencies").EnumerateObject()
+                    .All(d => Directory.Exists(Path.Combine(folder, "node_modules", d.Name)));
                 var node = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(p => File.Exists(Path.Combine(p, "node")));
                 return installed && node ? folder : null;
             }

@@ -322,23 +322,16 @@ public sealed class LlamaEngine : IBrainEngine
     /// <exception cref="ModelLoadException">The template cannot be parsed or fails on a one-message chat.</exception>
     private static (PromptTemplate? Template, string? Problem) ResolveTemplate(LlamaModel model, string? configured)
     {
-        var source = configured ?? model.Header.GetString("tokenizer.chat_template");
-        if (source is null)
+        if (configured is null)
         {
-            return (null, $"The model '{model.Path}' has no chat template (tokenizer.chat_template) and none is configured; " +
-                "give the brain a template file (sios brain add --chat-template FILE).");
+            return PromptTemplate.FromGguf(model.Header, model.Path) is { } own
+                ? (own, null)
+                : (null, $"The model '{model.Path}' has no chat template (tokenizer.chat_template) and none is configured; " +
+                    "only raw completions can be served from it.");
         }
 
-        var (bos, eos) = SpecialTokenTexts(model.Header);
-        return (PromptTemplate.Load(source, bos, eos, configured is null ? model.Path : model.Path + " (as configured)"), null);
-    }
-
-    /// <summary>The texts of the GGUF's BOS and EOS tokens (empty when it names none), as templates read them.</summary>
-    internal static (string Bos, string Eos) SpecialTokenTexts(Synth.GgufHeader header)
-    {
-        var tokens = header.Metadata.TryGetValue("tokenizer.ggml.tokens", out var t) ? t as string[] : null;
-        string Text(string key) => header.GetUnsigned(key) is { } id && tokens is not null && id < (ulong)tokens.Length ? tokens[id] : string.Empty;
-        return (Text("tokenizer.ggml.bos_token_id"), Text("tokenizer.ggml.eos_token_id"));
+        var (bos, eos) = PromptTemplate.SpecialTokenTexts(model.Header);
+        return (PromptTemplate.Load(configured, bos, eos, model.Path + " (as configured)"), null);
     }
 
     /// <summary>The control tokens that spell the tool-call markers of <paramref name="format"/>, which are shown as text so calls can be read.</summary>

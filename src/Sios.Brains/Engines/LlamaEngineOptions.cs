@@ -24,7 +24,7 @@ public sealed record LlamaEngineOptions
     /// <summary>Strength of the LoRA adapter (1 = as trained).</summary>
     public float LoraScale { get; init; } = 1f;
 
-    /// <summary>A chat template (a llama.cpp template name such as <c>chatml</c>, or template text) to use instead of the model's.</summary>
+    /// <summary>A chat template's text (Jinja) to render chats with instead of the model's own.</summary>
     public string? ChatTemplate { get; init; }
 
     /// <summary>The pinned digest of the weights, reported as <see cref="IBrainEngine.ModelDigest"/>.</summary>

@@ -432,6 +432,9 @@ public sealed class BrainPool : IAsyncDisposable
         LoraAdapterPath = brain.AdapterPath,
         LoraScale = brain.AdapterScale ?? 1f,
         ModelDigest = brain.ModelSha256!,
+
+        // Read as the bytes matching the pin, so a template swapped after the check cannot reach the model.
+        ChatTemplate = brain.ChatTemplatePath is { } template ? ChatTemplateFile.Read(template, brain.ChatTemplateSha256!) : null,
     };
 
     private void Release(Slot slot)

@@ -79,6 +79,29 @@ public sealed class PromptTemplate
         return prompt;
     }
 
+    /// <summary>The template a GGUF carries (<c>tokenizer.chat_template</c>) with its BOS/EOS token texts, or null when it has none.</summary>
+    /// <exception cref="ModelLoadException">The template cannot be used.</exception>
+    public static PromptTemplate? FromGguf(Synth.GgufHeader header, string path)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        if (header.GetString("tokenizer.chat_template") is not { } source)
+        {
+            return null;
+        }
+
+        var (bos, eos) = SpecialTokenTexts(header);
+        return Load(source, bos, eos, path);
+    }
+
+    /// <summary>The texts of a GGUF's BOS and EOS tokens (empty when it names none), as templates read them.</summary>
+    public static (string Bos, string Eos) SpecialTokenTexts(Synth.GgufHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var tokens = header.Metadata.TryGetValue("tokenizer.ggml.tokens", out var t) ? t as string[] : null;
+        string Text(string key) => header.GetUnsigned(key) is { } id && tokens is not null && id < (ulong)tokens.Length ? tokens[id] : string.Empty;
+        return (Text("tokenizer.ggml.bos_token_id"), Text("tokenizer.ggml.eos_token_id"));
+    }
+
     /// <summary>The prompt text for <paramref name="request"/>'s conversation and tools, ready for the assistant's turn.</summary>
     /// <exception cref="ChatTemplateRefusedException">The template refuses the conversation (its own <c>raise_exception</c>, or a construct failing on it).</exception>
     public string Render(ChatRequest request, TimeProvider? clock = null)

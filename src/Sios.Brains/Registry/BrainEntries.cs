@@ -77,6 +77,6 @@ public static class BrainEntries
     {
         ArgumentNullException.ThrowIfNull(brain);
         var upstream = brain.Upstream is { } u ? new UpstreamRef(u.Url.AbsoluteUri, u.Model) : null;
-        return new BrainRef(brain.Name, brain.ModelSha256, brain.AdapterSha256, upstream);
+        return new BrainRef(brain.Name, brain.ModelSha256, brain.AdapterSha256, upstream, brain.ChatTemplateSha256);
     }
 }

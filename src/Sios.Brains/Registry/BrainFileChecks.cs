@@ -55,7 +55,7 @@ internal static class BrainFileChecks
             {
                 authority.Report(BrainsFile.Kind, $"{path} still has brain '{brain.Name}', but the log removed it at index {said.Index}: it is left out");
             }
-            else if (brain.Upstream is null && (pinned.Weights != brain.ModelSha256 || pinned.Adapter != brain.AdapterSha256))
+            else if (brain.Upstream is null && (pinned.Weights != brain.ModelSha256 || pinned.Adapter != brain.AdapterSha256 || pinned.Template != brain.ChatTemplateSha256))
             {
                 authority.Report(BrainsFile.Kind, $"{path} pins brain '{brain.Name}' to other digests than the log registered at index {said.Index}: it is left out");
             }

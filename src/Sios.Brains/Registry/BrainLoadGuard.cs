@@ -105,6 +105,11 @@ public sealed class BrainLoadGuard
             var relay = progress is null ? null : new Progress<long>(hashed => progress.Report(new HashProgress(adapter, hashed, length)));
             await WeightDigest.VerifyAsync(adapter, brain.AdapterSha256!, "adapter", relay, cancellationToken).ConfigureAwait(false);
         }
+
+        if (brain.ChatTemplatePath is { } template)
+        {
+            _ = ChatTemplateFile.Read(template, brain.ChatTemplateSha256!);
+        }
     }
 
     private async Task RefuseOnMismatchAsync(BrainManifest brain, Func<Task> verify, CancellationToken cancellationToken)

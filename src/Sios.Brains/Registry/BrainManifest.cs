@@ -39,6 +39,12 @@ public sealed partial record BrainManifest
     /// <summary>How strongly the adapter is applied (1 = as trained); only with an adapter.</summary>
     public float? AdapterScale { get; init; }
 
+    /// <summary>Full path of a chat template file (Jinja) used instead of the GGUF's own, or null to use the GGUF's.</summary>
+    public string? ChatTemplatePath { get; init; }
+
+    /// <summary>The chat template file's pinned digest, <c>sha256:&lt;hex&gt;</c>; null without a template file.</summary>
+    public string? ChatTemplateSha256 { get; init; }
+
     /// <summary>The operator-hosted endpoint that answers for this brain instead of local weights, or null for a local brain.</summary>
     public UpstreamBrain? Upstream { get; init; }
 
@@ -160,6 +166,23 @@ public sealed partial record BrainManifest
 
             CheckDigest(problems, "adapter", AdapterSha256, requirePins);
         }
+
+        if (ChatTemplatePath is null)
+        {
+            if (ChatTemplateSha256 is not null)
+            {
+                problems.Add("a chat template digest needs a chat template file");
+            }
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(ChatTemplatePath))
+            {
+                problems.Add("the chat template path is empty");
+            }
+
+            CheckDigest(problems, "chat template", ChatTemplateSha256, requirePins);
+        }
     }
 
     private void UpstreamProblems(List<string> problems, UpstreamBrain upstream)
@@ -173,6 +196,11 @@ public sealed partial record BrainManifest
         if (AdapterPath is not null || AdapterSha256 is not null || AdapterScale is not null)
         {
             problems.Add("an adapter applies to a local model file, not to an upstream endpoint");
+        }
+
+        if (ChatTemplatePath is not null || ChatTemplateSha256 is not null)
+        {
+            problems.Add("a chat template applies to a local model file; an upstream renders prompts with its own");
         }
 
         if (ContextSize is not null || Threads is not null)

@@ -187,6 +187,11 @@ public sealed class BrainRegistry
                 mismatch = await CheckFileAsync(brain.AdapterPath, brain.AdapterSha256!, "adapter").ConfigureAwait(false);
             }
 
+            if (mismatch is null && brain.ChatTemplatePath is not null)
+            {
+                mismatch = await CheckFileAsync(brain.ChatTemplatePath, brain.ChatTemplateSha256!, "chat template").ConfigureAwait(false);
+            }
+
             results.Add(new WeightCheck(brain, mismatch));
         }
 
@@ -259,9 +264,19 @@ public sealed class BrainRegistry
             WeightFiles.ReadAdapter(adapter, header, model);
         }
 
+        // The template is tried before anything is sealed too, so one this server cannot render is refused here, naming the construct.
+        var template = draft.ChatTemplatePath is null ? null : Path.GetFullPath(draft.ChatTemplatePath);
+        var templateDigest = template is null ? null : ChatTemplateFile.Check(template, header, draft.ChatTemplateSha256);
+        if (template is null)
+        {
+            _ = Prompts.PromptTemplate.FromGguf(header, model);
+        }
+
         // Hashing happens before the lock is taken: a large model takes a while, and nothing here depends on the registry's contents.
         return draft with
         {
+            ChatTemplatePath = template,
+            ChatTemplateSha256 = templateDigest,
             ModelPath = model,
             ModelSha256 = await PinAsync(model, draft.ModelSha256, "model", progress, cancellationToken).ConfigureAwait(false),
             AdapterPath = adapter,

@@ -21,7 +21,7 @@ internal static class BrainCommands
         (brain.registered, brain.removed); a local brain whose weights changed is refused.
         """)
     {
-        Add(), List(), Verify(), Remove(), BrainRunCommands.Synth(), BrainRunCommands.Run(),
+        Add(), List(), Verify(), Remove(), BrainRunCommands.Synth(), BrainRunCommands.Run(), BrainRenderCommand.Create(),
     };
 
     private static Argument<string> NameArgument(string description) => new("NAME") { Description = description };
@@ -42,6 +42,11 @@ internal static class BrainCommands
             HelpName = "VAR",
         };
         var adapter = new Option<string?>("--adapter") { Description = "A LoRA adapter file for the model (its digest is pinned now; local models only)", HelpName = "PATH" };
+        var chatTemplate = new Option<string?>("--chat-template")
+        {
+            Description = "A chat template file (Jinja) to render with instead of the GGUF's own; its digest is pinned and sealed like the weights (local models only)",
+            HelpName = "FILE",
+        };
         var adapterScale = new Option<float?>("--adapter-scale") { Description = "How strongly the adapter applies, -10 to 10 (default 1)", HelpName = "F" };
         var description = new Option<string?>("--description") { Description = "What the brain is for (one line, sealed in the log)", HelpName = "T" };
         var systemPrompt = new Option<string?>("--system-prompt") { Description = "The system prompt (the log holds only its SHA-256)", HelpName = "TEXT" };
@@ -53,7 +58,8 @@ internal static class BrainCommands
         var context = new Option<int?>("--context") { Description = "Context window in tokens, 64 to 1048576 (local models only)", HelpName = "N" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for generation, 1 to 1024 (local models only)", HelpName = "N" };
         var command = new Command("add", """
-            Register a brain: hash the model (and adapter) and pin the digests, seal brain.registered, then save it
+            Register a brain: hash the model (and adapter, and chat template file) and pin the digests, check that its
+            chat template renders (naming any construct that does not), seal brain.registered, then save it
             in the data folder's brains.json. Prints the name and the model's digest (then the adapter's, if any).
             With --upstream URL --upstream-model ID instead of --model, the brain is answered by an endpoint you
             host; it has no local weights, so nothing is hashed: brain.registered records the URL and model id, and
@@ -65,7 +71,7 @@ internal static class BrainCommands
             Needs SIOS_KEY_PASSPHRASE.
             """)
         {
-            name, model, upstream, upstreamModel, upstreamKeyEnv, adapter, adapterScale, description, systemPrompt, temperature, topP, maxTokens,
+            name, model, upstream, upstreamModel, upstreamKeyEnv, adapter, adapterScale, chatTemplate, description, systemPrompt, temperature, topP, maxTokens,
             stop, seed, context, threads,
         };
         command.SetAction(async (parse, ct) =>
@@ -78,6 +84,7 @@ internal static class BrainCommands
                 Upstream = Upstream(parse.GetValue(model), parse.GetValue(upstream), parse.GetValue(upstreamModel), parse.GetValue(upstreamKeyEnv)),
                 AdapterPath = parse.GetValue(adapter),
                 AdapterScale = parse.GetValue(adapterScale),
+                ChatTemplatePath = parse.GetValue(chatTemplate),
                 SystemPrompt = parse.GetValue(systemPrompt),
                 Sampling = new SamplingDefaults
                 {
@@ -106,6 +113,7 @@ internal static class BrainCommands
                 {
                     ModelPath = draft.ModelPath is { } m ? Path.GetFullPath(m) : null,
                     AdapterPath = draft.AdapterPath is { } a ? Path.GetFullPath(a) : null,
+                    ChatTemplatePath = draft.ChatTemplatePath is { } t ? Path.GetFullPath(t) : null,
                 };
                 using var control = new ControlClient(folder.ControlSocketPath);
                 Terminal.Message("the log is held by the running server: asking it to register the brain (it hashes the weights; this may take a while)");

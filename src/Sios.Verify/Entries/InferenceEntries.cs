@@ -21,13 +21,15 @@ public sealed record UpstreamRef(string Url, string Model)
 
 /// <summary>
 /// How an entry names a brain: <c>brain</c>, then <c>upstream</c> for a brain served by an operator-hosted endpoint, or
-/// <c>weights</c> (and <c>adapter</c>) digests, <c>sha256:&lt;hex&gt;</c>, for local weights.
+/// <c>weights</c> (and <c>adapter</c>) digests, <c>sha256:&lt;hex&gt;</c>, for local weights, and <c>template</c>, the
+/// digest of an operator-supplied chat template file when the brain renders with one instead of its GGUF's own.
 /// </summary>
 /// <param name="Name">The brain's name.</param>
 /// <param name="Weights">The GGUF's digest, or null for an upstream brain.</param>
 /// <param name="Adapter">The adapter's digest, or null for none.</param>
 /// <param name="Upstream">The endpoint of an upstream brain, or null for local weights.</param>
-public sealed record BrainRef(string Name, string? Weights = null, string? Adapter = null, UpstreamRef? Upstream = null)
+/// <param name="Template">The pinned chat template file's digest, or null when the brain uses its GGUF's template.</param>
+public sealed record BrainRef(string Name, string? Weights = null, string? Adapter = null, UpstreamRef? Upstream = null, string? Template = null)
 {
     internal void Write(Utf8JsonWriter json)
     {
@@ -42,13 +44,19 @@ public sealed record BrainRef(string Name, string? Weights = null, string? Adapt
         {
             json.WriteString("adapter", Adapter);
         }
+
+        if (Template is not null)
+        {
+            json.WriteString("template", Template);
+        }
     }
 
     internal static BrainRef Read(EntryMembers entry) => new(
         entry.String("brain"),
         entry.OptionalString("weights"),
         entry.OptionalString("adapter"),
-        entry.OptionalObject("upstream") is { } upstream ? UpstreamRef.Read(upstream) : null);
+        entry.OptionalObject("upstream") is { } upstream ? UpstreamRef.Read(upstream) : null,
+        entry.OptionalString("template"));
 
     /// <summary>A brain entry's reference, which must pin something: weights, or an upstream.</summary>
     internal static BrainRef ReadPinned(EntryMembers entry)
