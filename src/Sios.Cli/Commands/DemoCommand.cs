@@ -95,7 +95,7 @@ internal static class DemoCommand
               curl -s {{url}}/log/receipts/N -H "Authorization: Bearer {{key}}" > answer.tlog-proof
               sios verify receipt answer.tlog-proof $(sios key vkeys --data {{path}} | sed 's/^/--vkey /')
 
-            Brains: {{BaseBrain}}, {{string.Join(", ", Specialists.Select(s => s.Name))}} (GET {{url}}/v1/models). Ctrl+C stops and seals system.stopped.
+            Brains: {{BaseBrain}}, {{ToolBrain}}, {{string.Join(", ", Specialists.Select(s => s.Name))}} (GET {{url}}/v1/models). Ctrl+C stops and seals system.stopped.
             """);
         Terminal.Result(url);
     }
@@ -152,7 +152,7 @@ internal static class DemoCommand
                     Description = "generated demo model with a tool-calling chat template (Hermes convention): with tool_choice 'required' or a named tool its answer is a valid call",
                     ModelPath = tools,
                     ContextSize = 8192,
-                    Sampling = new SamplingDefaults { MaxTokens = 96 },
+                    Sampling = new SamplingDefaults { MaxTokens = 256 },
                 }, cancellationToken: ct).ConfigureAwait(false);
             }
 
