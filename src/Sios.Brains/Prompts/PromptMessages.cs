@@ -64,7 +64,9 @@ internal static class PromptMessages
             return turn;
         }
 
-        turn["content"] = calls.Count > 0 && m.Content.Length == 0 ? null : m.Content;
+        // An empty string, not null, beside calls: templates test and concatenate content (`'</think>' in content`),
+        // which fails on none; llama.cpp passes the same.
+        turn["content"] = m.Content;
         if (calls.Count > 0)
         {
             var list = new JsonArray();

@@ -24,6 +24,9 @@ public sealed class PromptTemplate
         Digest = digest;
         ToolFormat = ToolCallFormat.Detect(template.Source);
         TakesSystem = template.Source.Contains("system", StringComparison.Ordinal);
+
+        // A template that reads `tools` describes them in its own words, even when its call syntax is not one read here.
+        KnowsTools = ToolFormat.TemplateKnowsTools || template.Source.Contains("tools", StringComparison.Ordinal);
     }
 
     /// <summary>The template text.</summary>
@@ -41,13 +44,19 @@ public sealed class PromptTemplate
     /// <summary>How the model writes tool calls, as its template shows.</summary>
     public ToolCallFormat ToolFormat { get; }
 
+    /// <summary>Whether the template renders tools, calls and results itself (else they are written as generic text).</summary>
+    public bool KnowsTools { get; }
+
     /// <summary>Whether the template speaks of a system turn (otherwise a generic tool description goes into the first user turn).</summary>
     private bool TakesSystem { get; }
 
     /// <summary>The hex digest form of <paramref name="source"/>, as <see cref="Digest"/>.</summary>
     public static string DigestOf(string source) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source)));
 
-    /// <summary>Parses <paramref name="source"/> and renders a one-turn probe with it.</summary>
+    /// <summary>
+    /// Parses <paramref name="source"/> and renders a one-turn probe with it, plain and (for the templates made only for
+    /// tool use, which read <c>tools</c> unconditionally) with a tool; it is refused when neither renders.
+    /// </summary>
     /// <param name="source">The template text.</param>
     /// <param name="bosToken">The GGUF's BOS token text.</param>
     /// <param name="eosToken">The GGUF's EOS token text.</param>
@@ -67,13 +76,21 @@ public sealed class PromptTemplate
         }
 
         var prompt = new PromptTemplate(template, bosToken, eosToken, DigestOf(source));
+        var probe = new ChatRequest { Messages = [new ChatMessage("user", "probe")] };
         try
         {
-            _ = prompt.Render(new ChatRequest { Messages = [new ChatMessage("user", "probe")] });
+            _ = prompt.Render(probe);
         }
-        catch (ChatTemplateRefusedException e)
+        catch (ChatTemplateRefusedException plain)
         {
-            throw new ModelLoadException($"The chat template of '{origin}' fails on a one-message chat: {e.Message}", e);
+            try
+            {
+                _ = prompt.Render(probe with { Tools = [new ToolDefinition("probe", "A probe.", ToolDefinition.NoParameters)] });
+            }
+            catch (ChatTemplateRefusedException)
+            {
+                throw new ModelLoadException($"The chat template of '{origin}' fails on a one-message chat: {plain.InnerException?.Message ?? plain.Message}", plain);
+            }
         }
 
         return prompt;
@@ -108,7 +125,7 @@ public sealed class PromptTemplate
     {
         ArgumentNullException.ThrowIfNull(request);
         var offered = request.Tools.Count > 0;
-        var generic = !ToolFormat.TemplateKnowsTools;
+        var generic = !KnowsTools;
         var variables = new JsonObject
         {
             ["messages"] = PromptMessages.Build(request, generic, TakesSystem, ToolFormat),
