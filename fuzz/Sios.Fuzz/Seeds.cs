@@ -74,6 +74,8 @@ internal static class Seeds
                 .. json, "model", "messages", "role", "content", "system", "user", "assistant", "developer", "tool", "type", "text",
                 "image_url", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream", "stream_options",
                 "include_usage", "response_format", "json_object", "json_schema", "schema", "n", "tools", "functions", "logprobs", "audio",
+                "tool_choice", "tool_calls", "tool_call_id", "function", "arguments", "parameters", "strict", "parallel_tool_calls",
+                "required", "auto", "none", "name", "id", "function_call",
             ],
         };
         var binary = new Dictionary<string, byte[][]>
@@ -139,6 +141,8 @@ internal static class Seeds
         ["full"] = """{"model":"tiny","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"max_tokens":16,"temperature":0.5,"top_p":0.9,"seed":7,"stop":["\n","END"],"stream":true,"stream_options":{"include_usage":true}}"""u8.ToArray(),
         ["parts"] = """{"model":"tiny","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"response_format":{"type":"json_object"}}"""u8.ToArray(),
         ["schema"] = """{"model":"auto","messages":[{"role":"user","content":"x"}],"n":1,"max_completion_tokens":4,"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"type":"object","properties":{"a":{"type":"integer"}}}}}}"""u8.ToArray(),
+        ["tools"] = """{"model":"tiny","messages":[{"role":"user","content":"w?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"rain"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"d","parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Oslo","Lima"]}},"required":["city"]},"strict":true}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false}"""u8.ToArray(),
+        ["required"] = """{"model":"tiny","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"b","parameters":{"type":"object","properties":{"n":{"type":"integer"}}}}}],"tool_choice":"required"}"""u8.ToArray(),
     };
 
     private static void Save(string directory, string target, IReadOnlyDictionary<string, byte[]> seeds)

@@ -179,15 +179,30 @@ internal static class Targets
             return;
         }
 
+        Sios.Brains.Engines.ChatRequest request;
         try
         {
-            parsed.ToEngineRequest(Brain);
+            request = parsed.ToEngineRequest(Brain);
         }
         catch (ArgumentException e) when (IsDeliberate(e) && ApiException.From(e).IsClientError)
         {
             // The engine request's own validation: the gateway answers it with a 400 naming the field.
+            return;
+        }
+
+        try
+        {
+            // What a local brain does next: the conversation, calls and results through a real chat template.
+            _ = ToolPrompt.Value.Render(request);
+        }
+        catch (Sios.Brains.Engines.ChatTemplateRefusedException)
+        {
+            // The template's own refusal of a conversation: a 400 naming it.
         }
     }
+
+    private static readonly Lazy<Sios.Brains.Prompts.PromptTemplate> ToolPrompt =
+        new(() => Sios.Brains.Prompts.PromptTemplate.Load(Sios.Brains.Synth.ToolTemplate.HermesChatMl, "<|endoftext|>", "<|im_end|>", "fuzz"));
 
     /// <summary>Wall time one schema may take to compile or be refused (it takes milliseconds; AFL's own timeout is 2 s).</summary>
     private static readonly TimeSpan SchemaTime = TimeSpan.FromSeconds(1);

@@ -12,6 +12,9 @@ namespace Sios.Brains.Prompts;
 /// </summary>
 internal static class PromptMessages
 {
+    // As deep as the gateway lets a tool schema or call arguments be (the schema reader's own limit).
+    private static readonly JsonDocumentOptions s_depth = new() { MaxDepth = 128 };
+
     public static JsonArray Build(ChatRequest request, bool generic, bool takesSystem, ToolCallFormat format)
     {
         var names = request.Messages.SelectMany(m => m.Calls).GroupBy(c => c.CallId, StringComparer.Ordinal)
@@ -41,12 +44,14 @@ internal static class PromptMessages
                 function["description"] = description;
             }
 
-            function["parameters"] = JsonNode.Parse(tool.Parameters);
+            function["parameters"] = Parse(tool.Parameters);
             list.Add(new JsonObject { ["type"] = "function", ["function"] = function });
         }
 
         return list;
     }
+
+    private static JsonNode? Parse(string json) => JsonNode.Parse(json, null, s_depth);
 
     private static JsonObject Turn(ChatMessage m, Dictionary<string, string> names)
     {
@@ -76,7 +81,7 @@ internal static class PromptMessages
                 {
                     ["id"] = call.CallId,
                     ["type"] = "function",
-                    ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = JsonNode.Parse(call.Arguments) },
+                    ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = Parse(call.Arguments) },
                 });
             }
 
@@ -103,7 +108,7 @@ internal static class PromptMessages
         var list = new JsonArray();
         foreach (var call in calls)
         {
-            list.Add(new JsonObject { ["name"] = call.Name, ["arguments"] = JsonNode.Parse(call.Arguments), ["id"] = call.CallId });
+            list.Add(new JsonObject { ["name"] = call.Name, ["arguments"] = Parse(call.Arguments), ["id"] = call.CallId });
         }
 
         var text = new JsonObject { ["tool_calls"] = list }.ToJsonString();
