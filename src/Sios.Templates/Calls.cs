@@ -17,7 +17,7 @@ internal sealed partial class Interpreter
         root.Set("true", BooleanValue.True);
         root.Set("none", NullValue.Instance);
         root.Set("raise_exception", new FunctionValue("raise_exception", (args, _) =>
-            throw new RenderError(args.Count > 0 ? Values.Raw(args[0], Cap) : "", "raise_exception", raised: true)));
+            throw new RenderError(args.Count > 0 ? Values.Raw(args[0], _budget) : "", "raise_exception", raised: true)));
         root.Set("range", new FunctionValue("range", (args, _) => Range(args)));
         root.Set("strftime_now", new FunctionValue("strftime_now", (args, _) => StrftimeNow(args)));
         root.Set("True", BooleanValue.True);
@@ -127,8 +127,9 @@ internal sealed partial class Interpreter
         return callee.Invoke(arguments, inner);
     }
 
-    private static NamespaceValue Namespace(List<Value> args)
+    private NamespaceValue Namespace(List<Value> args)
     {
+        args.ForEach(_budget.ChargeSize);
         var positional = args.ToList();
         KeywordArgumentsValue? keywords = null;
         if (positional.Count > 0 && positional[^1] is KeywordArgumentsValue last)
@@ -214,7 +215,7 @@ internal sealed partial class Interpreter
 
         var (from, to) = (start ?? double.NaN, stop ?? double.NaN);
         var count = step > 0 ? Math.Ceiling((to - from) / step) : Math.Ceiling((from - to) / -step);
-        if (count > Math.Min(_options.MaxSteps - _steps, Cap))
+        if (count > Math.Min(_budget.Remaining, Cap))
         {
             throw new RenderError($"range() of {JsNumber.ToString(count)} items exceeds the limits", "limit 'steps'");
         }

@@ -9,7 +9,11 @@ public sealed record ChatTemplateOptions
     /// <summary>The most characters the output, or any string built while rendering, may hold.</summary>
     public int MaxOutputChars { get; init; } = 4 * 1024 * 1024;
 
-    /// <summary>The most loop iterations plus calls one render may take; more throws <see cref="ChatTemplateException"/>.</summary>
+    /// <summary>
+    /// The most steps one render may take; more throws <see cref="ChatTemplateException"/>. A loop iteration, a call and
+    /// an evaluated expression are a step each; work over long strings and large lists costs in proportion to their
+    /// size (a step per 16 characters or per item), so a few steps cannot hide much work.
+    /// </summary>
     public int MaxSteps { get; init; } = 10_000_000;
 
     /// <summary>The deepest macro and call-block nesting; deeper throws <see cref="ChatTemplateException"/> (never a stack overflow).</summary>

@@ -8,6 +8,7 @@ internal sealed partial class Interpreter
     private Value Eval(Expr expression, Scope scope)
     {
         RuntimeHelpers.EnsureSufficientExecutionStack();
+        Step();
         try
         {
             return EvalCore(expression, scope);
@@ -55,7 +56,7 @@ internal sealed partial class Interpreter
             case FilterExpr filter:
                 return ApplyFilter(Eval(filter.Operand, scope), filter.Filter, scope);
             case TestExpr test:
-                return BooleanValue.Of(Test(Eval(test.Operand, scope), test.Test.Name) != test.Negate);
+                return BooleanValue.Of(Test(Eval(test.Operand, scope), test.Test.Name, _budget) != test.Negate);
             case SelectExpr select:
                 return Values.Truthy(Eval(select.Test, scope)) ? Eval(select.Value, scope) : UndefinedValue.Instance;
             case TernaryExpr ternary:
@@ -96,7 +97,7 @@ internal sealed partial class Interpreter
                 value = property switch
                 {
                     NumberValue { Kind: ValueKind.Integer } index => At(target, index.Number),
-                    StringValue name => target is StringValue s ? StringMethods.Get(s.Text, name.Text, Cap) : name.Text == "length" ? NumberValue.Integer(((ArrayValue)target).Items.Count) : null,
+                    StringValue name => target is StringValue s ? StringMethods.Get(s.Text, name.Text, _budget) : name.Text == "length" ? NumberValue.Integer(((ArrayValue)target).Items.Count) : null,
                     _ => throw new RenderError($"Cannot access property with non-string/non-number: got {property.TypeName}", "member access"),
                 };
                 break;
@@ -136,6 +137,8 @@ internal sealed partial class Interpreter
         {
             throw new RenderError("Slice object must be an array or string", "slice");
         }
+
+        _budget.ChargeSize(target);
 
         double? Part(Expr? part) => (part is null ? UndefinedValue.Instance : Eval(part, scope)) switch
         {
@@ -199,6 +202,7 @@ internal sealed partial class Interpreter
         {
             receiver = Eval(member.Target, scope);
             callee = Member(receiver, member, scope);
+            _budget.ChargeSize(receiver);
         }
         else
         {

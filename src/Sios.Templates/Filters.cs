@@ -10,17 +10,31 @@ internal sealed partial class Interpreter
 {
     private Value ApplyFilter(Value operand, Expr filter, Scope scope)
     {
-        switch (filter)
+        var name = filter switch
         {
-            case Identifier name:
-                Step();
-                return NamedFilter(operand, name.Name, scope);
-            case CallExpr { Callee: Identifier name } call:
-                Step();
-                return CalledFilter(operand, name.Name, call, scope);
-            default:
-                throw new RenderError($"Unknown filter: {filter.GetType().Name}", "filter");
+            Identifier identifier => identifier.Name,
+            CallExpr { Callee: Identifier callee } => callee.Name,
+            _ => throw new RenderError($"Unknown filter: {filter.GetType().Name}", "filter"),
+        };
+
+        // A filter is a call that passes over its operand (a sort, several times); the text it makes costs too.
+        Step();
+        if (name is "sort" or "dictsort")
+        {
+            _budget.ChargeSort(operand, operand is ArrayValue a ? a.Items.Count : operand is ObjectValue o ? o.Entries.Count : 0);
         }
+        else
+        {
+            _budget.ChargeSize(operand);
+        }
+
+        var result = filter is CallExpr call ? CalledFilter(operand, name, call, scope) : NamedFilter(operand, name, scope);
+        if (result is StringValue text)
+        {
+            _budget.ChargeText(text.Text.Length);
+        }
+
+        return result;
     }
 
     private static RenderError UnknownFilter(string name, Value operand) =>
@@ -35,7 +49,7 @@ internal sealed partial class Interpreter
 
         if (name == "tojson")
         {
-            return new StringValue(JsonFormatter.Format(operand, JsonOptions.ToJson, Cap));
+            return new StringValue(JsonFormatter.Format(operand, JsonOptions.ToJson, _budget));
         }
 
         switch (operand)
@@ -49,8 +63,8 @@ internal sealed partial class Interpreter
                     "length" => NumberValue.Integer(array.Items.Count),
                     "reverse" => new ArrayValue(Enumerable.Reverse(array.Items).ToList()),
                     "sort" => new ArrayValue(ValueOrder.StableSort(array.Items, new ValueOrder(false, null))),
-                    "join" => new StringValue(Join(array.Items.Select(v => Values.JoinPiece(v, Cap)), "")),
-                    "string" => new StringValue(JsonFormatter.Format(array, JsonOptions.Display, Cap)),
+                    "join" => new StringValue(Join(array.Items.Select(v => Values.JoinPiece(v, _budget)), "")),
+                    "string" => new StringValue(JsonFormatter.Format(array, JsonOptions.Display, _budget)),
                     "unique" => Unique(array),
                     _ => throw UnknownFilter(name, operand),
                 };
@@ -75,7 +89,7 @@ internal sealed partial class Interpreter
                     "abs" => NumberValue.Of(Math.Abs(number.Number), number.Kind == ValueKind.Integer),
                     "int" => NumberValue.Integer(Math.Floor(number.Number)),
                     "float" => NumberValue.Float(number.Number),
-                    "string" => new StringValue(Values.Display(number, Cap)),
+                    "string" => new StringValue(Values.Display(number, _budget)),
                     _ => throw UnknownFilter(name, operand),
                 };
             case ObjectValue dict:
@@ -144,7 +158,7 @@ internal sealed partial class Interpreter
                 return name switch
                 {
                     "indent" => IndentFilter(text.Text, call, scope),
-                    "replace" => StringMethods.Replace(text.Text, Arguments(call.Arguments, scope, evenIfNone: true), Cap),
+                    "replace" => StringMethods.Replace(text.Text, Arguments(call.Arguments, scope, evenIfNone: true), _budget),
                     _ => throw UnknownFilter(name, operand),
                 };
             case ObjectValue dict when ObjectMethods.Get(dict, name) is FunctionValue method:
@@ -186,7 +200,7 @@ internal sealed partial class Interpreter
         }
 
         var options = new JsonOptions((indent as NumberValue)?.Number, ascii.Flag, separators, sort.Flag, UndefinedAsNull: true);
-        return new StringValue(JsonFormatter.Format(operand, options, Cap));
+        return new StringValue(JsonFormatter.Format(operand, options, _budget));
     }
 
     private StringValue JoinFilter(Value operand, CallExpr call, Scope scope)
@@ -194,7 +208,7 @@ internal sealed partial class Interpreter
         var pieces = operand switch
         {
             StringValue text => JsText.CodePoints(text.Text),
-            ArrayValue array => array.Items.Select(v => Values.JoinPiece(v, Cap)).ToList(),
+            ArrayValue array => array.Items.Select(v => Values.JoinPiece(v, _budget)).ToList(),
             _ => throw new RenderError($"Cannot apply filter \"join\" to type: {operand.TypeName}", "filter 'join'"),
         };
         var (args, keywords) = ArgumentParts(call.Arguments, scope);
@@ -270,10 +284,12 @@ internal sealed partial class Interpreter
             throw new RenderError("width must be a number", "filter 'indent'");
         }
 
-        if (count.Number < 0 || count.Number > Cap)
+        if (count.Number < 0)
         {
             throw new RenderError($"Invalid indent width: {JsNumber.ToString(count.Number)}", "filter 'indent'");
         }
+
+        CheckLength((int)Math.Min(count.Number, int.MaxValue));
 
         var first = args.ElementAtOrDefault(1) ?? keywords.GetValueOrDefault("first") ?? BooleanValue.False;
         var blank = args.ElementAtOrDefault(2) ?? keywords.GetValueOrDefault("blank") ?? BooleanValue.False;

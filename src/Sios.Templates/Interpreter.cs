@@ -23,20 +23,21 @@ internal sealed class LoopSignal(Flow flow) : Exception(flow == Flow.Break ? "br
 internal sealed partial class Interpreter
 {
     private readonly ChatTemplateOptions _options;
+    private readonly Budget _budget;
     private readonly SourceMap _map;
     private readonly FunctionValue _namespace;
     private readonly List<StringBuilder> _builders = [];
-    private long _steps;
     private int _depth;
 
     private Interpreter(ChatTemplateOptions options, SourceMap map)
     {
         _options = options;
+        _budget = new Budget(options);
         _map = map;
         _namespace = new FunctionValue("namespace", (args, _) => Namespace(args));
     }
 
-    private int Cap => _options.MaxOutputChars;
+    private int Cap => _budget.Cap;
 
     public static string Render(List<Node> program, SourceMap map, IEnumerable<KeyValuePair<string, Value>> variables, ChatTemplateOptions options)
     {
@@ -79,21 +80,9 @@ internal sealed partial class Interpreter
         return new ChatTemplateException(message, error.Construct, line, column, error.Raised);
     }
 
-    private void Step()
-    {
-        if (++_steps > _options.MaxSteps)
-        {
-            throw new RenderError($"the template took more than {_options.MaxSteps} steps (loop iterations and calls)", "limit 'steps'");
-        }
-    }
+    private void Step() => _budget.Step();
 
-    private void CheckLength(int length)
-    {
-        if (length > Cap)
-        {
-            throw new RenderError($"the output exceeds the limit of {Cap} characters", "limit 'output'");
-        }
-    }
+    private void CheckLength(long length) => _budget.CheckLength(length);
 
     private Flow ExecBlock(List<Node> body, Scope scope, StringBuilder output)
     {
@@ -164,7 +153,9 @@ internal sealed partial class Interpreter
     {
         if (value is not (NullValue or UndefinedValue))
         {
-            output.Append(Values.Display(value, Cap));
+            var text = Values.Display(value, _budget);
+            _budget.ChargeText(text.Length);
+            output.Append(text);
         }
     }
 

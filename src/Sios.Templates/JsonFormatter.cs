@@ -19,10 +19,11 @@ internal sealed record JsonOptions(double? Indent, bool EnsureAscii, (string Ite
 /// <summary>The reference's toJSON, with a cap on the characters written.</summary>
 internal static class JsonFormatter
 {
-    public static string Format(Value value, JsonOptions options, int cap)
+    public static string Format(Value value, JsonOptions options, Budget budget)
     {
         var output = new StringBuilder();
-        Write(value, options, 0, output, cap);
+        Write(value, options, 0, output, budget.Cap);
+        budget.ChargeText(output.Length);
         return output.ToString();
     }
 
@@ -67,7 +68,7 @@ internal static class JsonFormatter
 
         if (output.Length > cap)
         {
-            throw new RenderError($"the JSON text exceeds the output limit of {cap} characters", "tojson");
+            throw RenderError.OutputLimit("the JSON text", cap);
         }
     }
 
@@ -86,7 +87,7 @@ internal static class JsonFormatter
 
             if (count > cap)
             {
-                throw new RenderError($"the JSON indent exceeds the output limit of {cap} characters", "tojson");
+                throw RenderError.OutputLimit("the JSON indent", cap);
             }
 
             unit = new string(' ', (int)count);

@@ -25,7 +25,7 @@ internal sealed partial class Interpreter
         return new ArrayValue(ValueOrder.StableSort(array.Items, descending.Flag ? Comparer<Value>.Create((a, b) => -order.Compare(a, b)) : order));
     }
 
-    private static ArrayValue SelectAttribute(ArrayValue array, string name, CallExpr call)
+    private ArrayValue SelectAttribute(ArrayValue array, string name, CallExpr call)
     {
         if (array.Items.Any(item => item is not (ObjectValue or NamespaceValue)))
         {
@@ -51,7 +51,7 @@ internal sealed partial class Interpreter
             var attribute = args.ElementAtOrDefault(0) ?? throw new RenderError($"`{name}` needs an attribute name", $"filter '{name}'");
             var entries = item is ObjectValue o ? o.Entries : ((NamespaceValue)item).Entries;
             var passed = entries.TryGetValue(attribute.Text, out var value) && value is not VoidValue
-                && (testName is null ? Values.Truthy(value) : Test(value, testName, args.ElementAtOrDefault(2)));
+                && (testName is null ? Values.Truthy(value) : Test(value, testName, _budget, args.ElementAtOrDefault(2)));
             if (passed == select)
             {
                 kept.Add(item);

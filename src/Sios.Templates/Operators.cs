@@ -16,12 +16,14 @@ internal sealed partial class Interpreter
 
         var right = Eval(node.Right, scope);
         var op = node.Op;
+        _budget.ChargeSize(left);
+        _budget.ChargeSize(right);
         switch (op)
         {
             case "==":
-                return BooleanValue.Of(Values.LooseEquals(left, right, Cap));
+                return BooleanValue.Of(Values.LooseEquals(left, right, _budget));
             case "!=":
-                return BooleanValue.Of(!Values.LooseEquals(left, right, Cap));
+                return BooleanValue.Of(!Values.LooseEquals(left, right, _budget));
         }
 
         if (left is VoidValue || right is VoidValue)
@@ -82,6 +84,7 @@ internal sealed partial class Interpreter
         {
             if (right is StringValue haystack)
             {
+                _budget.ChargeSearch(haystack.Text.Length, needle.Text.Length);
                 return BooleanValue.Of(haystack.Text.Contains(needle.Text, StringComparison.Ordinal) == (op == "in"));
             }
 
@@ -96,7 +99,7 @@ internal sealed partial class Interpreter
 
     private StringValue Concatenate(Value left, Value right)
     {
-        var (a, b) = (Values.Raw(left, Cap), Values.Raw(right, Cap));
+        var (a, b) = (Values.Raw(left, _budget), Values.Raw(right, _budget));
         CheckLength(a.Length + b.Length);
         return new StringValue(a + b);
     }

@@ -203,7 +203,9 @@ internal sealed partial class Parser
     private Expr ParseCall(Expr callee)
     {
         Enter();
-        Expr call = new CallExpr(callee.Offset, callee, ParseArguments(parameters: false));
+        // A method call is placed at the method's name, anything else at the callee.
+        var at = callee is MemberExpr { Computed: false } member ? member.Property.Offset : callee.Offset;
+        Expr call = new CallExpr(at, callee, ParseArguments(parameters: false));
         call = ParseMember(call);
         if (Is(TokenType.OpenParen))
         {

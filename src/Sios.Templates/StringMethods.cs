@@ -8,7 +8,7 @@ namespace Sios.Templates;
 /// </summary>
 internal static class StringMethods
 {
-    public static Value? Get(string text, string name, int cap)
+    public static Value? Get(string text, string name, Budget budget)
     {
         FunctionValue Method(Func<List<Value>, Value> body) => new($"method 'str.{name}'", (args, _) => body(args));
 
@@ -24,8 +24,8 @@ internal static class StringMethods
             "capitalize" => Method(_ => new StringValue(JsText.Capitalize(text))),
             "startswith" => Method(args => Affix(text, args, "startswith", (s, p) => s.StartsWith(p, StringComparison.Ordinal))),
             "endswith" => Method(args => Affix(text, args, "endswith", (s, p) => s.EndsWith(p, StringComparison.Ordinal))),
-            "split" => Method(args => Split(text, args)),
-            "replace" => Method(args => Replace(text, args, cap)),
+            "split" => Method(args => Split(text, args, budget)),
+            "replace" => Method(args => Replace(text, args, budget)),
             _ => null,
         };
     }
@@ -59,7 +59,7 @@ internal static class StringMethods
     }
 
     // Python's str.split(sep=None, maxsplit=-1), positional arguments only, as the reference implements it.
-    private static ArrayValue Split(string text, List<Value> args)
+    private static ArrayValue Split(string text, List<Value> args, Budget budget)
     {
         var separator = args.ElementAtOrDefault(0) ?? NullValue.Instance;
         if (separator is not (StringValue or NullValue))
@@ -81,6 +81,7 @@ internal static class StringMethods
                 throw new RenderError("empty separator", "method 'str.split'");
             }
 
+            budget.ChargeSearch(text.Length, sep.Length);
             parts.AddRange(text.Split(sep));
             if (max != -1 && parts.Count > max)
             {
@@ -122,7 +123,7 @@ internal static class StringMethods
     }
 
     /// <summary>str.replace(old, new[, count]); count may come as a keyword (the trailing keyword-arguments value).</summary>
-    public static StringValue Replace(string text, List<Value> args, int cap)
+    public static StringValue Replace(string text, List<Value> args, Budget budget)
     {
         if (args.Count < 2)
         {
@@ -143,12 +144,13 @@ internal static class StringMethods
         }
 
         var remaining = count is NumberValue n ? (n.Number < 0 ? double.PositiveInfinity : n.Number) : double.PositiveInfinity;
-        return new StringValue(remaining == 0 ? text : ReplaceAll(text, old.Text, replacement.Text, remaining, cap));
+        budget.ChargeSearch(text.Length, old.Text.Length);
+        return new StringValue(remaining == 0 ? text : ReplaceAll(text, old.Text, replacement.Text, remaining, budget));
     }
 
     // Matches start and end on code point boundaries (the reference's regex has the u flag); an empty pattern
     // matches between every two code points and at both ends.
-    private static string ReplaceAll(string text, string old, string replacement, double remaining, int cap)
+    private static string ReplaceAll(string text, string old, string replacement, double remaining, Budget budget)
     {
         static bool InsidePair(string s, int i) => i > 0 && i < s.Length && char.IsLowSurrogate(s[i]) && char.IsHighSurrogate(s[i - 1]);
 
@@ -172,14 +174,12 @@ internal static class StringMethods
             result.Append(text, copied, match - copied).Append(replacement);
             copied = match + old.Length;
             remaining--;
-            if (result.Length > cap)
-            {
-                throw new RenderError($"replace() result exceeds the output limit of {cap} characters", "method 'str.replace'");
-            }
+            budget.CheckLength(result.Length);
 
             at = old.Length == 0 ? match + (InsidePair(text, match + 1) ? 2 : 1) : copied;
         }
 
+        budget.ChargeText(result.Length);
         return result.Append(text, copied, text.Length - copied).ToString();
     }
 }

@@ -11,7 +11,7 @@ internal sealed partial class Interpreter
 
     private static bool IsTest(string name) => TestNames.Contains(name);
 
-    private static bool Test(Value operand, string name, Value? argument = null)
+    private static bool Test(Value operand, string name, Budget budget, Value? argument = null)
     {
         if (!IsTest(name))
         {
@@ -22,6 +22,12 @@ internal sealed partial class Interpreter
         if (operand is VoidValue && name is not ("callable" or "number" or "integer" or "mapping" or "sequence"))
         {
             throw Values.VoidUse();
+        }
+
+        // Comparing a string with its case mapping reads it whole.
+        if (name is "lower" or "upper" && operand is StringValue text)
+        {
+            budget.ChargeSize(text);
         }
 
         return name switch

@@ -145,6 +145,8 @@ internal sealed class RenderError(string message, string? construct = null, bool
     public string? Construct { get; } = construct;
 
     public bool Raised { get; } = raised;
+
+    public static RenderError OutputLimit(string what, int cap) => new($"{what} exceeds the output limit of {cap} characters", "limit 'output'");
 }
 
 /// <summary>Conversions and comparisons with the reference's (JavaScript's) semantics.</summary>
@@ -173,15 +175,15 @@ internal static class Values
     };
 
     /// <summary>toString() of a runtime value: how `{{ }}` prints it (containers as JSON, floats with ".0").</summary>
-    public static string Display(Value v, int cap) => v switch
+    public static string Display(Value v, Budget budget) => v switch
     {
         NumberValue { Kind: ValueKind.Float } n => JsNumber.FloatToString(n.Number),
-        ArrayValue or ObjectValue or NamespaceValue => JsonFormatter.Format(v, JsonOptions.Display, cap),
-        _ => Raw(v, cap),
+        ArrayValue or ObjectValue or NamespaceValue => JsonFormatter.Format(v, JsonOptions.Display, budget),
+        _ => Raw(v, budget),
     };
 
     /// <summary>String(x.value): the wrapped JavaScript value as a string (a float 1.0 is "1", a dict "[object Map]").</summary>
-    public static string Raw(Value v, int cap)
+    public static string Raw(Value v, Budget budget)
     {
         switch (v)
         {
@@ -200,13 +202,11 @@ internal static class Values
                 var joined = new System.Text.StringBuilder();
                 for (var i = 0; i < a.Items.Count; i++)
                 {
-                    joined.Append(i > 0 ? "," : "").Append(a.Items[i] is VoidValue ? "" : Display(a.Items[i], cap));
-                    if (joined.Length > cap)
-                    {
-                        throw new RenderError($"the text exceeds the output limit of {cap} characters");
-                    }
+                    joined.Append(i > 0 ? "," : "").Append(a.Items[i] is VoidValue ? "" : Display(a.Items[i], budget));
+                    budget.CheckLength(joined.Length);
                 }
 
+                budget.ChargeText(joined.Length);
                 return joined.ToString();
             case ObjectValue or NamespaceValue:
                 return "[object Map]";
@@ -218,10 +218,10 @@ internal static class Values
     }
 
     /// <summary>One element of Array.prototype.join over raw values: null and undefined are empty.</summary>
-    public static string JoinPiece(Value v, int cap) => v is NullValue or UndefinedValue ? "" : Raw(v, cap);
+    public static string JoinPiece(Value v, Budget budget) => v is NullValue or UndefinedValue ? "" : Raw(v, budget);
 
     /// <summary>The reference's `==`: JavaScript loose equality of the wrapped values (1 == "1", none == undefined).</summary>
-    public static bool LooseEquals(Value a, Value b, int cap)
+    public static bool LooseEquals(Value a, Value b, Budget budget)
     {
         if (a is VoidValue || b is VoidValue)
         {
@@ -253,7 +253,7 @@ internal static class Values
             }
             else if (x.Type == PrimitiveType.Object || y.Type == PrimitiveType.Object)
             {
-                (x, y) = (x.Type == PrimitiveType.Object ? Primitive.FromText(Raw(x.Value!, cap)) : x, y.Type == PrimitiveType.Object ? Primitive.FromText(Raw(y.Value!, cap)) : y);
+                (x, y) = (x.Type == PrimitiveType.Object ? Primitive.FromText(Raw(x.Value!, budget)) : x, y.Type == PrimitiveType.Object ? Primitive.FromText(Raw(y.Value!, budget)) : y);
             }
             else
             {
