@@ -245,7 +245,7 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
         var first = await SiosProcess.RunAsync(["demo", "--data", dir, "--no-serve"], passphrase: null);
         Assert.True(first.ExitCode == 0, first.Stderr);
         Assert.Equal(dir + "\n", first.Out);
-        Assert.Contains("registered brains demo, clinical, contracts, ledger", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("registered brains demo, demo-tools, clinical, contracts, ledger", first.Stderr, StringComparison.Ordinal);
         var key = (await File.ReadAllTextAsync(Path.Combine(dir, "demo-api-key.txt"))).Trim();
         Assert.Contains(key, first.Stderr, StringComparison.Ordinal);
 
@@ -255,16 +255,16 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
         Assert.Equal(key, (await File.ReadAllTextAsync(Path.Combine(dir, "demo-api-key.txt"))).Trim());
 
         var types = new List<string>();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 6; i++)
         {
             using var entry = JsonDocument.Parse((await SiosProcess.RunAsync(["log", "entry", $"{i}", "--data", dir], passphrase: null)).Stdout);
             types.Add(entry.RootElement.GetProperty("type").GetString()!);
             Assert.DoesNotContain(key, entry.RootElement.GetRawText(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(["brain.registered", "brain.registered", "brain.registered", "brain.registered", "key.created"], types);
+        Assert.Equal(["brain.registered", "brain.registered", "brain.registered", "brain.registered", "brain.registered", "key.created"], types);
         var listed = await SiosProcess.RunAsync(["brain", "list", "--data", dir], passphrase: null);
-        Assert.Equal(4, listed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(5, listed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Theory]

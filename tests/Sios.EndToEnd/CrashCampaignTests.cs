@@ -41,6 +41,14 @@ public sealed class CrashCampaignTests(ITestOutputHelper output)
                 using var stop = new CancellationTokenSource();
                 var got = new List<Acknowledged>();
                 var clients = Enumerable.Range(0, 4).Select(c => DriveAsync(demo, c, got, stop.Token)).ToList();
+
+                // The kill comes at a random moment once answers flow: on a loaded machine the first answers of a round
+                // (which load the brains) can take longer than the whole random delay.
+                for (var waited = 0; waited < 600 && Count(got) == 0; waited++)
+                {
+                    await Task.Delay(100);
+                }
+
                 await Task.Delay(random.Next(300, 1500));
                 await demo.KillAsync();
                 await stop.CancelAsync();
@@ -100,6 +108,14 @@ public sealed class CrashCampaignTests(ITestOutputHelper output)
     }
 
     /// <summary>One client asking until stopped; returns how many requests the kill cut off.</summary>
+    private static int Count(List<Acknowledged> got)
+    {
+        lock (got)
+        {
+            return got.Count;
+        }
+    }
+
     private static async Task<int> DriveAsync(ServedDemo demo, int client, List<Acknowledged> got, CancellationToken stop)
     {
         using var http = demo.Client();

@@ -70,12 +70,20 @@ public static class JsonSchemaGrammar
         var origins = new Dictionary<string, string>(StringComparer.Ordinal);
         var builders = new List<Builder>(schemas.Count);
         var tops = new List<string>(schemas.Count);
+        long alone = 0;
         for (var i = 0; i < schemas.Count; i++)
         {
             try
             {
-                // Each schema is first held to the limits alone, so a refusal names the schema it is about.
-                _ = FromSchema(schemas[i]);
+                // Each schema is first held to the limits alone, so a refusal names the schema it is about; and all of
+                // them to one schema's budget in all, so many tools cannot cost many times the work one may.
+                alone += FromSchema(schemas[i]).Length - JsonGrammar.ValueRules.Length;
+                if (alone > JsonSchemaLimits.MaxGrammarChars)
+                {
+                    throw new ArgumentException(
+                        $"The JSON schemas up to this one compile to more than {JsonSchemaLimits.MaxGrammarChars} characters of grammar in all; offer fewer or simpler tools.");
+                }
+
                 using var document = JsonDocument.Parse(schemas[i], new JsonDocumentOptions { MaxDepth = DocumentDepth });
 
                 // The rules keep no reference to the document once built, so it can go before the next schema is read.

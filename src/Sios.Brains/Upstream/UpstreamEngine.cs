@@ -114,12 +114,17 @@ public sealed class UpstreamEngine : IBrainEngine
         }
 
         var made = calls.Complete();
+        if (finish == FinishReason.ToolCalls && made.Count == 0)
+        {
+            throw new UpstreamProtocolException($"The upstream {_chat} ended with finish_reason 'tool_calls' but made no tool call.");
+        }
+
         foreach (var call in made)
         {
             yield return new GenerationUpdate(string.Empty, null, null, call);
         }
 
-        yield return new GenerationUpdate(string.Empty, made.Count > 0 ? FinishReason.ToolCalls : finish == FinishReason.ToolCalls ? FinishReason.Stop : finish, usage);
+        yield return new GenerationUpdate(string.Empty, made.Count > 0 ? FinishReason.ToolCalls : finish, usage);
     }
 
     /// <inheritdoc />

@@ -127,12 +127,13 @@ public sealed class LoraAndLoadTests(LlamaFixture fx)
             Assert.Equal(64, (await bare.EmbedAsync(["still embeds"], CancellationToken.None)).Vectors[0].Length);
         }
 
-        await using var configured = await LlamaEngine.LoadAsync(path, LlamaFixture.Options with { ChatTemplate = "chatml" });
+        await using var configured = await LlamaEngine.LoadAsync(path, LlamaFixture.Options with { ChatTemplate = ByteVocabulary.ChatMlTemplate });
         Assert.Equal("<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n", configured.RenderPrompt([new ChatMessage("user", "x")]));
         Assert.Equal(FinishReason.Length, (await LlamaFixture.RunAsync(configured, Greedy)).Final.FinishReason);
 
-        await using var unknown = await LlamaEngine.LoadAsync(path, LlamaFixture.Options with { ChatTemplate = "no-such-template" });
-        Assert.False(unknown.HasChatTemplate);
+        // A template this server cannot run refuses the load, naming the construct, rather than failing at the first chat.
+        var refused = await Assert.ThrowsAsync<ModelLoadException>(() => LlamaEngine.LoadAsync(path, LlamaFixture.Options with { ChatTemplate = "{% extends 'base' %}" }));
+        Assert.Contains("extends", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
