@@ -213,6 +213,7 @@ internal sealed partial class Interpreter
             throw new RenderError("range() step must not be zero", "function 'range'");
         }
 
+        // Refused before it is made: the call is charged for every item of its result.
         var (from, to) = (start ?? double.NaN, stop ?? double.NaN);
         var count = step > 0 ? Math.Ceiling((to - from) / step) : Math.Ceiling((from - to) / -step);
         if (count > Math.Min(_budget.Remaining, Cap))
@@ -223,7 +224,6 @@ internal sealed partial class Interpreter
         var items = new List<Value>();
         for (var i = from; step > 0 ? i < to : i > to; i += step)
         {
-            Step();
             items.Add(NumberValue.Of(i, double.IsFinite(i) && i == Math.Floor(i)));
         }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace Sios.Templates;
 
@@ -8,7 +9,7 @@ internal sealed partial class Interpreter
     private Value Eval(Expr expression, Scope scope)
     {
         RuntimeHelpers.EnsureSufficientExecutionStack();
-        Step();
+        _budget.Expression();
         try
         {
             return EvalCore(expression, scope);
@@ -148,8 +149,12 @@ internal sealed partial class Interpreter
         };
 
         var (start, stop, step) = (Part(slice.Start), Part(slice.Stop), Part(slice.Step) ?? 1);
-        var items = target is StringValue s ? JsText.CodePoints(s.Text).Select(p => (Value)new StringValue(p)).ToList() : ((ArrayValue)target).Items;
-        double length = items.Count;
+        var text = (target as StringValue)?.Text;
+
+        // A string is sliced by code point; only one with surrogates needs their offsets worked out.
+        var bounds = text is not null && text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? JsText.CodePointStarts(text) : null;
+        double length = text is null ? ((ArrayValue)target).Items.Count : bounds is null ? text.Length : bounds.Length - 1;
+        int Offset(double point) => bounds is null ? (int)point : bounds[(int)point];
 
         // Math.sign: NaN stays NaN, which takes the descending branch and then selects nothing.
         var direction = step > 0 ? 1 : step < 0 ? -1 : step == 0 ? 0 : double.NaN;
@@ -167,13 +172,33 @@ internal sealed partial class Interpreter
             to = end < -1 ? Math.Max(length + end, -1) : Math.Min(end, length - 1);
         }
 
-        var result = new List<Value>();
-        for (var i = from; direction * i < direction * to; i += step)
+        if (text is not null && step == 1)
         {
-            result.Add(items[(int)i]);
+            return new StringValue(from < to ? text[Offset(from)..Offset(to)] : "");
         }
 
-        return target is StringValue ? new StringValue(string.Concat(result.Select(p => ((StringValue)p).Text))) : new ArrayValue(result);
+        // Picking element by element costs a sixteenth of a step each, charged before the picking.
+        var count = direction * from < direction * to ? Math.Ceiling((to - from) / step) : 0;
+        _budget.Charge(count / 16);
+        var items = new List<Value>();
+        var chars = new StringBuilder();
+        for (var i = from; direction * i < direction * to; i += step)
+        {
+            if (text is null)
+            {
+                items.Add(((ArrayValue)target).Items[(int)i]);
+            }
+            else if (bounds is null)
+            {
+                chars.Append(text[(int)i]);
+            }
+            else
+            {
+                chars.Append(text, bounds[(int)i], bounds[(int)i + 1] - bounds[(int)i]);
+            }
+        }
+
+        return text is null ? new ArrayValue(items) : new StringValue(chars.ToString());
     }
 
     private static Value Unary(string op, Value operand)
@@ -220,8 +245,11 @@ internal sealed partial class Interpreter
             throw new RenderError($"Cannot call something that is not a function: {what} is {callee.TypeName}", what);
         }
 
+        // The call's result costs what it holds: a method that splits a long string makes many items.
         Step();
-        return function.Invoke(arguments, scope);
+        var result = function.Invoke(arguments, scope);
+        _budget.ChargeSize(result);
+        return result;
     }
 
     private static string PythonType(Value value) => value.Kind switch

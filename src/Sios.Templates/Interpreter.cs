@@ -240,7 +240,6 @@ internal sealed partial class Interpreter
         var kept = new List<Value>();
         foreach (var item in items.ToList())
         {
-            Step();
             if (test is not null)
             {
                 var itemScope = scope.Child();
@@ -293,7 +292,7 @@ internal sealed partial class Interpreter
         return iterated ? Flow.Normal : ExecBlock(loop.Otherwise, scope, output);
     }
 
-    private static ObjectValue LoopObject(List<Value> items, int i) => new(new OrderedDictionary<string, Value>(9)
+    private static ObjectValue LoopObject(List<Value> items, int i) => new(() => new OrderedDictionary<string, Value>(9)
     {
         ["index"] = NumberValue.Integer(i + 1),
         ["index0"] = NumberValue.Integer(i),

@@ -94,6 +94,12 @@ internal static class JsText
         return result.ToString();
     }
 
+    /// <summary>s == s.toLowerCase(), without making the lowered copy when s is ASCII.</summary>
+    public static bool IsLower(string s) => IsAscii(s) ? !s.AsSpan().ContainsAnyInRange('A', 'Z') : s == ToLower(s);
+
+    /// <summary>s == s.toUpperCase(), without making the upper-cased copy when s is ASCII.</summary>
+    public static bool IsUpper(string s) => IsAscii(s) ? !s.AsSpan().ContainsAnyInRange('a', 'z') : s == ToUpper(s);
+
     public static string ToLower(string s)
     {
         if (IsAscii(s))
@@ -160,6 +166,23 @@ internal static class JsText
         }
 
         return points;
+    }
+
+    /// <summary>Where each code point starts, and the string's length after the last.</summary>
+    public static int[] CodePointStarts(string s)
+    {
+        var starts = new List<int>(s.Length + 1);
+        for (var i = 0; i < s.Length; i++)
+        {
+            starts.Add(i);
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                i++;
+            }
+        }
+
+        starts.Add(s.Length);
+        return [.. starts];
     }
 
     private static bool IsAscii(string s) => !s.AsSpan().ContainsAnyExceptInRange('\0', '\u007F');

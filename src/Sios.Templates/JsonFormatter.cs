@@ -23,7 +23,7 @@ internal static class JsonFormatter
     {
         var output = new StringBuilder();
         Write(value, options, 0, output, budget.Cap);
-        budget.ChargeText(output.Length);
+        budget.ChargeFormatted(output.Length);
         return output.ToString();
     }
 

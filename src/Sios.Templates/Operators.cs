@@ -101,6 +101,7 @@ internal sealed partial class Interpreter
     {
         var (a, b) = (Values.Raw(left, _budget), Values.Raw(right, _budget));
         CheckLength(a.Length + b.Length);
+        _budget.ChargeText(a.Length + b.Length);
         return new StringValue(a + b);
     }
 

@@ -171,9 +171,11 @@ internal static class StringMethods
                 continue;
             }
 
+            // Each replacement made costs a step, as an item made does.
             result.Append(text, copied, match - copied).Append(replacement);
             copied = match + old.Length;
             remaining--;
+            budget.Step();
             budget.CheckLength(result.Length);
 
             at = old.Length == 0 ? match + (InsidePair(text, match + 1) ? 2 : 1) : copied;

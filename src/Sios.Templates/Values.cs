@@ -73,9 +73,17 @@ internal sealed class BooleanValue : Value
 }
 
 /// <summary>A dict: insertion-ordered, as a JavaScript Map.</summary>
-internal class ObjectValue(OrderedDictionary<string, Value> entries) : Value
+internal class ObjectValue : Value
 {
-    public OrderedDictionary<string, Value> Entries { get; } = entries;
+    private readonly Func<OrderedDictionary<string, Value>>? _build;
+    private OrderedDictionary<string, Value>? _entries;
+
+    public ObjectValue(OrderedDictionary<string, Value> entries) => _entries = entries;
+
+    /// <summary>A dict made on first use: a for loop makes a `loop` dict every iteration, and few are read.</summary>
+    public ObjectValue(Func<OrderedDictionary<string, Value>> build) => _build = build;
+
+    public OrderedDictionary<string, Value> Entries => _entries ??= _build!();
 
     public override ValueKind Kind => ValueKind.Object;
 }
@@ -206,7 +214,7 @@ internal static class Values
                     budget.CheckLength(joined.Length);
                 }
 
-                budget.ChargeText(joined.Length);
+                budget.ChargeFormatted(joined.Length);
                 return joined.ToString();
             case ObjectValue or NamespaceValue:
                 return "[object Map]";
