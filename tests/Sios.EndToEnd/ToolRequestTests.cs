@@ -23,8 +23,35 @@ public sealed class ToolRequestTests(ServedDemo demo) : IClassFixture<ServedDemo
         { "an unknown tool_choice", $$$"""{"tools":[{{{Weather}}}],"tool_choice":"always","messages":[{"role":"user","content":"x"}]}""", "tool_choice" },
         { "call arguments that are not JSON", """{"messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{city: Paris"}}]}]}""", "messages[1].tool_calls[0].function.arguments" },
         { "the deprecated functions field", """{"functions":[{"name":"f","parameters":{}}],"messages":[{"role":"user","content":"x"}]}""", "functions" },
+        { "128 tools whose schemas are too much grammar together", ManyTools(), "tools" },
         { "a tool result without its id", """{"messages":[{"role":"user","content":"x"},{"role":"tool","content":"42"}]}""", "messages[1].tool_call_id" },
     };
+
+    /// <summary>128 tools, each with a 200-value enum: allowed one by one, far over the grammar budget together.</summary>
+    private static string ManyTools()
+    {
+        var tools = new JsonArray();
+        for (var i = 0; i < 128; i++)
+        {
+            var values = new JsonArray();
+            for (var j = 0; j < 200; j++)
+            {
+                values.Add($"value-{i}-{j}");
+            }
+
+            tools.Add(new JsonObject
+            {
+                ["type"] = "function",
+                ["function"] = new JsonObject
+                {
+                    ["name"] = $"t{i}",
+                    ["parameters"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["v"] = new JsonObject { ["enum"] = values } } },
+                },
+            });
+        }
+
+        return new JsonObject { ["tools"] = tools, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "x" }) }.ToJsonString();
+    }
 
     [Theory]
     [MemberData(nameof(Malformed))]
