@@ -48,6 +48,11 @@ public sealed class ChatTemplate
         {
             throw new ChatTemplateException("The variables nest too deeply", "variables", 0, 0);
         }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or JsonException)
+        {
+            // A JsonValue can wrap what JSON cannot say (NaN, a character, an object that does not serialize).
+            throw new ChatTemplateException($"The variables are not all JSON values: {e.Message}", e);
+        }
 
         return Interpreter.Render(_program, _map, converted, options ?? ChatTemplateOptions.Default);
     }
@@ -77,7 +82,7 @@ public sealed class ChatTemplate
         switch (node.GetValueKind())
         {
             case JsonValueKind.String:
-                return new StringValue(node.GetValue<string>());
+                return new StringValue(node.AsValue().TryGetValue<string>(out var text) ? text : JsonSerializer.Deserialize<string>(node.ToJsonString())!);
             case JsonValueKind.Number:
                 var number = double.Parse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
                 return NumberValue.Of(number, double.IsFinite(number) && number == Math.Floor(number));

@@ -56,14 +56,15 @@ internal sealed partial class Interpreter
         var output = new StringBuilder();
         try
         {
-            if (interpreter.ExecBlock(program, root, output) != Flow.Normal)
+            var flow = interpreter.ExecBlock(program, root, output);
+            if (flow != Flow.Normal)
             {
-                throw new ChatTemplateException("break or continue outside a loop", "statement 'break'", 0, 0);
+                throw new LoopSignal(flow);
             }
         }
         catch (LoopSignal signal)
         {
-            throw new ChatTemplateException(signal.Message, "statement 'break'", 0, 0);
+            throw new ChatTemplateException(signal.Message, signal.Flow == Flow.Break ? "statement 'break'" : "statement 'continue'", 0, 0);
         }
         catch (InsufficientExecutionStackException)
         {
@@ -143,8 +144,10 @@ internal sealed partial class Interpreter
                 return Flow.Break;
             case ContinueNode:
                 return Flow.Continue;
-            default:
+            case CommentNode:
                 return Flow.Normal;
+            default:
+                throw new System.Diagnostics.UnreachableException($"no rendering for {node.GetType().Name}");
         }
     }
 

@@ -82,6 +82,15 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public void Values_json_cannot_hold_are_refused_and_others_converted()
+    {
+        var template = ChatTemplate.Parse("{{ x }}");
+        Assert.Throws<ChatTemplateException>(() => template.Render(new JsonObject { ["x"] = JsonValue.Create(double.NaN) }));
+        Assert.Equal("c", template.Render(new JsonObject { ["x"] = JsonValue.Create('c') }));
+        Assert.Equal("Infinity", template.Render(new JsonObject { ["x"] = JsonNode.Parse("1e400") }));
+    }
+
+    [Fact]
     public void A_parsed_template_keeps_its_source_and_renders_concurrently()
     {
         const string source = "{% for m in messages %}{{ loop.index }}:{{ m.content }};{% endfor %}";

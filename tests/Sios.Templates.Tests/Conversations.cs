@@ -49,6 +49,9 @@ internal static class Conversations
         ("tools_user", $"[{Ask}]", true, "{}"),
         ("tool_call_answer", $$"""[{{Ask}}, {{WeatherCall}}, {{WeatherResult}}, {"role": "assistant", "content": "It is sunny and 21 °C in Paris."}]""", true, "{}"),
         ("tool_call_pending", $"[{Ask}, {WeatherCall}, {WeatherResult}]", true, "{}"),
+
+        // Mistral's templates refuse tool call ids that are not 9 alphanumeric characters.
+        ("tool_call_nine_char_id", $"[{Ask}, {WeatherCall.Replace("call_1", "A1b2C3d4E", StringComparison.Ordinal)}, {WeatherResult.Replace("call_1", "A1b2C3d4E", StringComparison.Ordinal)}]", true, "{}"),
         ("tool_call_empty_content", $"[{Ask}, {WeatherCall.Replace("\"content\": null", "\"content\": \"\"", StringComparison.Ordinal)}, {WeatherResult}]", true, "{}"),
         ("parallel_tool_calls", """
             [{"role": "system", "content": "You are a helpful assistant."},

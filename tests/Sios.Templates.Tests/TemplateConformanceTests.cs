@@ -4,7 +4,7 @@ namespace Sios.Templates.Tests;
 /// Every vector chat template (../shared/vectors/chat-templates) with every conversation of <see cref="Conversations"/>
 /// renders exactly as @huggingface/jinja 0.5.11 renders it, or fails where it fails.
 /// </summary>
-public sealed class TemplateConformanceTests
+public sealed class TemplateConformanceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     public static TheoryData<string> Templates()
     {
@@ -38,11 +38,19 @@ public sealed class TemplateConformanceTests
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 
-    [TemplateVectorTheory]
-    [InlineData("chat-templates")]
-    public void All_65_vector_templates_are_covered(string folder)
+    [Sios.Tests.Shared.VectorFact]
+    public void All_65_vector_templates_are_read()
     {
         Assert.Equal(65, TemplateFiles.Names().Count());
-        Assert.True(Directory.Exists(Sios.Tests.Shared.Vectors.PathOf(folder)));
+    }
+
+    [TemplateVectorTheory]
+    [InlineData(0.75)]
+    public void Most_cases_render_in_the_reference_so_the_comparison_is_not_of_errors(double share)
+    {
+        var cases = TemplateFiles.Names().SelectMany(TemplateFiles.Cases).ToList();
+        var rendered = cases.Count(c => Reference.For(c.Id).Text is not null);
+        output.WriteLine($"{cases.Count} template x conversation cases; the reference renders {rendered} and refuses {cases.Count - rendered}");
+        Assert.True(rendered >= share * cases.Count, $"only {rendered} of {cases.Count} cases render in the reference");
     }
 }
