@@ -331,7 +331,7 @@ public sealed class LlamaEngine : IBrainEngine
         }
 
         var (bos, eos) = PromptTemplate.SpecialTokenTexts(model.Header);
-        return (PromptTemplate.Load(configured, bos, eos, model.Path + " (as configured)"), null);
+        return (PromptTemplate.Load(configured, bos, eos, model.Path + " (as configured)", PromptTemplate.ControlTokenTexts(model.Header)), null);
     }
 
     /// <summary>The control tokens that spell the tool-call markers of <paramref name="format"/>, which are shown as text so calls can be read.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -14,11 +15,17 @@ namespace Sios.Brains.Prompts;
 /// </summary>
 public sealed class PromptTemplate
 {
-    private readonly ChatTemplate _template;
+    /// <summary>What breaks a control token's text in content: invisible, and never part of a token text.</summary>
+    private const char Joiner = '\u2060';
 
-    private PromptTemplate(ChatTemplate template, string bosToken, string eosToken, string digest)
+    private readonly ChatTemplate _template;
+    private readonly SearchValues<string>? _control;
+
+    private PromptTemplate(ChatTemplate template, string bosToken, string eosToken, string digest, IReadOnlyList<string>? controlTokens)
     {
         _template = template;
+        var breakable = controlTokens?.Where(t => t.Length > 1).Distinct(StringComparer.Ordinal).ToArray() ?? [];
+        _control = breakable.Length == 0 ? null : SearchValues.Create(breakable, StringComparison.Ordinal);
         BosToken = bosToken;
         EosToken = eosToken;
         Digest = digest;
@@ -50,6 +57,67 @@ public sealed class PromptTemplate
     /// <summary>Whether the template speaks of a system turn (otherwise a generic tool description goes into the first user turn).</summary>
     private bool TakesSystem { get; }
 
+    /// <summary>Breaks every control token's text in the string values under <paramref name="node"/> (see <see cref="Load"/>).</summary>
+    private void Neutralise(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                // Keys too (templates print arguments and schemas with tojson), rebuilt in order.
+                var members = obj.ToList();
+                obj.Clear();
+                foreach (var (key, child) in members)
+                {
+                    if (child is JsonValue value && value.TryGetValue<string>(out var text))
+                    {
+                        obj[Broken(key)] = Broken(text);
+                    }
+                    else
+                    {
+                        Neutralise(child);
+                        obj[Broken(key)] = child;
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonValue value && value.TryGetValue<string>(out var text))
+                    {
+                        array[i] = Broken(text);
+                    }
+                    else
+                    {
+                        Neutralise(array[i]);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private string Broken(string text)
+    {
+        var at = text.AsSpan().IndexOfAny(_control!);
+        if (at < 0)
+        {
+            return text;
+        }
+
+        var result = new StringBuilder(text.Length + 8);
+        var from = 0;
+        while (at >= 0)
+        {
+            result.Append(text, from, at + 1 - from).Append(Joiner);
+            from = at + 1;
+            var next = text.AsSpan(from).IndexOfAny(_control!);
+            at = next < 0 ? -1 : from + next;
+        }
+
+        return result.Append(text, from, text.Length - from).ToString();
+    }
+
     /// <summary>The hex digest form of <paramref name="source"/>, as <see cref="Digest"/>.</summary>
     public static string DigestOf(string source) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source)));
 
@@ -61,8 +129,13 @@ public sealed class PromptTemplate
     /// <param name="bosToken">The GGUF's BOS token text.</param>
     /// <param name="eosToken">The GGUF's EOS token text.</param>
     /// <param name="origin">Where the template comes from, for the message (a GGUF path, or a template file).</param>
+    /// <param name="controlTokens">
+    /// The texts of the model's control tokens. The prompt is tokenized with them read as control tokens (the template
+    /// writes them), so where one appears in a client's text (content, results, tool descriptions and arguments) a
+    /// word joiner (U+2060) is put after its first character: a client cannot write a turn of its own.
+    /// </param>
     /// <exception cref="ModelLoadException">The template cannot be parsed or rendered; the message names the construct.</exception>
-    public static PromptTemplate Load(string source, string bosToken, string eosToken, string origin)
+    public static PromptTemplate Load(string source, string bosToken, string eosToken, string origin, IReadOnlyList<string>? controlTokens = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ChatTemplate template;
@@ -75,7 +148,7 @@ public sealed class PromptTemplate
             throw new ModelLoadException($"The chat template of '{origin}' cannot be used: {e.Message}", e);
         }
 
-        var prompt = new PromptTemplate(template, bosToken, eosToken, DigestOf(source));
+        var prompt = new PromptTemplate(template, bosToken, eosToken, DigestOf(source), controlTokens);
         var probe = new ChatRequest { Messages = [new ChatMessage("user", "probe")] };
         try
         {
@@ -107,7 +180,31 @@ public sealed class PromptTemplate
         }
 
         var (bos, eos) = SpecialTokenTexts(header);
-        return Load(source, bos, eos, path);
+        return Load(source, bos, eos, path, ControlTokenTexts(header));
+    }
+
+    /// <summary>
+    /// The texts llama.cpp reads as special when tokenizing a prompt: tokens of type unknown, control or user-defined.
+    /// </summary>
+    public static IReadOnlyList<string> ControlTokenTexts(Synth.GgufHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        if (!header.Metadata.TryGetValue("tokenizer.ggml.tokens", out var t) || t is not string[] tokens
+            || !header.Metadata.TryGetValue("tokenizer.ggml.token_type", out var k) || k is not int[] types)
+        {
+            return [];
+        }
+
+        var texts = new List<string>();
+        for (var i = 0; i < Math.Min(tokens.Length, types.Length); i++)
+        {
+            if (types[i] is 2 or 3 or 4 && tokens[i].Length > 0)
+            {
+                texts.Add(tokens[i]);
+            }
+        }
+
+        return texts;
     }
 
     /// <summary>The texts of a GGUF's BOS and EOS tokens (empty when it names none), as templates read them.</summary>
@@ -136,6 +233,12 @@ public sealed class PromptTemplate
         if (offered && !generic)
         {
             variables["tools"] = PromptMessages.Tools(request.Tools);
+        }
+
+        if (_control is not null)
+        {
+            Neutralise(variables["messages"]);
+            Neutralise(variables["tools"]);
         }
 
         try
