@@ -57,7 +57,7 @@ public sealed class ExtensionsAiTests(ServedDemo demo) : IClassFixture<ServedDem
 
         Assert.All(entries, e => Assert.Equal(1, e.GetProperty("tools").GetProperty("offered").GetInt32()));
         Assert.Equal(["get_weather"], entries[0].GetProperty("tools").GetProperty("called").EnumerateArray().Select(n => n.GetString()));
-        Assert.Equal("tool_calls", entries[0].GetProperty("finish").GetString());
+        Assert.Equal("stop", entries[0].GetProperty("finish").GetString());
         Assert.Empty(entries[1].GetProperty("tools").GetProperty("called").EnumerateArray());
 
         // The second round sent the call and its result back, as the client builds them.

@@ -48,7 +48,7 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
         Assert.Equal(3, entries.Count);
         Assert.All(entries, e => Assert.Equal(2, e.GetProperty("tools").GetProperty("offered").GetInt32()));
         Assert.Equal([required.GetProperty("name").GetString()], entries[0].GetProperty("tools").GetProperty("called").EnumerateArray().Select(n => n.GetString()));
-        Assert.Equal("tool_calls", entries[0].GetProperty("finish").GetString());
+        Assert.Equal("stop", entries[0].GetProperty("finish").GetString());
         Assert.Equal(["get_weather"], entries[1].GetProperty("tools").GetProperty("called").EnumerateArray().Select(n => n.GetString()));
         Assert.True(entries[1].GetProperty("stream").GetBoolean());
         Assert.Empty(entries[2].GetProperty("tools").GetProperty("called").EnumerateArray());
@@ -83,7 +83,7 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
 
         var entries = await VerifyExchangesAsync(report);
         Assert.Equal(4, entries.Count);
-        Assert.Equal(["tool_calls", "tool_calls", "tool_calls"], entries.Take(3).Select(e => e.GetProperty("finish").GetString()));
+        Assert.Equal(["stop", "stop", "stop"], entries.Take(3).Select(e => e.GetProperty("finish").GetString()));
         Assert.Equal("report", entries[1].GetProperty("tools").GetProperty("called")[0].GetString());
         Assert.Empty(entries[3].GetProperty("tools").GetProperty("called").EnumerateArray());
     }

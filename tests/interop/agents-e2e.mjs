@@ -7,24 +7,10 @@ import { tool as langchainTool } from '@langchain/core/tools';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, tool as aiTool, stepCountIs } from 'ai';
 import { z } from 'zod';
-
-const exchanges = [];
-async function recordingFetch(url, init) {
-  const response = await fetch(url, init);
-  const copy = response.clone();
-  exchanges.push({
-    framework: current,
-    url: String(url),
-    method: init?.method ?? 'GET',
-    request: init?.body ? Buffer.from(init.body).toString('base64') : '',
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: copy.arrayBuffer().then((bytes) => Buffer.from(bytes).toString('base64')),
-  });
-  return response;
-}
+import { recorder } from './recording.mjs';
 
 let current = '';
+const recording = recorder(() => current);
 const baseURL = `${process.env.SIOS_URL.replace(/\/$/, '')}/v1`;
 const model = process.env.SIOS_BRAIN;
 const results = {};
@@ -33,7 +19,7 @@ const weatherSchema = z.object({ city: z.enum(['Paris', 'Oslo', 'Lima']), days: 
 current = 'langchain.bindTools';
 const chat = new ChatOpenAI({
   model, apiKey: process.env.SIOS_KEY, maxRetries: 0, maxTokens: 400, temperature: 1,
-  configuration: { baseURL, fetch: recordingFetch },
+  configuration: { baseURL, fetch: recording.fetch },
 });
 const weatherTool = langchainTool(async ({ city, days }) => `${days} days of sun in ${city}`, {
   name: 'get_weather', description: 'The weather in a city', schema: weatherSchema,
@@ -47,7 +33,7 @@ const structured = chat.withStructuredOutput(weatherSchema, { method: 'functionC
 results.structured = await structured.invoke('Report the weather in Oslo for three days.');
 
 current = 'ai.generateText';
-const openai = createOpenAI({ baseURL, apiKey: process.env.SIOS_KEY, fetch: recordingFetch });
+const openai = createOpenAI({ baseURL, apiKey: process.env.SIOS_KEY, fetch: recording.fetch });
 let executed = 0;
 const generated = await generateText({
   model: openai.chat(model),
@@ -73,7 +59,4 @@ results.generateText = {
   text: generated.text,
 };
 
-for (const exchange of exchanges) {
-  exchange.body = await exchange.body;
-}
-process.stdout.write(JSON.stringify({ results, exchanges }));
+await recording.report(results);

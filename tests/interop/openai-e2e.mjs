@@ -2,27 +2,14 @@
 // fetch keeps the exact request body and every response byte (including the `: sios` SSE comment the client itself
 // skips), so the C# side can verify each answer's receipt and match its commitments to what crossed the wire.
 import OpenAI from 'openai';
+import { recorder } from './recording.mjs';
 
-const exchanges = [];
-async function recordingFetch(url, init) {
-  const response = await fetch(url, init);
-  const copy = response.clone();
-  const exchange = {
-    url: String(url),
-    method: init?.method ?? 'GET',
-    request: init?.body ? Buffer.from(init.body).toString('base64') : '',
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: copy.arrayBuffer().then((bytes) => Buffer.from(bytes).toString('base64')),
-  };
-  exchanges.push(exchange);
-  return response;
-}
+const recording = recorder();
 
 const client = new OpenAI({
   baseURL: `${process.env.SIOS_URL.replace(/\/$/, '')}/v1`,
   apiKey: process.env.SIOS_KEY,
-  fetch: recordingFetch,
+  fetch: recording.fetch,
   maxRetries: 0,
 });
 
@@ -66,7 +53,4 @@ const json = await client.chat.completions.create({
 });
 results.json = { content: json.choices[0].message.content, finish: json.choices[0].finish_reason };
 
-for (const exchange of exchanges) {
-  exchange.body = await exchange.body;
-}
-process.stdout.write(JSON.stringify({ results, exchanges }));
+await recording.report(results);

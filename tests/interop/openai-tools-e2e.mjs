@@ -3,26 +3,14 @@
 // delta.tool_calls fragments, and a two-turn loop that feeds a tool result back. Every exchange is recorded (exact
 // request body, every response byte) so the C# side can verify each receipt.
 import OpenAI from 'openai';
+import { recorder } from './recording.mjs';
 
-const exchanges = [];
-async function recordingFetch(url, init) {
-  const response = await fetch(url, init);
-  const copy = response.clone();
-  exchanges.push({
-    url: String(url),
-    method: init?.method ?? 'GET',
-    request: init?.body ? Buffer.from(init.body).toString('base64') : '',
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: copy.arrayBuffer().then((bytes) => Buffer.from(bytes).toString('base64')),
-  });
-  return response;
-}
+const recording = recorder();
 
 const client = new OpenAI({
   baseURL: `${process.env.SIOS_URL.replace(/\/$/, '')}/v1`,
   apiKey: process.env.SIOS_KEY,
-  fetch: recordingFetch,
+  fetch: recording.fetch,
   maxRetries: 0,
 });
 const model = process.env.SIOS_BRAIN;
@@ -85,7 +73,4 @@ const history = [question, required.choices[0].message, { role: 'tool', tool_cal
 const second = await client.chat.completions.create({ model, tools, tool_choice: 'none', messages: history, max_tokens: 16, seed: 9 });
 results.loop = { finish: second.choices[0].finish_reason, content: second.choices[0].message.content, tool_calls: second.choices[0].message.tool_calls ?? null };
 
-for (const exchange of exchanges) {
-  exchange.body = await exchange.body;
-}
-process.stdout.write(JSON.stringify({ results, exchanges }));
+await recording.report(results);

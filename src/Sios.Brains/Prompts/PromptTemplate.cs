@@ -63,19 +63,30 @@ public sealed class PromptTemplate
         switch (node)
         {
             case JsonObject obj:
-                // Keys too (templates print arguments and schemas with tojson), rebuilt in order.
+                // Keys too (templates print arguments and schemas with tojson): rebuilt, in order, only when one changes.
                 var members = obj.ToList();
-                obj.Clear();
-                foreach (var (key, child) in members)
+                if (members.Any(m => !ReferenceEquals(Broken(m.Key), m.Key)))
+                {
+                    obj.Clear();
+                    foreach (var (key, child) in members)
+                    {
+                        obj[Broken(key)] = child;
+                    }
+                }
+
+                foreach (var (key, child) in obj.ToList())
                 {
                     if (child is JsonValue value && value.TryGetValue<string>(out var text))
                     {
-                        obj[Broken(key)] = Broken(text);
+                        var broken = Broken(text);
+                        if (!ReferenceEquals(broken, text))
+                        {
+                            obj[key] = broken;
+                        }
                     }
                     else
                     {
                         Neutralise(child);
-                        obj[Broken(key)] = child;
                     }
                 }
 
@@ -85,7 +96,11 @@ public sealed class PromptTemplate
                 {
                     if (array[i] is JsonValue value && value.TryGetValue<string>(out var text))
                     {
-                        array[i] = Broken(text);
+                        var broken = Broken(text);
+                        if (!ReferenceEquals(broken, text))
+                        {
+                            array[i] = broken;
+                        }
                     }
                     else
                     {

@@ -16,6 +16,13 @@ public abstract class ToolCallFormat
     /// <summary>Most calls one answer may hold when parallel calls are allowed (a bound for the grammar, not OpenAI's).</summary>
     public const int MaxParallelCalls = 8;
 
+    /// <summary>Distinct tool sets whose grammars are kept: an agent sends the same tools every turn.</summary>
+    private const int CachedGrammars = 64;
+
+    // Compiled grammars by format and tool set: the gateway checks a request's tools and the engine compiles them again,
+    // and each turn of an agent loop offers the same ones, so without this every schema would be checked several times.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_grammars = new(StringComparer.Ordinal);
+
     /// <summary>The format of the Hermes / Qwen family: <c>&lt;tool_call&gt;{"name":…,"arguments":…}&lt;/tool_call&gt;</c>.</summary>
     public static ToolCallFormat Hermes { get; } = new HermesFormat();
 
@@ -95,6 +102,37 @@ public abstract class ToolCallFormat
             throw new ArgumentException("A tool-call grammar needs at least one tool.", nameof(tools));
         }
 
+        var key = GrammarKey(tools, parallel);
+        if (s_grammars.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var grammar = Compile(tools, parallel);
+        if (s_grammars.Count >= CachedGrammars)
+        {
+            s_grammars.Clear();
+        }
+
+        s_grammars[key] = grammar;
+        return grammar;
+    }
+
+    private string GrammarKey(IReadOnlyList<ToolDefinition> tools, bool parallel)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var tool in tools)
+        {
+            // Lengths first, so no two tool sets can run together into the same bytes.
+            hash.AppendData(Encoding.UTF8.GetBytes($"{tool.Name.Length}:{tool.Name}{tool.Parameters.Length}:"));
+            hash.AppendData(Encoding.UTF8.GetBytes(tool.Parameters));
+        }
+
+        return $"{Name}/{parallel}/{Convert.ToHexString(hash.GetHashAndReset())}";
+    }
+
+    private string Compile(IReadOnlyList<ToolDefinition> tools, bool parallel)
+    {
         try
         {
             return JsonSchemaGrammar.Compose(

@@ -10,6 +10,9 @@ namespace Sios.Brains.Tools;
 /// </summary>
 public sealed class ToolCallSplitter
 {
+    /// <summary>Leading whitespace a start-only call may follow (the grammars' <c>[ \t\n]{0,8}</c>).</summary>
+    private const int LeadingSpace = 8;
+
     private readonly ToolCallFormat _format;
     private readonly IReadOnlyList<ToolDefinition> _tools;
     private readonly StringBuilder _pending = new();
@@ -51,7 +54,9 @@ public sealed class ToolCallSplitter
         if (_format.AtStartOnly)
         {
             var start = text.TrimStart();
-            if (start.Length < marker.Length && marker.StartsWith(start, StringComparison.Ordinal))
+
+            // No more leading space than the call grammar admits: an answer of blanks is not held back without end.
+            if (start.Length < marker.Length && marker.StartsWith(start, StringComparison.Ordinal) && text.Length - start.Length <= LeadingSpace)
             {
                 return string.Empty;
             }

@@ -87,20 +87,7 @@ internal static class OpenAiWire
 
         if (calls.Count > 0)
         {
-            w.WriteStartArray("tool_calls");
-            foreach (var call in calls)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", call.CallId);
-                w.WriteString("type", "function");
-                w.WriteStartObject("function");
-                w.WriteString("name", call.Name);
-                w.WriteString("arguments", call.Arguments);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            Tools.ToolCallJson.Write(w, calls);
         }
 
         w.WriteEndObject();

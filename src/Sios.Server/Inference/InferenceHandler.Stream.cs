@@ -109,7 +109,7 @@ internal sealed partial class InferenceHandler
         InferenceOutcome outcome;
         if (final is not null)
         {
-            outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason!.Value), 200, final.Usage!.PromptTokens, final.Usage.CompletionTokens)
+            outcome = new InferenceOutcome(InferenceSealer.SealedFinish(final.FinishReason!.Value), 200, final.Usage!.PromptTokens, final.Usage.CompletionTokens)
             {
                 Called = [.. record.Called],
             };

@@ -159,7 +159,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         limiter.Charge(record.Key, usage.TotalTokens);
         var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
         var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage, calls);
-        var outcome = new InferenceOutcome(OpenAiResponses.FinishName(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens)
+        var outcome = new InferenceOutcome(InferenceSealer.SealedFinish(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens)
         {
             Called = [.. calls.Select(c => c.Name)],
         };

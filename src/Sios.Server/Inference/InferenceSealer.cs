@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Sios.Brains.Engines;
 using Sios.Brains.Registry;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
@@ -156,6 +157,12 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
         buffer.Write("\n\n"u8);
         return buffer.ToArray();
     }
+
+    /// <summary>
+    /// The <c>finish</c> of an answer's entry, in SPEC §2's words (<c>stop</c>, <c>length</c>): a tool-call answer is a
+    /// <c>stop</c>, its calls named in <c>tools.called</c>; <c>tool_calls</c> is OpenAI's wire word, not the log's.
+    /// </summary>
+    public static string SealedFinish(FinishReason finish) => finish == FinishReason.Length ? "length" : "stop";
 
     public static string ReceiptPath(long index) => "/log/receipts/" + index.ToString(CultureInfo.InvariantCulture);
 

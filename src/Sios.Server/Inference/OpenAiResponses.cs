@@ -32,20 +32,7 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
             json.WriteNull("refusal");
             if (calls is { Count: > 0 })
             {
-                json.WriteStartArray("tool_calls");
-                foreach (var call in calls)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("id", call.CallId);
-                    json.WriteString("type", "function");
-                    json.WriteStartObject("function");
-                    json.WriteString("name", call.Name);
-                    json.WriteString("arguments", call.Arguments);
-                    json.WriteEndObject();
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
+                Brains.Tools.ToolCallJson.Write(json, calls);
             }
 
             json.WriteEndObject();

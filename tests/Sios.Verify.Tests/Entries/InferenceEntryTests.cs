@@ -32,13 +32,13 @@ public sealed class InferenceEntryTests
         Assert.Equal((41L, 200, 2), (read.Begin, read.Status, read.Folded));
     }
 
-    private const string ToolCall = """{"v":1,"type":"inference","id":"0198a6b0-4c1e-7d2a-9f3b-5e6d7c8b9a01","time":"2026-11-26T10:00:00.123Z","actor":"key:a1b2c3d4e5f6","brain":"qwen","weights":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","template":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","request":"cmVxdWVzdA\u002B/=","response":"cmVzcG9uc2U=","tokens":{"prompt":12,"completion":34},"finish":"tool_calls","stream":false,"api":"chat.completions","status":200,"tools":{"offered":3,"called":["get_weather","get_weather","add"]}}""";
+    private const string ToolCall = """{"v":1,"type":"inference","id":"0198a6b0-4c1e-7d2a-9f3b-5e6d7c8b9a01","time":"2026-11-26T10:00:00.123Z","actor":"key:a1b2c3d4e5f6","brain":"qwen","weights":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","template":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","request":"cmVxdWVzdA\u002B/=","response":"cmVzcG9uc2U=","tokens":{"prompt":12,"completion":34},"finish":"stop","stream":false,"api":"chat.completions","status":200,"tools":{"offered":3,"called":["get_weather","get_weather","add"]}}""";
 
     [Fact]
     public void A_tool_call_answer_names_the_tools_offered_and_called_and_the_pinned_template()
     {
         var entry = new InferenceEntry(
-            "key:a1b2c3d4e5f6", new BrainRef("qwen", Weights, Template: Adapter), "cmVxdWVzdA+/=", "cmVzcG9uc2U=", new TokenCounts(12, 34), "tool_calls", false, null,
+            "key:a1b2c3d4e5f6", new BrainRef("qwen", Weights, Template: Adapter), "cmVxdWVzdA+/=", "cmVzcG9uc2U=", new TokenCounts(12, 34), "stop", false, null,
             "chat.completions", 200, Tools: new ToolUse(3, ["get_weather", "get_weather", "add"]));
         var read = Golden.Check(entry, ToolCall, InferenceEntry.Read).Body;
         Assert.Equal(3, read.Tools!.Offered);
