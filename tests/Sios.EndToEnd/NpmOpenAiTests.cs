@@ -39,6 +39,9 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
         Assert.StartsWith("call_", stream.GetProperty("id").GetString(), StringComparison.Ordinal);
         AssertValidCall("get_weather", stream.GetProperty("arguments"));
 
+        // The arguments arrive as they are generated, in several fragments, not whole once the call is done.
+        Assert.True(stream.GetProperty("fragments").GetInt32() > 1, stream.GetRawText());
+
         var loop = results.GetProperty("loop");
         Assert.Equal("length", loop.GetProperty("finish").GetString());
         Assert.Equal(JsonValueKind.Null, loop.GetProperty("tool_calls").ValueKind);

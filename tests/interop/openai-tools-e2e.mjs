@@ -58,8 +58,10 @@ const stream = await client.chat.completions.create({
 });
 const assembled = [];
 let finish = null;
+let fragments = 0;
 for await (const chunk of stream) {
   for (const delta of chunk.choices[0]?.delta?.tool_calls ?? []) {
+    if (delta.function?.arguments) fragments++;
     assembled[delta.index] ??= { id: '', name: '', arguments: '' };
     assembled[delta.index].id += delta.id ?? '';
     assembled[delta.index].name += delta.function?.name ?? '';
@@ -67,7 +69,7 @@ for await (const chunk of stream) {
   }
   finish = chunk.choices[0]?.finish_reason ?? finish;
 }
-results.stream = { finish, calls: assembled.length, name: assembled[0].name, arguments: JSON.parse(assembled[0].arguments), id: assembled[0].id };
+results.stream = { finish, calls: assembled.length, name: assembled[0].name, arguments: JSON.parse(assembled[0].arguments), id: assembled[0].id, fragments };
 
 const history = [question, required.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"forecast":"sunny"}' }];
 const second = await client.chat.completions.create({ model, tools, tool_choice: 'none', messages: history, max_tokens: 16, seed: 9 });

@@ -16,6 +16,16 @@ public sealed record TextContent(string Text) : ChatContent;
 /// <param name="Arguments">The arguments as JSON text (an object), exactly as generated.</param>
 public sealed record FunctionCallContent(string CallId, string Name, string Arguments) : ChatContent;
 
+/// <summary>
+/// A piece of a call as it is generated, for streams: first its head (id and name, empty arguments), then fragments of
+/// its arguments that, joined, are the call's <see cref="FunctionCallContent.Arguments"/>.
+/// </summary>
+/// <param name="Index">Which call of the answer it belongs to, from 0.</param>
+/// <param name="CallId">The call's id, on the head only.</param>
+/// <param name="Name">The tool's name, on the head only.</param>
+/// <param name="Arguments">The next fragment of the arguments (empty on the head).</param>
+public sealed record FunctionCallDelta(int Index, string? CallId, string? Name, string Arguments);
+
 /// <summary>The result of a call, fed back by the caller.</summary>
 /// <param name="CallId">The id of the call it answers.</param>
 /// <param name="Result">The result as the caller gave it (text).</param>

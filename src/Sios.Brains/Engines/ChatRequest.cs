@@ -178,18 +178,21 @@ public sealed record Usage(int PromptTokens, int CompletionTokens)
 }
 
 /// <summary>
-/// One streamed step: a text delta, a completed tool call, or (last) the finish reason with the usage. Exactly one
+/// One streamed step: a text delta, a piece of a tool call, a completed tool call, or (last) the finish reason with the usage. Exactly one
 /// update of a stream has <see cref="FinishReason"/> set, and it is the final one.
 /// </summary>
 /// <param name="Text">New answer text (empty on the final update when nothing was pending).</param>
 /// <param name="FinishReason">Set on the final update only.</param>
 /// <param name="Usage">Set on the final update only.</param>
-/// <param name="Call">A tool call completed at this step, or null; calls arrive in the order they were made.</param>
+/// <param name="Call">A tool call completed at this step, or null; calls arrive in the order they were made, all of them
+/// just before the final update.</param>
+/// <param name="CallDelta">A piece of a call being generated, or null: engines that can show calls as they come send these
+/// before the complete calls; a stream shows them, a whole answer waits for the calls.</param>
 /// <remarks>
 /// <see cref="Usage"/> on the final update is the answer's usage; on an earlier one, when the engine knows it, the usage so
 /// far (what a client that leaves now has cost).
 /// </remarks>
-public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, Usage? Usage = null, FunctionCallContent? Call = null)
+public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, Usage? Usage = null, FunctionCallContent? Call = null, FunctionCallDelta? CallDelta = null)
 {
     /// <summary>Whether this is the final update of the stream.</summary>
     public bool IsFinal => FinishReason is not null;

@@ -50,6 +50,15 @@ public abstract class ToolCallFormat
     /// </summary>
     public abstract string CallPrefix { get; }
 
+    /// <summary>The text between a call's tool name and its arguments object, as the grammar writes it.</summary>
+    internal abstract string NameEnd { get; }
+
+    /// <summary>The text that opens each call after the first, up to its tool name, or null when an answer holds one call.</summary>
+    internal virtual string? NextCall => null;
+
+    /// <summary>The tool name and the model's own call id, when the family writes one before the arguments.</summary>
+    internal virtual (string Name, string? Id) SplitCallId(string head) => (head, null);
+
     /// <summary>Texts of this format that models have as special tokens; they are shown as text, not dropped like other control tokens.</summary>
     public virtual IReadOnlyList<string> SpecialTexts => [Marker];
 

@@ -9,6 +9,10 @@ internal sealed class HermesFormat : ToolCallFormat
 
     public override string Name => "hermes";
 
+    internal override string NameEnd => "\", \"arguments\": ";
+
+    internal override string NextCall => "\n" + CallPrefix;
+
     public override string Marker => "<tool_call>";
 
     public override string CallPrefix => Marker + "\n{\"name\": \"";
@@ -61,6 +65,8 @@ internal sealed class Llama3Format : ToolCallFormat
 {
     public override string Name => "llama3-json";
 
+    internal override string NameEnd => "\", \"parameters\": ";
+
     public override string Marker => "{\"name\"";
 
     public override string CallPrefix => "{\"name\": \"";
@@ -86,6 +92,10 @@ internal sealed class Llama3Format : ToolCallFormat
 internal sealed class MistralJsonFormat : ToolCallFormat
 {
     public override string Name => "mistral-json";
+
+    internal override string NameEnd => "\", \"arguments\": ";
+
+    internal override string NextCall => ", {\"name\": \"";
 
     public override string Marker => "[TOOL_CALLS]";
 
@@ -138,6 +148,13 @@ internal sealed class MistralArgsFormat : ToolCallFormat
     private const string CallIdTag = "[CALL_ID]";
 
     public override string Name => "mistral-args";
+
+    internal override string NameEnd => Args;
+
+    internal override string NextCall => Marker;
+
+    internal override (string Name, string? Id) SplitCallId(string head) =>
+        head.IndexOf(CallIdTag, StringComparison.Ordinal) is var at and >= 0 ? (head[..at], head[(at + CallIdTag.Length)..]) : (head, null);
 
     public override string Marker => "[TOOL_CALLS]";
 
@@ -201,6 +218,10 @@ internal sealed class MistralArgsFormat : ToolCallFormat
 internal sealed class GenericFormat : ToolCallFormat
 {
     public override string Name => "generic";
+
+    internal override string NameEnd => "\", \"arguments\": ";
+
+    internal override string NextCall => ", {\"name\": \"";
 
     public override string Marker => "{\"tool_calls\"";
 

@@ -6,7 +6,8 @@ namespace Sios.Brains.Tools;
 /// <summary>
 /// Splits a generated answer into the text a client sees and the calls it holds, as it streams: text before the
 /// family's marker flows on (holding back only what could be the start of the marker), and everything from the marker
-/// on is read as calls when the answer ends. Calls that do not parse are given back as text, never lost.
+/// on is read as calls: as they are generated, when they have the shape the family's grammar writes (so a stream shows
+/// them piece by piece), else when the answer ends. Calls that do not parse are given back as text, never lost.
 /// </summary>
 public sealed class ToolCallSplitter
 {
@@ -17,6 +18,8 @@ public sealed class ToolCallSplitter
     private readonly IReadOnlyList<ToolDefinition> _tools;
     private readonly StringBuilder _pending = new();
     private readonly StringBuilder _calls = new();
+    private readonly ToolCallReader _reader;
+    private readonly List<FunctionCallDelta> _deltas = [];
     private bool _inCalls;
     private bool _plain;
 
@@ -31,6 +34,7 @@ public sealed class ToolCallSplitter
         _format = format;
         _tools = tools;
         _inCalls = callsOnly;
+        _reader = new ToolCallReader(format, tools);
     }
 
     /// <summary>Takes the next generated text; returns the part that can be shown now (possibly empty).</summary>
@@ -39,7 +43,7 @@ public sealed class ToolCallSplitter
         ArgumentNullException.ThrowIfNull(delta);
         if (_inCalls)
         {
-            _calls.Append(delta);
+            AppendCalls(delta);
             return string.Empty;
         }
 
@@ -64,7 +68,7 @@ public sealed class ToolCallSplitter
             if (start.StartsWith(marker, StringComparison.Ordinal))
             {
                 _inCalls = true;
-                _calls.Append(start);
+                AppendCalls(start);
                 _pending.Clear();
                 return string.Empty;
             }
@@ -78,7 +82,7 @@ public sealed class ToolCallSplitter
         if (at >= 0)
         {
             _inCalls = true;
-            _calls.Append(text, at, text.Length - at);
+            AppendCalls(text[at..]);
             _pending.Clear();
             return text[..at];
         }
@@ -88,7 +92,26 @@ public sealed class ToolCallSplitter
         return text[..^held];
     }
 
-    /// <summary>The text not yet shown and the calls of the answer, once it has ended.</summary>
+    /// <summary>Whether the answer ended inside a call that was being shown (its arguments unfinished).</summary>
+    public bool CallCutOff => _reader.CutOff;
+
+    /// <summary>What can be shown of the calls since the last time asked: heads and argument fragments, in order.</summary>
+    public IReadOnlyList<FunctionCallDelta> TakeCallDeltas()
+    {
+        if (_deltas.Count == 0)
+        {
+            return [];
+        }
+
+        FunctionCallDelta[] taken = [.. _deltas];
+        _deltas.Clear();
+        return taken;
+    }
+
+    /// <summary>
+    /// The text not yet shown and the calls of the answer, once it has ended: the calls shown as they came (one cut off
+    /// by the end of the answer keeps the arguments it had), or else those of the whole text from the marker on.
+    /// </summary>
     public (string Text, IReadOnlyList<FunctionCallContent> Calls) Finish()
     {
         var rest = _pending.ToString();
@@ -98,8 +121,19 @@ public sealed class ToolCallSplitter
             return (rest, []);
         }
 
+        if (_reader.Shown)
+        {
+            return (rest, _reader.Calls());
+        }
+
         var calls = _calls.ToString();
         return _format.Parse(calls, _tools) is { } parsed ? (rest, parsed) : (rest + calls, []);
+    }
+
+    private void AppendCalls(string text)
+    {
+        _calls.Append(text);
+        _deltas.AddRange(_reader.Push(text));
     }
 
     /// <summary>How many characters at the end of <paramref name="text"/> could begin <paramref name="marker"/>.</summary>

@@ -48,8 +48,9 @@ internal sealed class ToolCalling
 
     /// <summary>
     /// <paramref name="updates"/> with the calls taken out of the text: text flows on as it is generated (empty updates
-    /// still carry the running usage), and the calls, one update each, come before the final update, whose finish
-    /// reason is <see cref="FinishReason.ToolCalls"/> when there are any.
+    /// still carry the running usage), so do the pieces of calls that can be shown as they come, and the calls, one
+    /// update each, come before the final update, whose finish reason is <see cref="FinishReason.ToolCalls"/> when
+    /// there are any (unless the last was cut off by the length limit, as OpenAI answers then).
     /// </summary>
     public async IAsyncEnumerable<GenerationUpdate> Split(IAsyncEnumerable<GenerationUpdate> updates, [EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -60,7 +61,17 @@ internal sealed class ToolCalling
             if (!update.IsFinal)
             {
                 yield return update with { Text = shown };
+                foreach (var delta in stream.TakeCallDeltas())
+                {
+                    yield return new GenerationUpdate(string.Empty, null, update.Usage, CallDelta: delta);
+                }
+
                 continue;
+            }
+
+            foreach (var delta in stream.TakeCallDeltas())
+            {
+                yield return new GenerationUpdate(string.Empty, null, update.Usage, CallDelta: delta);
             }
 
             var (rest, calls) = stream.Finish();
@@ -74,7 +85,7 @@ internal sealed class ToolCalling
                 yield return new GenerationUpdate(string.Empty, null, update.Usage, call);
             }
 
-            yield return update with { Text = string.Empty, FinishReason = calls.Count > 0 ? FinishReason.ToolCalls : update.FinishReason };
+            yield return update with { Text = string.Empty, FinishReason = calls.Count > 0 && !stream.CallCutOff ? FinishReason.ToolCalls : update.FinishReason };
             yield break;
         }
     }

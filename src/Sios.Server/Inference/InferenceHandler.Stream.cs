@@ -53,14 +53,25 @@ internal sealed partial class InferenceHandler
             }
 
             var called = 0;
+            var shownCalls = 0;
             await foreach (var update in lease.Engine.GenerateAsync(request, ct).ConfigureAwait(false))
             {
+                if (update.CallDelta is { } delta)
+                {
+                    shownCalls = Math.Max(shownCalls, delta.Index + 1);
+                    await SendAsync(responses.CallChunk(delta, parsed.IncludeUsage)).ConfigureAwait(false);
+                }
+
                 if (update.Call is { } call)
                 {
+                    // A call already shown piece by piece is only named for the seal; any other is sent whole here.
                     record.Called.Add(call.Name);
-                    foreach (var chunk in responses.CallChunks(call, called++, parsed.IncludeUsage))
+                    if (called++ >= shownCalls)
                     {
-                        await SendAsync(chunk).ConfigureAwait(false);
+                        foreach (var chunk in responses.CallChunks(call, called - 1, parsed.IncludeUsage))
+                        {
+                            await SendAsync(chunk).ConfigureAwait(false);
+                        }
                     }
                 }
 

@@ -95,16 +95,21 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
     });
 
     /// <summary>
-    /// The chunks of one streamed tool call, as OpenAI streams them: the call's index, id, type and name with empty
-    /// arguments first, then the arguments.
+    /// The chunks of one streamed tool call that was not streamed piece by piece (an upstream's, or one read only once
+    /// the answer ended), as OpenAI streams them: the call's index, id, type and name with empty arguments first, then
+    /// the arguments.
     /// </summary>
     public IEnumerable<byte[]> CallChunks(FunctionCallContent call, int index, bool usageField)
     {
-        yield return CallChunk(index, call, head: true, usageField);
-        yield return CallChunk(index, call, head: false, usageField);
+        yield return CallChunk(new FunctionCallDelta(index, call.CallId, call.Name, string.Empty), usageField);
+        yield return CallChunk(new FunctionCallDelta(index, null, null, call.Arguments), usageField);
     }
 
-    private byte[] CallChunk(int index, FunctionCallContent call, bool head, bool usageField) => Write(json =>
+    /// <summary>
+    /// The chunk of a piece of a tool call: on its head the call's index, id, type and name with empty arguments, after
+    /// it the index and a fragment of the arguments.
+    /// </summary>
+    public byte[] CallChunk(FunctionCallDelta delta, bool usageField) => Write(json =>
     {
         Header(json, "chat.completion.chunk");
         json.WriteStartArray("choices");
@@ -113,20 +118,20 @@ internal sealed class OpenAiResponses(InferenceApi api, string id, string model,
         json.WriteStartObject("delta");
         json.WriteStartArray("tool_calls");
         json.WriteStartObject();
-        json.WriteNumber("index", index);
-        if (head)
+        json.WriteNumber("index", delta.Index);
+        if (delta.CallId is { } id)
         {
-            json.WriteString("id", call.CallId);
+            json.WriteString("id", id);
             json.WriteString("type", "function");
         }
 
         json.WriteStartObject("function");
-        if (head)
+        if (delta.Name is { } name)
         {
-            json.WriteString("name", call.Name);
+            json.WriteString("name", name);
         }
 
-        json.WriteString("arguments", head ? "" : call.Arguments);
+        json.WriteString("arguments", delta.Arguments);
         json.WriteEndObject();
         json.WriteEndObject();
         json.WriteEndArray();
