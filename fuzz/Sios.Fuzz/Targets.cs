@@ -3,6 +3,7 @@ using Sios.Brains.Engines;
 using Sios.Brains.Registry;
 using Sios.Brains.Synth;
 using Sios.Server.Http;
+using Sios.Server.Doors.OpenAi;
 using Sios.Server.Inference;
 using Sios.Verify;
 using Sios.Verify.Audit;

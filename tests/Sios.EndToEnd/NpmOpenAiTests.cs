@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 
 namespace Sios.EndToEnd;
@@ -106,59 +104,9 @@ public sealed class NpmOpenAiTests(ServedDemo demo) : IClassFixture<ServedDemo>
         }
     }
 
-    private async Task<JsonDocument> RunAsync(string script)
-    {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NpmClient.Folder! };
-        info.ArgumentList.Add(script);
-        info.Environment["SIOS_URL"] = demo.Url.ToString();
-        info.Environment["SIOS_KEY"] = demo.AdminKey;
-        info.Environment["SIOS_BRAIN"] = "demo-tools";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
+    private Task<JsonDocument> RunAsync(string script) => NpmScripts.RunAsync(demo, script);
 
-        Assert.True(process.ExitCode == 0, await stderr);
-        return JsonDocument.Parse(await stdout);
-    }
-
-    /// <summary>Verifies the receipt of every POST exchange against its recorded bytes; returns their sealed entries in order.</summary>
-    private async Task<List<JsonElement>> VerifyExchangesAsync(JsonDocument report)
-    {
-        var entries = new List<JsonElement>();
-        foreach (var exchange in report.RootElement.GetProperty("exchanges").EnumerateArray().Where(e => e.GetProperty("method").GetString() == "POST"))
-        {
-            Assert.Equal(200, exchange.GetProperty("status").GetInt32());
-            var request = Convert.FromBase64String(exchange.GetProperty("request").GetString()!);
-            var body = Convert.FromBase64String(exchange.GetProperty("body").GetString()!);
-            var headers = exchange.GetProperty("headers");
-            if (headers.GetProperty("content-type").GetString()!.StartsWith("text/event-stream", StringComparison.Ordinal))
-            {
-                var raw = Encoding.UTF8.GetString(body);
-                var marker = raw.IndexOf("\n: sios ", StringComparison.Ordinal);
-                using var comment = JsonDocument.Parse(raw[(marker + 1)..].Split('\n')[0][": sios ".Length..]);
-                entries.Add(await Receipts.VerifyAsync(demo, comment.RootElement.GetProperty("index").GetInt64(),
-                    comment.RootElement.GetProperty("request_nonce").GetString()!, comment.RootElement.GetProperty("response_nonce").GetString()!,
-                    request, Encoding.UTF8.GetBytes(raw[..(marker + 1)])));
-            }
-            else
-            {
-                entries.Add(await Receipts.VerifyAsync(demo, long.Parse(headers.GetProperty("sios-log-index").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
-                    headers.GetProperty("sios-request-nonce").GetString()!, headers.GetProperty("sios-response-nonce").GetString()!, request, body));
-            }
-        }
-
-        return entries;
-    }
+    private Task<List<JsonElement>> VerifyExchangesAsync(JsonDocument report) => NpmScripts.VerifyExchangesAsync(demo, report);
 }
 
 /// <summary>Runs only where node and every package of tests/interop/package.json are installed (.ci/run installs them).</summary>

@@ -4,8 +4,9 @@ namespace Sios.Brains.Engines;
 public static class JsonGrammar
 {
     /// <summary>
-    /// The shared JSON rules: RFC 8259 values with strings limited to valid escapes, integers to 16 digits and
-    /// whitespace to at most one space or newline between tokens, so a sampler cannot wander into endless blanks.
+    /// The shared JSON rules: RFC 8259 values with strings limited to valid escapes, integers to 15 digits (exact in a
+    /// JavaScript number) and whitespace to at most one space or newline between tokens, so a sampler cannot wander
+    /// into endless blanks.
     /// </summary>
     public const string ValueRules = """
         value  ::= object | array | string | number | "true" | "false" | "null"
@@ -15,7 +16,7 @@ public static class JsonGrammar
         string ::= "\"" char* "\""
         char   ::= [^"\\\x00-\x1F\x7F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] )
         number ::= integer fraction? exponent?
-        integer ::= "-"? ( "0" | [1-9] [0-9]{0,15} )
+        integer ::= "-"? ( "0" | [1-9] [0-9]{0,14} )
         fraction ::= "." [0-9]{1,16}
         exponent ::= [eE] [-+]? [0-9]{1,3}
         ws     ::= ( " " | "\n" )?

@@ -278,7 +278,7 @@ public static class JsonSchemaGrammar
         {
             "string" => StringRule(schema),
             "number" => "number",
-            "integer" => "integer",
+            "integer" => IntegerRangeGrammar.Bounds(schema) is { } range ? Add(IntegerRangeGrammar.Rule(range.Low, range.High), "minimum") : "integer",
             "boolean" => Add("( \"true\" | \"false\" )", "type"),
             "null" => "\"null\"",
             "object" => ObjectRule(schema, depth),

@@ -5,6 +5,7 @@ using Sios.Brains.Registry;
 using Sios.Brains.Synth;
 using Sios.Cli.Hosting;
 using Sios.Server.Http;
+using Sios.Server.Doors.OpenAi;
 using Sios.Server.Inference;
 
 namespace Sios.Cli.Commands;

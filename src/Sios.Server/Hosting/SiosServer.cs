@@ -11,6 +11,7 @@ using OpenTelemetry.Metrics;
 using Sios.Verify.Entries;
 using Sios.Server.Control;
 using Sios.Server.Health;
+using Sios.Server.Doors.OpenAi;
 using Sios.Server.Http;
 using Sios.Server.Inference;
 using Sios.Server.Log;
@@ -110,14 +111,14 @@ public sealed class SiosServer : IAsyncDisposable
 
         var app = builder.Build();
         var server = new SiosServer(app, services, options);
-        app.UseOpenAiErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sios.Server"));
+        app.UseApiErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sios.Server"));
         app.Use(async (context, next) =>
         {
             // No request is served before system.started is sealed.
             await server._ready.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
             await next(context).ConfigureAwait(false);
         });
-        app.MapInference();
+        app.MapOpenAi();
         app.MapLog();
         app.MapHealth();
         app.MapControl();

@@ -66,38 +66,50 @@ public sealed class ApiException : Exception
     /// <summary>Whether the client caused it (4xx).</summary>
     public bool IsClientError => Status is >= 400 and < 500;
 
-    /// <summary>The error object's JSON bytes: exactly what is sent as the body.</summary>
-    public byte[] ToJson()
+    /// <summary>The error object's JSON bytes in a door's <paramref name="shape"/>: exactly what is sent as the body.</summary>
+    public byte[] ToJson(ErrorShape shape = ErrorShape.OpenAi)
     {
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer, Inference.InferenceSealer.JsonOptions))
         {
-            WriteObject(json);
+            switch (shape)
+            {
+                case ErrorShape.Anthropic:
+                    // Anthropic's shape: {"type":"error","error":{"type":…,"message":…}}, its type told by the status.
+                    json.WriteStartObject();
+                    json.WriteString("type", "error");
+                    json.WriteStartObject("error");
+                    json.WriteString("type", AnthropicType(Status));
+                    json.WriteString("message", Message);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                    break;
+                case ErrorShape.Ollama:
+                    json.WriteStartObject();
+                    json.WriteString("error", Message);
+                    json.WriteEndObject();
+                    break;
+                default:
+                    json.WriteStartObject();
+                    json.WriteStartObject("error");
+                    json.WriteString("message", Message);
+                    json.WriteString("type", Type);
+                    WriteNullable(json, "param", Param);
+                    WriteNullable(json, "code", Code);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                    break;
+            }
         }
 
         return buffer.ToArray();
     }
 
-    /// <summary>Writes <c>{"error":{...}}</c>.</summary>
-    public void WriteObject(Utf8JsonWriter json)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        json.WriteStartObject();
-        json.WriteStartObject("error");
-        json.WriteString("message", Message);
-        json.WriteString("type", Type);
-        WriteNullable(json, "param", Param);
-        WriteNullable(json, "code", Code);
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
-
-    /// <summary>Sends this error as the whole response (status, Retry-After, JSON body).</summary>
-    public Task WriteAsync(HttpContext context, IReadOnlyDictionary<string, string>? headers = null)
+    /// <summary>Sends this error as the whole response (status, Retry-After, JSON body in <paramref name="shape"/>).</summary>
+    public Task WriteAsync(HttpContext context, ErrorShape shape = ErrorShape.OpenAi, IReadOnlyDictionary<string, string>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var body = ToJson();
-        return WriteAsync(context, body, headers);
+        return WriteAsync(context, ToJson(shape), headers);
     }
 
     /// <summary>Sends <paramref name="body"/> (this error's JSON, already made) as the whole response.</summary>
@@ -260,6 +272,20 @@ public sealed class ApiException : Exception
         "Prompt" => "prompt",
         "inputs" => "input",
         var other => other,
+    };
+
+    /// <summary>Anthropic's <c>error.type</c> for a status (its documented list; 503 is its <c>overloaded_error</c>).</summary>
+    private static string AnthropicType(int status) => status switch
+    {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 or 529 => "overloaded_error",
+        504 => "timeout_error",
+        < 500 => "invalid_request_error",
+        _ => "api_error",
     };
 
     private static void WriteNullable(Utf8JsonWriter json, string name, string? value)

@@ -5,13 +5,14 @@ using Microsoft.Extensions.Logging;
 namespace Sios.Server.Http;
 
 /// <summary>
-/// The outermost middleware: any exception a route lets through, and the framework's bare 404/405, become OpenAI
-/// error objects (what Kestrel refuses before this runs gets them from <see cref="KestrelRejections"/>). A client
+/// The outermost middleware: any exception a route lets through, and the framework's bare 404/405, become error
+/// objects in the shape of the door the path leads to (<see cref="ErrorShapes"/>; what Kestrel refuses before this runs
+/// gets OpenAI's from <see cref="KestrelRejections"/>). A client
 /// never sees a stack trace; an unforeseen failure is a 500 whose details stay in the log.
 /// </summary>
 internal static partial class ErrorResponses
 {
-    public static IApplicationBuilder UseOpenAiErrors(this IApplicationBuilder app, ILogger logger) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app, ILogger logger) => app.Use(async (context, next) =>
     {
         KestrelRejections.InApp(context);
         try
@@ -21,9 +22,9 @@ internal static partial class ErrorResponses
             if (!response.HasStarted && response.ContentLength is null && response.StatusCode is 404 or 405)
             {
                 var error = response.StatusCode == 404
-                    ? new ApiException(404, $"There is no '{context.Request.Path}' here; see the OpenAI API routes under /v1 and the log under /log.", code: "not_found")
+                    ? new ApiException(404, $"There is no '{context.Request.Path}' here; see the OpenAI and Anthropic routes under /v1, the Ollama routes under /api and the log under /log.", code: "not_found")
                     : new ApiException(405, $"'{context.Request.Path}' does not take {context.Request.Method}.", code: "method_not_allowed");
-                await error.WriteAsync(context).ConfigureAwait(false);
+                await error.WriteAsync(context, ErrorShapes.For(context.Request)).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (!context.Response.HasStarted && ApiException.ForRequest(context, e, null) is { } error)
@@ -33,7 +34,7 @@ internal static partial class ErrorResponses
                 LogUnhandled(logger, context.Request.Method, context.Request.Path, e);
             }
 
-            await error.WriteAsync(context).ConfigureAwait(false);
+            await error.WriteAsync(context, ErrorShapes.For(context.Request)).ConfigureAwait(false);
         }
         catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
         {

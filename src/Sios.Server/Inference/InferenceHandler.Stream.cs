@@ -10,13 +10,13 @@ namespace Sios.Server.Inference;
 internal sealed partial class InferenceHandler
 {
     /// <summary>
-    /// Seals <c>inference.begin</c> before the first byte, streams the chunks while hashing (and, when the vault keeps content, copying) every byte sent, seals the
-    /// <c>inference</c> entry over exactly those bytes, then sends the <c>: sios</c> receipt comment and
-    /// <c>data: [DONE]</c>. Both nonces derive from the <c>inference</c> entry's id, made before the stream starts, so
+    /// Seals <c>inference.begin</c> before the first byte, streams the door's events while hashing (and, when the vault
+    /// keeps content, copying) every byte sent, seals the <c>inference</c> entry over exactly those bytes, then sends the
+    /// door's receipt (for OpenAI the <c>: sios</c> comment and <c>data: [DONE]</c>). Both nonces derive from the <c>inference</c> entry's id, made before the stream starts, so
     /// the client has them in the headers. A stream that fails midway ends with an error event (also committed to),
     /// and a client that leaves is sealed as cancelled over what it was sent.
     /// </summary>
-    private async Task StreamAsync(HttpContext context, InferenceRecord record, GenerationRequest parsed, ChatRequest request, CancellationToken ct)
+    private async Task StreamAsync(HttpContext context, InferenceRecord record, IAnswerWriter writer, ChatRequest request, CancellationToken ct)
     {
         var lease = await services.Pool.AcquireAsync(record.Brain!, ct).ConfigureAwait(false);
         GenerationUpdate? final = null;
@@ -28,7 +28,7 @@ internal sealed partial class InferenceHandler
         {
             var begin = await sealer.SealBeginAsync(record, EntryJson.NewId(services.Clock), CancellationToken.None).ConfigureAwait(false);
             http.StatusCode = 200;
-            http.ContentType = "text/event-stream; charset=utf-8";
+            http.ContentType = writer.StreamType;
             http.Headers.CacheControl = "no-cache";
             http.Headers["X-Accel-Buffering"] = "no";
             http.Headers["Sios-Begin-Index"] = begin.ToString(CultureInfo.InvariantCulture);
@@ -36,22 +36,23 @@ internal sealed partial class InferenceHandler
             http.Headers["Sios-Response-Nonce"] = sealer.ResponseNonce(record);
             await http.StartAsync(ct).ConfigureAwait(false);
 
-            var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
-            async Task SendAsync(byte[] json)
+            async Task SendAsync(IEnumerable<byte[]> events)
             {
-                var bytes = InferenceSealer.DataEvent(json);
-                tap.Append(bytes);
-                await http.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
-                await http.Body.FlushAsync(ct).ConfigureAwait(false);
+                var any = false;
+                foreach (var bytes in events)
+                {
+                    tap.Append(bytes);
+                    await http.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
+                    any = true;
+                }
+
+                if (any)
+                {
+                    await http.Body.FlushAsync(ct).ConfigureAwait(false);
+                }
             }
 
-            var first = record.Api == InferenceApi.ChatCompletions;
-            if (first)
-            {
-                await SendAsync(responses.Chunk("", first: true, null, parsed.IncludeUsage)).ConfigureAwait(false);
-                first = false;
-            }
-
+            await SendAsync(writer.Start()).ConfigureAwait(false);
             var called = 0;
             var shownCalls = 0;
             await foreach (var update in lease.Engine.GenerateAsync(request, ct).ConfigureAwait(false))
@@ -59,7 +60,7 @@ internal sealed partial class InferenceHandler
                 if (update.CallDelta is { } delta)
                 {
                     shownCalls = Math.Max(shownCalls, delta.Index + 1);
-                    await SendAsync(responses.CallChunk(delta, parsed.IncludeUsage)).ConfigureAwait(false);
+                    await SendAsync(writer.CallDelta(delta)).ConfigureAwait(false);
                 }
 
                 if (update.Call is { } call)
@@ -68,31 +69,24 @@ internal sealed partial class InferenceHandler
                     record.Called.Add(call.Name);
                     if (called++ >= shownCalls)
                     {
-                        foreach (var chunk in responses.CallChunks(call, called - 1, parsed.IncludeUsage))
-                        {
-                            await SendAsync(chunk).ConfigureAwait(false);
-                        }
+                        await SendAsync(writer.Call(call, called - 1)).ConfigureAwait(false);
                     }
+                }
+
+                if (update.Text.Length > 0)
+                {
+                    await SendAsync(writer.Text(update.Text)).ConfigureAwait(false);
                 }
 
                 if (update.IsFinal)
                 {
-                    await SendAsync(responses.Chunk(update.Text, first, update.FinishReason, parsed.IncludeUsage)).ConfigureAwait(false);
-                    if (parsed.IncludeUsage)
-                    {
-                        await SendAsync(responses.UsageChunk(update.Usage!)).ConfigureAwait(false);
-                    }
-
+                    await SendAsync(writer.Finish(update.FinishReason!.Value, update.Usage!)).ConfigureAwait(false);
                     final = update;
                     break;
                 }
 
                 // What this stream has cost so far: the engine's running usage, or a token per piece when it reports none.
                 spent = update.Usage?.TotalTokens ?? spent + 1;
-                if (update.Text.Length > 0)
-                {
-                    await SendAsync(responses.Chunk(update.Text, first, null, parsed.IncludeUsage)).ConfigureAwait(false);
-                }
             }
         }
         catch (Exception e) when (http.HasStarted)
@@ -110,10 +104,10 @@ internal sealed partial class InferenceHandler
             limiter.Charge(record.Key, spent);
         }
 
-        await FinishStreamAsync(context, record, tap, final, failure).ConfigureAwait(false);
+        await FinishStreamAsync(context, record, writer, tap, final, failure).ConfigureAwait(false);
     }
 
-    private async Task FinishStreamAsync(HttpContext context, InferenceRecord record, ResponseTap tap, GenerationUpdate? final, Exception? failure)
+    private async Task FinishStreamAsync(HttpContext context, InferenceRecord record, IAnswerWriter writer, ResponseTap tap, GenerationUpdate? final, Exception? failure)
     {
         var http = context.Response;
         var aborted = context.RequestAborted.IsCancellationRequested;
@@ -137,7 +131,7 @@ internal sealed partial class InferenceHandler
         {
             // Only an unforeseen failure needs its stack trace in the log; a known cause is one line.
             LogStreamEnded(logger, record.Id, error.Message, error.Status == StatusCodes.Status500InternalServerError ? failure : null);
-            var bytes = InferenceSealer.DataEvent(error.ToJson());
+            var bytes = writer.Failure(error);
             tap.Append(bytes);
             await TryWriteAsync(http, bytes).ConfigureAwait(false);
             outcome = new InferenceOutcome("error", error.Status);
@@ -154,21 +148,17 @@ internal sealed partial class InferenceHandler
             ReportSealFailure(record.Id, sealFailure);
             if (!aborted)
             {
-                await TryWriteAsync(http, InferenceSealer.DataEvent(ApiException.From(sealFailure).ToJson())).ConfigureAwait(false);
+                await TryWriteAsync(http, writer.Failure(ApiException.From(sealFailure))).ConfigureAwait(false);
             }
 
             return;
         }
 
         Keep(record, tap.Bytes);
-        metrics.Request(InferenceSealer.ApiName(record.Api), outcome.Status);
+        metrics.Request(record.Api, outcome.Status);
         if (!aborted)
         {
-            await TryWriteAsync(http, sealer.ReceiptComment(record, index)).ConfigureAwait(false);
-            if (final is not null)
-            {
-                await TryWriteAsync(http, InferenceSealer.Done.ToArray()).ConfigureAwait(false);
-            }
+            await TryWriteAsync(http, writer.Receipt(sealer.Receipt(record, index), final is not null)).ConfigureAwait(false);
         }
     }
 

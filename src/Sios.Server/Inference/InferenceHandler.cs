@@ -24,11 +24,12 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 {
     private int _stoppedLogReported;
 
-    public async Task GenerateAsync(HttpContext context, InferenceApi api)
+    /// <summary>Answers a generation request that came through <paramref name="door"/>.</summary>
+    public async Task GenerateAsync(HttpContext context, IGenerationDoor door)
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
         Admit(principal);
-        var record = new InferenceRecord(EntryJson.NewId(services.Clock), principal, api);
+        var record = new InferenceRecord(EntryJson.NewId(services.Clock), principal, door.Api, door.Errors);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.RequestTimeout);
         try
@@ -37,7 +38,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             GenerationRequest parsed;
             using (var doc = JsonFields.ParseObject(body))
             {
-                parsed = api == InferenceApi.ChatCompletions ? OpenAiRequests.ParseChat(doc.RootElement) : OpenAiRequests.ParseCompletion(doc.RootElement);
+                parsed = door.Parse(doc.RootElement, principal);
             }
 
             var brain = Resolve(principal, parsed.Model);
@@ -45,14 +46,15 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             record.Stream = parsed.Stream;
             record.ToolsOffered = parsed.Tools.Tools.Count > 0 ? parsed.Tools.Tools.Count : null;
             var request = parsed.ToEngineRequest(brain);
+            var writer = door.Writer(new AnswerContext(record.Id, brain.Name, services.Clock.GetUtcNow(), parsed));
             using var note = inflight.Begin(record, services.Clock);
             if (parsed.Stream)
             {
-                await StreamAsync(context, record, parsed, request, deadline.Token).ConfigureAwait(false);
+                await StreamAsync(context, record, writer, request, deadline.Token).ConfigureAwait(false);
             }
             else
             {
-                await AnswerAsync(context, record, request, deadline.Token).ConfigureAwait(false);
+                await AnswerAsync(context, record, writer, request, deadline.Token).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (!context.Response.HasStarted)
@@ -61,11 +63,12 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         }
     }
 
-    public async Task EmbedAsync(HttpContext context)
+    /// <summary>Answers an embeddings request that came through <paramref name="door"/>.</summary>
+    public async Task EmbedAsync(HttpContext context, IEmbeddingDoor door)
     {
         var principal = Authentication.Require(context, services.Keys, metrics);
         Admit(principal);
-        var record = new InferenceRecord(EntryJson.NewId(services.Clock), principal, InferenceApi.Embeddings);
+        var record = new InferenceRecord(EntryJson.NewId(services.Clock), principal, door.Api, door.Errors);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.RequestTimeout);
         try
@@ -74,7 +77,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             EmbeddingsRequest parsed;
             using (var doc = JsonFields.ParseObject(body))
             {
-                parsed = OpenAiRequests.ParseEmbeddings(doc.RootElement);
+                parsed = door.Parse(doc.RootElement);
             }
 
             var brain = Resolve(principal, parsed.Model);
@@ -89,7 +92,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
             var engineTime = Stopwatch.GetElapsedTime(engineStarted);
             limiter.Charge(principal, result.PromptTokens ?? 0);
-            var response = OpenAiResponses.Embeddings(brain.Name, result, parsed.Base64);
+            var response = door.Answer(parsed, brain.Name, result);
             var sealStarted = Stopwatch.GetTimestamp();
             var index = await sealer.SealAsync(record, response, new InferenceOutcome("stop", 200, result.PromptTokens, result.PromptTokens is null ? null : 0), CancellationToken.None)
                 .ConfigureAwait(false);
@@ -132,7 +135,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     private BrainManifest Resolve(ApiPrincipal principal, string model) =>
         services.Brains.Find(model) is { } brain && principal.MayUse(brain.Name) ? brain : throw ApiException.ModelNotFound(model);
 
-    private async Task AnswerAsync(HttpContext context, InferenceRecord record, ChatRequest request, CancellationToken ct)
+    private async Task AnswerAsync(HttpContext context, InferenceRecord record, IAnswerWriter writer, ChatRequest request, CancellationToken ct)
     {
         var text = new StringBuilder();
         var calls = new List<FunctionCallContent>();
@@ -157,8 +160,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
         var usage = final.Usage!;
         limiter.Charge(record.Key, usage.TotalTokens);
-        var responses = new OpenAiResponses(record.Api, record.Id, record.Brain!.Name, services.Clock.GetUtcNow().ToUnixTimeSeconds());
-        var response = responses.Answer(text.ToString(), final.FinishReason!.Value, usage, calls);
+        var response = writer.Whole(text.ToString(), final.FinishReason!.Value, usage, calls);
         var outcome = new InferenceOutcome(InferenceSealer.SealedFinish(final.FinishReason.Value), 200, usage.PromptTokens, usage.CompletionTokens)
         {
             Called = [.. calls.Select(c => c.Name)],
@@ -197,7 +199,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     /// </summary>
     private async Task SendAsync(HttpContext context, InferenceRecord record, long index, byte[] response, TimeSpan engine, TimeSpan seal)
     {
-        metrics.Request(InferenceSealer.ApiName(record.Api), 200);
+        metrics.Request(record.Api, 200);
         var http = context.Response;
         http.StatusCode = 200;
         http.ContentType = "application/json";
@@ -224,16 +226,16 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var error = ApiException.ForRequest(context, exception, options.RequestTimeout);
         Report(record.Id, error, exception);
         var aborted = error is null;
-        var body = error?.ToJson() ?? [];
+        var body = error?.ToJson(record.Errors) ?? [];
         var status = error?.Status ?? 499;
         var folded = 0;
         if (error is { Status: >= 400 and < 500 and not StatusCodes.Status408RequestTimeout } && !limiter.Refusals.TryTake(record.Key.KeyId, out folded))
         {
             // Past the key's budget of sealed refusals: answered the same, but counted into its next sealed refusal instead
             // of an entry each, so repeating a refused request cannot fill the log. Such an answer carries no receipt.
-            metrics.Request(InferenceSealer.ApiName(record.Api), status);
+            metrics.Request(record.Api, status);
             metrics.RefusalFolded();
-            await error.WriteAsync(context).ConfigureAwait(false);
+            await error.WriteAsync(context, record.Errors).ConfigureAwait(false);
             return;
         }
 
@@ -247,14 +249,14 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             ReportSealFailure(record.Id, sealFailure);
             if (!aborted)
             {
-                await ApiException.From(sealFailure).WriteAsync(context).ConfigureAwait(false);
+                await ApiException.From(sealFailure).WriteAsync(context, record.Errors).ConfigureAwait(false);
             }
 
             return;
         }
 
         Keep(record, body);
-        metrics.Request(InferenceSealer.ApiName(record.Api), status);
+        metrics.Request(record.Api, status);
         if (error is not null)
         {
             await error.WriteAsync(context, body, sealer.ReceiptHeaders(record, index)).ConfigureAwait(false);

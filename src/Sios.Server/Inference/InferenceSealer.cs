@@ -8,13 +8,14 @@ using Sios.Brains.Registry;
 using Sios.Ledger.Pipeline;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
+using Sios.Server.Http;
 using Sios.Verify.Commitments;
 using Sios.Verify.Entries;
 
 namespace Sios.Server.Inference;
 
 /// <summary>What is known of one inference request as it goes, for its sealed entries (SPEC §2).</summary>
-internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi api)
+internal sealed class InferenceRecord(string id, ApiPrincipal key, string api, ErrorShape errors = ErrorShape.OpenAi)
 {
     /// <summary>When the request was admitted (a <see cref="Stopwatch"/> timestamp), for its Server-Timing.</summary>
     public long Started { get; } = Stopwatch.GetTimestamp();
@@ -27,7 +28,11 @@ internal sealed class InferenceRecord(string id, ApiPrincipal key, InferenceApi 
 
     public string Actor => Key.Actor;
 
-    public InferenceApi Api { get; } = api;
+    /// <summary>The door it came through: the <c>api</c> member of its entries.</summary>
+    public string Api { get; } = api;
+
+    /// <summary>The shape of its door's error bodies.</summary>
+    public ErrorShape Errors { get; } = errors;
 
     public BrainManifest? Brain { get; set; }
 
@@ -70,8 +75,6 @@ internal sealed record InferenceOutcome(string Finish, int Status, int? PromptTo
 /// </summary>
 internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecret, SiosMetrics metrics, TimeProvider clock)
 {
-    public const string ApiChat = "chat.completions";
-
     /// <summary>
     /// Output JSON as OpenAI writes it: UTF-8 text and '+', '&amp;', '&lt;' as themselves, not \u escapes (these bodies are
     /// never embedded in HTML); quotes and control characters are still escaped.
@@ -105,7 +108,7 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
     {
         // The stream's request is read and committed to before the stream starts, so a begin entry always holds it.
         var request = record.RequestCommitment ?? throw new InvalidOperationException("a stream begins only once its request is committed to");
-        var entry = new InferenceBeginEntry(record.Actor, BrainOf(record), request, ApiName(record.Api)).Write(beginId, clock);
+        var entry = new InferenceBeginEntry(record.Actor, BrainOf(record), request, record.Api).Write(beginId, clock);
         var index = await AppendAsync(entry, ct).ConfigureAwait(false);
         record.BeginIndex = index;
         return index;
@@ -117,7 +120,7 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
         var tokens = outcome.PromptTokens is { } prompt ? new TokenCounts(prompt, outcome.CompletionTokens ?? 0) : null;
         var entry = new InferenceEntry(
             record.Actor, BrainOf(record), record.RequestCommitment, responseCommitment, tokens, outcome.Finish, record.Stream,
-            record.BeginIndex, ApiName(record.Api), outcome.Status, outcome.Folded,
+            record.BeginIndex, record.Api, outcome.Status, outcome.Folded,
             record.ToolsOffered is { } offered ? new ToolUse(offered, outcome.Called) : null).Write(record.Id, clock);
         return AppendAsync(entry, ct);
     }
@@ -139,19 +142,19 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
         ["Sios-Response-Nonce"] = ResponseNonce(record),
     };
 
-    /// <summary>The SSE comment that ends a sealed stream, just before <c>data: [DONE]</c> (SPEC §5).</summary>
-    public byte[] ReceiptComment(InferenceRecord record, long index)
+    /// <summary>The receipt fields a sealed stream ends with (SPEC §5), for its door to write.</summary>
+    public StreamReceipt Receipt(InferenceRecord record, long index) =>
+        new(index, ReceiptPath(index), record.RequestNonce ?? "", ResponseNonce(record));
+
+    /// <summary>The SSE comment that carries a stream's receipt (SPEC §5): <c>: sios {…}</c>, which SSE readers skip.</summary>
+    public static byte[] ReceiptComment(StreamReceipt receipt)
     {
+        ArgumentNullException.ThrowIfNull(receipt);
         using var buffer = new MemoryStream();
         buffer.Write(": sios "u8);
         using (var json = new Utf8JsonWriter(buffer, JsonOptions))
         {
-            json.WriteStartObject();
-            json.WriteNumber("index", index);
-            json.WriteString("receipt", ReceiptPath(index));
-            json.WriteString("request_nonce", record.RequestNonce ?? "");
-            json.WriteString("response_nonce", ResponseNonce(record));
-            json.WriteEndObject();
+            receipt.Write(json);
         }
 
         buffer.Write("\n\n"u8);
@@ -165,13 +168,6 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
     public static string SealedFinish(FinishReason finish) => finish == FinishReason.Length ? "length" : "stop";
 
     public static string ReceiptPath(long index) => "/log/receipts/" + index.ToString(CultureInfo.InvariantCulture);
-
-    public static string ApiName(InferenceApi api) => api switch
-    {
-        InferenceApi.ChatCompletions => ApiChat,
-        InferenceApi.Completions => "completions",
-        _ => "embeddings",
-    };
 
     private async Task<long> AppendAsync(byte[] entry, CancellationToken ct)
     {

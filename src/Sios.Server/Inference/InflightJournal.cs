@@ -47,7 +47,7 @@ internal sealed class InflightJournal(string? directory, byte[] key)
                 json.WriteStartObject();
                 json.WriteString("id", record.Id);
                 json.WriteString("actor", record.Actor);
-                json.WriteString("api", InferenceSealer.ApiName(record.Api));
+                json.WriteString("api", record.Api);
                 if (record.Brain is { } brain)
                 {
                     json.WriteString("brain", brain.Name);

@@ -63,6 +63,7 @@ public class JsonSchemaGrammarTests
         { """{"anyOf":[{"type":"null"},{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":3}]}""", "any-of" },
         { """{"type":"string","minLength":2,"maxLength":5}""", "string" },
         { """{"type":"array","items":{"enum":[1,"two",null,true]},"minItems":1}""", "enum-array" },
+        { """{"type":"array","items":{"type":"integer","minimum":-37,"exclusiveMaximum":1205},"minItems":4,"maxItems":4}""", "bounded-integers" },
     };
 
     [Theory]
@@ -90,6 +91,9 @@ public class JsonSchemaGrammarTests
                 break;
             case "string":
                 Assert.Equal(JsonValueKind.String, e.ValueKind);
+                break;
+            case "bounded-integers":
+                Assert.All(e.EnumerateArray(), v => Assert.InRange(v.GetInt64(), -37, 1204));
                 break;
             case "enum-array":
                 Assert.True(e.GetArrayLength() >= 1);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sios.Server.Http;
+using Sios.Server.Doors.OpenAi;
 using Sios.Server.Inference;
 using Sios.Tests.Fuzz;
 using Xunit.Abstractions;

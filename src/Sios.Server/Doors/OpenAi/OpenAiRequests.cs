@@ -2,76 +2,10 @@ using System.Text;
 using System.Text.Json;
 using Sios.Brains.Engines;
 using Sios.Brains.Registry;
-using static Sios.Server.Inference.JsonFields;
+using Sios.Server.Inference;
+using static Sios.Server.Http.JsonFields;
 
-namespace Sios.Server.Inference;
-
-/// <summary>Which OpenAI API a request came through; also the <c>api</c> member of its sealed entry.</summary>
-internal enum InferenceApi
-{
-    ChatCompletions,
-    Completions,
-    Embeddings,
-}
-
-/// <summary>A chat or completions request as the client sent it: the brain, the text, and only the settings it chose.</summary>
-internal sealed record GenerationRequest
-{
-    public required string Model { get; init; }
-
-    public IReadOnlyList<ChatMessage> Messages { get; init; } = [];
-
-    public string? Prompt { get; init; }
-
-    public int? MaxTokens { get; init; }
-
-    public float? Temperature { get; init; }
-
-    public float? TopP { get; init; }
-
-    public uint? Seed { get; init; }
-
-    public IReadOnlyList<string>? Stop { get; init; }
-
-    public ResponseFormat Format { get; init; } = ResponseFormat.Text;
-
-    public bool Stream { get; init; }
-
-    public bool IncludeUsage { get; init; }
-
-    public ToolRequest Tools { get; init; } = ToolRequest.None;
-
-    /// <summary>The engine request: the client's settings where given, the brain's defaults elsewhere, the brain's system prompt first.</summary>
-    public ChatRequest ToEngineRequest(BrainManifest brain)
-    {
-        var defaults = brain.Sampling;
-        var messages = Messages;
-        if (Prompt is null && brain.SystemPrompt is { } system)
-        {
-            messages = [new ChatMessage("system", system), .. messages];
-        }
-
-        var request = new ChatRequest
-        {
-            Messages = messages,
-            Prompt = Prompt,
-            MaxTokens = MaxTokens ?? defaults.MaxTokens ?? 256,
-            Temperature = Temperature ?? defaults.Temperature ?? 0.8f,
-            TopP = TopP ?? defaults.TopP ?? 1f,
-            Seed = Seed ?? defaults.Seed,
-            Stop = Stop ?? defaults.Stop,
-            ResponseFormat = Format,
-            Tools = Tools.Tools,
-            ToolMode = Tools.Mode,
-            ParallelToolCalls = Tools.Parallel,
-        };
-        request.Validate();
-        return request;
-    }
-}
-
-/// <summary>An embeddings request.</summary>
-internal sealed record EmbeddingsRequest(string Model, IReadOnlyList<string> Inputs, bool Base64);
+namespace Sios.Server.Doors.OpenAi;
 
 /// <summary>Reads OpenAI request bodies, refusing what does not fit with a 400 that names the field.</summary>
 internal static class OpenAiRequests

@@ -1,13 +1,73 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sios.Brains.Engines;
+using Sios.Server.Http;
+using Sios.Server.Inference;
 
-namespace Sios.Server.Inference;
+namespace Sios.Server.Doors.OpenAi;
 
-/// <summary>OpenAI response and stream-chunk bodies, written compactly as the exact bytes that are sent and committed to.</summary>
-internal sealed class OpenAiResponses(InferenceApi api, string id, string model, long created)
+/// <summary>
+/// OpenAI response and stream-chunk bodies of chat and text completions, written compactly as the exact bytes that are
+/// sent and committed to; a stream is server-sent events ending in the <c>: sios</c> receipt comment and
+/// <c>data: [DONE]</c>.
+/// </summary>
+internal sealed class OpenAiResponses(bool chat, string id, string model, long created, bool includeUsage = false) : IAnswerWriter
 {
-    private bool Chat => api == InferenceApi.ChatCompletions;
+    private readonly bool _chat = chat;
+    private bool _first = chat;
+
+    private bool Chat => _chat;
+
+    /// <inheritdoc/>
+    public string StreamType => "text/event-stream; charset=utf-8";
+
+    /// <inheritdoc/>
+    public byte[] Whole(string text, FinishReason finish, Usage usage, IReadOnlyList<FunctionCallContent> calls) => Answer(text, finish, usage, calls);
+
+    /// <inheritdoc/>
+    public IEnumerable<byte[]> Start()
+    {
+        if (Chat)
+        {
+            // The first chat chunk carries the role, as OpenAI's does.
+            _first = false;
+            yield return Event(Chunk("", first: true, null, includeUsage));
+        }
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<byte[]> Text(string text)
+    {
+        yield return Event(Chunk(text, _first, null, includeUsage));
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<byte[]> CallDelta(FunctionCallDelta delta)
+    {
+        yield return Event(CallChunk(delta, includeUsage));
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<byte[]> Call(FunctionCallContent call, int index) => CallChunks(call, index, includeUsage).Select(Event);
+
+    /// <inheritdoc/>
+    public IEnumerable<byte[]> Finish(FinishReason finish, Usage usage)
+    {
+        yield return Event(Chunk("", _first, finish, includeUsage));
+        if (includeUsage)
+        {
+            yield return Event(UsageChunk(usage));
+        }
+    }
+
+    /// <inheritdoc/>
+    public byte[] Failure(ApiException error) => Event(error.ToJson());
+
+    /// <inheritdoc/>
+    public byte[] Receipt(StreamReceipt receipt, bool answered) =>
+        answered ? [.. InferenceSealer.ReceiptComment(receipt), .. InferenceSealer.Done] : InferenceSealer.ReceiptComment(receipt);
+
+    private static byte[] Event(byte[] json) => InferenceSealer.DataEvent(json);
 
     /// <summary>The whole non-streamed answer: its text (null content when there is none beside calls) and its tool calls.</summary>
     public byte[] Answer(string text, FinishReason finish, Usage usage, IReadOnlyList<FunctionCallContent>? calls = null) => Write(json =>

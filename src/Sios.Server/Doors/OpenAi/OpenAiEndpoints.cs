@@ -5,18 +5,19 @@ using Sios.Brains.Registry;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
 using Sios.Server.Http;
+using Sios.Server.Inference;
 
-namespace Sios.Server.Inference;
+namespace Sios.Server.Doors.OpenAi;
 
 /// <summary>The OpenAI-compatible routes under <c>/v1</c>.</summary>
-internal static class InferenceEndpoints
+internal static class OpenAiEndpoints
 {
-    public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapOpenAi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1");
-        v1.MapPost("/chat/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, InferenceApi.ChatCompletions));
-        v1.MapPost("/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, InferenceApi.Completions));
-        v1.MapPost("/embeddings", (HttpContext context, InferenceHandler handler) => handler.EmbedAsync(context));
+        v1.MapPost("/chat/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, OpenAiCompletionsDoor.Chat));
+        v1.MapPost("/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, OpenAiCompletionsDoor.Text));
+        v1.MapPost("/embeddings", (HttpContext context, InferenceHandler handler) => handler.EmbedAsync(context, OpenAiEmbeddingsDoor.Instance));
         v1.MapGet("/models", ListModelsAsync);
         v1.MapGet("/models/{name}", GetModelAsync);
         return v1;

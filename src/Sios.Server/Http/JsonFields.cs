@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Sios.Brains.Engines;
-using Sios.Server.Http;
 
-namespace Sios.Server.Inference;
+namespace Sios.Server.Http;
 
 /// <summary>Typed reads of request fields, each failing with a 400 that names the field and what it must be.</summary>
 internal static class JsonFields

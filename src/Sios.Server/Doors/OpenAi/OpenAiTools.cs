@@ -1,15 +1,10 @@
 using System.Text.Json;
 using Sios.Brains.Engines;
 using Sios.Brains.Tools;
-using static Sios.Server.Inference.JsonFields;
+using Sios.Server.Inference;
+using static Sios.Server.Http.JsonFields;
 
-namespace Sios.Server.Inference;
-
-/// <summary>The tools of a chat request and how they may be called, as the client asked.</summary>
-internal sealed record ToolRequest(IReadOnlyList<ToolDefinition> Tools, ToolMode Mode, bool Parallel)
-{
-    public static ToolRequest None { get; } = new([], ToolMode.None, true);
-}
+namespace Sios.Server.Doors.OpenAi;
 
 /// <summary>
 /// Reads OpenAI tool calling: <c>tools</c>, <c>tool_choice</c>, <c>parallel_tool_calls</c>, assistant <c>tool_calls</c>
@@ -29,21 +24,7 @@ internal static class OpenAiTools
 
         var tools = ParseDefinitions(root);
         var parallel = OptionalBool(root, "parallel_tool_calls", true);
-        var mode = ParseChoice(root, tools);
-        if (tools.Count > 0 && mode is not ToolMode.NoneMode)
-        {
-            try
-            {
-                // The grammar is what a call must follow, so a schema that cannot become one is refused here, for every kind of brain.
-                _ = ToolCallFormat.Generic.Grammar(tools, parallel);
-            }
-            catch (ArgumentException e)
-            {
-                throw Invalid("tools", e.Message);
-            }
-        }
-
-        return new ToolRequest(tools, mode, parallel);
+        return ToolRequest.Checked(tools, ParseChoice(root, tools), parallel);
     }
 
     /// <summary>An assistant turn's <c>tool_calls</c> as parts.</summary>
