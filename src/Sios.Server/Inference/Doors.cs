@@ -81,8 +81,11 @@ internal interface IAnswerWriter
     /// <summary>A whole (non-streamed) answer.</summary>
     byte[] Whole(string text, FinishReason finish, Usage usage, IReadOnlyList<FunctionCallContent> calls);
 
-    /// <summary>The events that open a stream.</summary>
-    IEnumerable<byte[]> Start();
+    /// <summary>
+    /// The events that open a stream, written once the brain has begun (so <paramref name="usage"/>, when the engine
+    /// reports it, holds the prompt's token count).
+    /// </summary>
+    IEnumerable<byte[]> Start(Usage? usage);
 
     /// <summary>The events of a piece of text.</summary>
     IEnumerable<byte[]> Text(string text);

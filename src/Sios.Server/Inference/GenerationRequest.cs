@@ -10,6 +10,12 @@ namespace Sios.Server.Inference;
 /// </summary>
 internal record GenerationRequest
 {
+    /// <summary>Most turns a request may hold, through any door.</summary>
+    public const int MaxMessages = 1_024;
+
+    /// <summary>Most stop sequences a request may give.</summary>
+    public const int MaxStops = 16;
+
     public required string Model { get; init; }
 
     public IReadOnlyList<ChatMessage> Messages { get; init; } = [];
@@ -69,7 +75,33 @@ internal sealed record EmbeddingsRequest(string Model, IReadOnlyList<string> Inp
 /// <summary>The tools of a chat request and how they may be called, as the client asked.</summary>
 internal sealed record ToolRequest(IReadOnlyList<ToolDefinition> Tools, ToolMode Mode, bool Parallel)
 {
+    /// <summary>Largest arguments of one call in a conversation's history.</summary>
+    public const int MaxArgumentsBytes = 256 * 1024;
+
     public static ToolRequest None { get; } = new([], ToolMode.None, true);
+
+    /// <summary>
+    /// The position of the first tool result in <paramref name="messages"/> that answers no call made before it, or
+    /// null when every result answers one: a result of no call would be a turn the client wrote for the model.
+    /// </summary>
+    public static int? UnansweredResult(IReadOnlyList<ChatMessage> messages)
+    {
+        var calls = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            foreach (var call in messages[i].Calls)
+            {
+                calls.Add(call.CallId);
+            }
+
+            if (messages[i].Result is { } result && !calls.Contains(result.CallId))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// The tools a door read, each schema checked to become a grammar: the grammar is what a call must follow, so a

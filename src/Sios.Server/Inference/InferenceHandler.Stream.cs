@@ -52,11 +52,17 @@ internal sealed partial class InferenceHandler
                 }
             }
 
-            await SendAsync(writer.Start()).ConfigureAwait(false);
+            var started = false;
             var called = 0;
             var shownCalls = 0;
             await foreach (var update in lease.Engine.GenerateAsync(request, ct).ConfigureAwait(false))
             {
+                if (!started)
+                {
+                    started = true;
+                    await SendAsync(writer.Start(update.Usage)).ConfigureAwait(false);
+                }
+
                 if (update.CallDelta is { } delta)
                 {
                     shownCalls = Math.Max(shownCalls, delta.Index + 1);

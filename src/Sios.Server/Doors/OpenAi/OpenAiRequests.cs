@@ -10,8 +10,8 @@ namespace Sios.Server.Doors.OpenAi;
 /// <summary>Reads OpenAI request bodies, refusing what does not fit with a 400 that names the field.</summary>
 internal static class OpenAiRequests
 {
-    private const int MaxMessages = 1_024;
-    private const int MaxStops = 16;
+    private const int MaxMessages = GenerationRequest.MaxMessages;
+    private const int MaxStops = GenerationRequest.MaxStops;
     private const int MaxInputs = 2_048;
 
     public static GenerationRequest ParseChat(JsonElement root)

@@ -25,7 +25,7 @@ internal sealed class OpenAiResponses(bool chat, string id, string model, long c
     public byte[] Whole(string text, FinishReason finish, Usage usage, IReadOnlyList<FunctionCallContent> calls) => Answer(text, finish, usage, calls);
 
     /// <inheritdoc/>
-    public IEnumerable<byte[]> Start()
+    public IEnumerable<byte[]> Start(Usage? usage)
     {
         if (Chat)
         {
@@ -309,16 +309,5 @@ internal sealed class OpenAiResponses(bool chat, string id, string model, long c
         json.WriteEndObject();
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        using var buffer = new MemoryStream(512);
-        using (var json = new Utf8JsonWriter(buffer, InferenceSealer.JsonOptions))
-        {
-            json.WriteStartObject();
-            body(json);
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
+    private static byte[] Write(Action<Utf8JsonWriter> body) => AnswerJson.Object(body);
 }

@@ -12,7 +12,7 @@ namespace Sios.Server.Doors.OpenAi;
 /// </summary>
 internal static class OpenAiTools
 {
-    private const int MaxArgumentsBytes = 256 * 1024;
+    private const int MaxArgumentsBytes = ToolRequest.MaxArgumentsBytes;
 
     public static ToolRequest Parse(JsonElement root)
     {
@@ -66,19 +66,10 @@ internal static class OpenAiTools
     /// <summary>Every tool result answers a call made earlier in the conversation.</summary>
     public static void CheckResults(IReadOnlyList<ChatMessage> messages)
     {
-        var calls = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < messages.Count; i++)
+        if (ToolRequest.UnansweredResult(messages) is { } i)
         {
-            foreach (var call in messages[i].Calls)
-            {
-                calls.Add(call.CallId);
-            }
-
-            if (messages[i].Result is { } result && !calls.Contains(result.CallId))
-            {
-                throw Invalid($"messages[{i}].tool_call_id",
-                    $"messages[{i}] is the result of the call '{result.CallId}', but no earlier assistant message made a call with that id.");
-            }
+            throw Invalid($"messages[{i}].tool_call_id",
+                $"messages[{i}] is the result of the call '{messages[i].Result!.CallId}', but no earlier assistant message made a call with that id.");
         }
     }
 
