@@ -105,6 +105,10 @@ public sealed class SiosServer : IAsyncDisposable
         // Its own key, derived from the commitment secret by a purpose no nonce input can take.
         builder.Services.AddSingleton(new InflightJournal(options.InflightPath, System.Security.Cryptography.HMACSHA256.HashData(services.CommitmentSecret, "sios/inflight-note/v1"u8)));
         builder.Services.AddSingleton<InferenceHandler>();
+        // Stored responses claim vault content under a key of their own, derived from the commitment secret by a purpose no nonce input can take.
+        builder.Services.AddSingleton(new ResponsesDoor(services.Vault is { } vault
+            ? new StoredResponses(vault, System.Security.Cryptography.HMACSHA256.HashData(services.CommitmentSecret, "sios/stored-responses/v1"u8))
+            : null));
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(SiosMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());

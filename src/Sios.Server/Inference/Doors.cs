@@ -104,4 +104,9 @@ internal interface IAnswerWriter
 
     /// <summary>The last bytes of a sealed stream, carrying its receipt; <paramref name="answered"/> when it was not cut short.</summary>
     byte[] Receipt(StreamReceipt receipt, bool answered);
+
+    /// <summary>Called once the answer is sealed and its exact bytes kept in the vault (a door that stores answers claims them here).</summary>
+    void Kept(ApiPrincipal caller)
+    {
+    }
 }

@@ -160,7 +160,10 @@ internal sealed partial class InferenceHandler
             return;
         }
 
-        Keep(record, tap.Bytes);
+        if (Keep(record, tap.Bytes) && final is not null)
+        {
+            writer.Kept(record.Key);
+        }
         metrics.Request(record.Api, outcome.Status);
         if (!aborted)
         {

@@ -168,7 +168,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var sealStarted = Stopwatch.GetTimestamp();
         var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
         var sealTime = Stopwatch.GetElapsedTime(sealStarted);
-        Keep(record, response);
+        if (Keep(record, response))
+        {
+            writer.Kept(record.Key);
+        }
+
         metrics.Tokens(usage.PromptTokens, usage.CompletionTokens);
         await SendAsync(context, record, index, response, engineTime, sealTime).ConfigureAwait(false);
     }
@@ -292,23 +296,24 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     private bool Keeping => services.Vault is { IsKeeping: true };
 
     /// <summary>
-    /// Hands a sealed answer's exact bytes to the vault. The seal already stands, so a vault that cannot write costs
-    /// only the later disclosure of this answer, never the answer itself.
+    /// Hands a sealed answer's exact bytes to the vault; true when they were kept. The seal already stands, so a vault
+    /// that cannot write costs only the later disclosure of this answer, never the answer itself.
     /// </summary>
-    private void Keep(InferenceRecord record, byte[]? response)
+    private bool Keep(InferenceRecord record, byte[]? response)
     {
         if (!Keeping || record.RequestBody is null || response is null)
         {
-            return;
+            return false;
         }
 
         try
         {
-            services.Vault!.Keep(record.Id, record.RequestBody, response);
+            return services.Vault!.Keep(record.Id, record.RequestBody, response);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
             LogVaultFailure(logger, record.Id, e);
+            return false;
         }
     }
 

@@ -198,6 +198,9 @@ internal sealed class InferenceSealer(TransparencyLog log, byte[] commitmentSecr
         return bytes;
     }
 
+    /// <summary>Bytes of a named SSE event: <c>event: NAME</c>, then its <c>data:</c>.</summary>
+    public static byte[] NamedEvent(string name, ReadOnlySpan<byte> json) => [.. Encoding.UTF8.GetBytes("event: " + name + "\n"), .. DataEvent(json)];
+
     /// <summary>The final <c>data: [DONE]</c> event.</summary>
     public static ReadOnlySpan<byte> Done => "data: [DONE]\n\n"u8;
 

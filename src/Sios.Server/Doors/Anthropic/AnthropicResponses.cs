@@ -268,8 +268,7 @@ internal sealed class AnthropicResponses(string id, string model) : IAnswerWrite
 
     private static byte[] Event(string name, Action<Utf8JsonWriter> body) => Named(name, Json(body));
 
-    /// <summary>An SSE event with a name: <c>event: NAME</c>, then <c>data: JSON</c>.</summary>
-    private static byte[] Named(string name, byte[] json) => [.. Encoding.UTF8.GetBytes("event: " + name + "\n"), .. InferenceSealer.DataEvent(json)];
+    private static byte[] Named(string name, byte[] json) => InferenceSealer.NamedEvent(name, json);
 
     private static byte[] Json(Action<Utf8JsonWriter> body) => AnswerJson.Object(body);
 }

@@ -22,6 +22,9 @@ internal static class OpenAiEndpoints
         v1.MapPost("/chat/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, OpenAiCompletionsDoor.Chat));
         v1.MapPost("/completions", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, OpenAiCompletionsDoor.Text));
         v1.MapPost("/embeddings", (HttpContext context, InferenceHandler handler) => handler.EmbedAsync(context, OpenAiEmbeddingsDoor.Instance));
+        v1.MapPost("/responses", (HttpContext context, InferenceHandler handler, ResponsesDoor door) => handler.GenerateAsync(context, door));
+        v1.MapGet("/responses/{id}", (HttpContext context, string id, ResponsesDoor door, SiosServices services, SiosMetrics metrics) => door.GetAsync(context, id, services, metrics));
+        v1.MapDelete("/responses/{id}", (HttpContext context, string id, ResponsesDoor door, SiosServices services, SiosMetrics metrics) => door.DeleteAsync(context, id, services, metrics));
         v1.MapPost("/messages", (HttpContext context, InferenceHandler handler) => handler.GenerateAsync(context, AnthropicDoor.Instance));
         v1.MapGet("/models", ListModelsAsync);
         v1.MapGet("/models/{name}", GetModelAsync);
