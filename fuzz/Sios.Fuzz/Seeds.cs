@@ -37,6 +37,16 @@ internal static class Seeds
         Save(directory, "entry-bundle", new Dictionary<string, byte[]> { ["two-entries"] = artefacts.Bundle });
         Save(directory, "gguf-header", new Dictionary<string, byte[]> { ["every-type"] = EveryTypeGguf(), ["tiny-model"] = TinyModel() });
         Save(directory, "chat-request", ChatRequests());
+        Save(directory, "messages-request", new Dictionary<string, byte[]>
+        {
+            ["tools"] = """{"model":"tiny","max_tokens":16,"system":[{"type":"text","text":"be brief"}],"stop_sequences":["END"],"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":[{"type":"text","text":"let me see"},{"type":"tool_use","id":"t1","name":"get_weather","input":{"city":"Oslo"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"rain"}]},{"type":"text","text":"and?"}]}],"tools":[{"name":"get_weather","description":"d","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true}}"""u8.ToArray(),
+            ["plain"] = """{"model":"tiny","max_tokens":4,"temperature":0.5,"top_p":0.9,"stream":true,"messages":[{"role":"user","content":"hi"}]}"""u8.ToArray(),
+        });
+        Save(directory, "responses-request", new Dictionary<string, byte[]>
+        {
+            ["items"] = """{"model":"tiny","instructions":"be brief","input":[{"role":"user","content":[{"type":"input_text","text":"w?"}]},{"type":"function_call","call_id":"c1","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"},{"type":"function_call_output","call_id":"c1","output":"rain"}],"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true}],"tool_choice":{"type":"function","name":"get_weather"},"store":false}"""u8.ToArray(),
+            ["text"] = """{"model":"tiny","input":"hi","max_output_tokens":8,"stream":true,"store":false,"text":{"format":{"type":"json_schema","name":"s","schema":{"type":"object"}}}}"""u8.ToArray(),
+        });
         Save(directory, "json-schema", new Dictionary<string, byte[]>
         {
             ["object"] = """{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":8},"n":{"type":"integer"},"tags":{"type":"array","items":{"enum":["a","b"]},"minItems":1,"maxItems":3}},"required":["name"],"additionalProperties":false}"""u8.ToArray(),
@@ -76,6 +86,20 @@ internal static class Seeds
                 "include_usage", "response_format", "json_object", "json_schema", "schema", "n", "tools", "functions", "logprobs", "audio",
                 "tool_choice", "tool_calls", "tool_call_id", "function", "arguments", "parameters", "strict", "parallel_tool_calls",
                 "required", "auto", "none", "name", "id", "function_call",
+            ],
+            ["messages-request"] =
+            [
+                .. json, "model", "messages", "role", "content", "system", "user", "assistant", "type", "text", "image", "tool_use",
+                "tool_result", "tool_use_id", "input", "is_error", "max_tokens", "stop_sequences", "temperature", "top_p", "top_k",
+                "stream", "tools", "input_schema", "tool_choice", "auto", "any", "tool", "none", "name", "id", "thinking",
+                "disable_parallel_tool_use",
+            ],
+            ["responses-request"] =
+            [
+                .. json, "model", "input", "instructions", "role", "content", "user", "assistant", "developer", "system", "type",
+                "message", "input_text", "output_text", "function_call", "function_call_output", "item_reference", "call_id",
+                "arguments", "output", "tools", "function", "parameters", "tool_choice", "text", "format", "json_schema", "schema",
+                "max_output_tokens", "store", "stream", "previous_response_id", "resp_", "reasoning",
             ],
         };
         var binary = new Dictionary<string, byte[][]>

@@ -3,6 +3,7 @@ using Sios.Brains.Engines;
 using Sios.Brains.Registry;
 using Sios.Brains.Synth;
 using Sios.Server.Http;
+using Sios.Server.Doors.Anthropic;
 using Sios.Server.Doors.OpenAi;
 using Sios.Server.Inference;
 using Sios.Verify;
@@ -23,7 +24,7 @@ internal static class Targets
 {
     /// <summary>The target names, in the order <c>all</c> runs them.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["signed-note", "checkpoint", "tlog-proof", "vkey", "pem", "entry-bundle", "gguf-header", "chat-request", "json-schema"];
+        ["signed-note", "checkpoint", "tlog-proof", "vkey", "pem", "entry-bundle", "gguf-header", "chat-request", "messages-request", "responses-request", "json-schema"];
 
     private static readonly BrainManifest Brain = new() { Name = "tiny", ModelPath = "/nonexistent/tiny.gguf", SystemPrompt = "be brief" };
 
@@ -37,7 +38,9 @@ internal static class Targets
         "pem" => Pem,
         "entry-bundle" => Bundle,
         "gguf-header" => GgufHeaderTarget,
-        "chat-request" => ChatRequests,
+        "chat-request" => input => DoorRequests(input, OpenAiRequests.ParseChat),
+        "messages-request" => input => DoorRequests(input, AnthropicRequests.Parse),
+        "responses-request" => input => DoorRequests(input, root => new ResponsesRequests(null).Parse(root, FuzzCaller)),
         "json-schema" => JsonSchema,
         _ => throw new ArgumentException($"Unknown fuzz target '{name}'; the targets are: {string.Join(", ", Names)}.", nameof(name)),
     };
@@ -167,13 +170,16 @@ internal static class Targets
         }
     });
 
-    private static void ChatRequests(byte[] input)
+    private static readonly Sios.Server.Access.ApiPrincipal FuzzCaller = new("fuzz", "fuzz", Sios.Server.Access.ApiKeyRole.User, ["*"]);
+
+    /// <summary>A door's request reader, then what a local brain does with what it read: the documented refusal is a 4xx.</summary>
+    private static void DoorRequests(byte[] input, Func<System.Text.Json.JsonElement, GenerationRequest> parse)
     {
         GenerationRequest parsed;
         try
         {
             using var doc = JsonFields.ParseObject(input);
-            parsed = OpenAiRequests.ParseChat(doc.RootElement);
+            parsed = parse(doc.RootElement);
         }
         catch (ApiException e) when (e.IsClientError)
         {

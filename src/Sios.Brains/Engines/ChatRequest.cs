@@ -152,6 +152,28 @@ public sealed record ChatRequest
         {
             throw new ArgumentException("Tools are offered in chats, not to raw completions.", nameof(Tools));
         }
+
+        // Templates are handed a call's arguments as an object: whatever door read the history, they must be one.
+        foreach (var call in Messages.SelectMany(m => m.Calls))
+        {
+            if (!IsJsonObject(call.Arguments))
+            {
+                throw new ArgumentException($"The arguments of the call '{call.CallId}' in the history are not a JSON object.", nameof(Messages));
+            }
+        }
+    }
+
+    private static bool IsJsonObject(string text)
+    {
+        try
+        {
+            using var parsed = System.Text.Json.JsonDocument.Parse(text, new System.Text.Json.JsonDocumentOptions { MaxDepth = 64 });
+            return parsed.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 }
 

@@ -73,7 +73,8 @@ internal static class OpenAiTools
         }
     }
 
-    private static string CheckedArguments(string arguments, string param)
+    /// <summary>Call arguments from a client's history: a JSON object sent as a string, within the size limit.</summary>
+    public static string CheckedArguments(string arguments, string param)
     {
         if (System.Text.Encoding.UTF8.GetByteCount(arguments) > MaxArgumentsBytes)
         {

@@ -254,7 +254,7 @@ internal static class ResponsesItems
                 }
 
                 var arguments = OptionalString(item, "arguments") ?? throw Invalid($"{at}.arguments", $"{at}.arguments is required: the call's arguments as a JSON string.");
-                Append(turns, "assistant", new FunctionCallContent(CallId(item, at), name!, arguments.Length <= ToolRequest.MaxArgumentsBytes ? arguments : throw Invalid($"{at}.arguments", $"{at}.arguments is too long.")));
+                Append(turns, "assistant", new FunctionCallContent(CallId(item, at), name!, OpenAiTools.CheckedArguments(arguments, $"{at}.arguments")));
                 break;
             case "function_call_output":
                 var output = Optional(item, "output") is { ValueKind: JsonValueKind.String } o ? o.GetString()! : Text(Optional(item, "output"), $"{at}.output");
