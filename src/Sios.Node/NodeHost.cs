@@ -152,11 +152,14 @@ internal static class NodeHost
         [.. allow.Addresses.Select(a => a.ToString()).Concat(allow.HostNames).Order(StringComparer.Ordinal)];
 
     /// <summary>The egress allow-list of <paramref name="hosts"/>, or a usage error naming the bad one.</summary>
-    internal static EgressAllowList AllowList(IReadOnlyList<string> hosts)
+    internal static EgressAllowList AllowList(IReadOnlyList<string> hosts) => AsUsage(() => new EgressAllowList(hosts));
+
+    /// <summary>What <paramref name="make"/> makes, its <see cref="ArgumentException"/> (a bad option) a usage error.</summary>
+    internal static T AsUsage<T>(Func<T> make)
     {
         try
         {
-            return new EgressAllowList(hosts);
+            return make();
         }
         catch (ArgumentException e)
         {
@@ -179,30 +182,36 @@ internal static class NodeHost
         {
             json.WriteStartObject();
             json.WriteString("origin", data.Config.Origin);
-            json.WriteStartArray("urls");
-            foreach (var url in settings.Server.Urls.Order(StringComparer.Ordinal))
-            {
-                json.WriteStringValue(url);
-            }
-
-            json.WriteEndArray();
+            WriteSorted(json, "urls", settings.Server.Urls);
             json.WriteNumber("max_request_bytes", settings.Server.MaxRequestBodyBytes);
             json.WriteNumber("request_timeout_s", (long)settings.Server.RequestTimeout.TotalSeconds);
             json.WriteNumber("headers_timeout_s", (long)settings.Server.HeadersTimeout.TotalSeconds);
             json.WriteNumber("max_loaded", settings.Pool.MaxLoaded);
             json.WriteNumber("memory_budget_bytes", settings.Pool.MemoryBudgetBytes);
             json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);
-            json.WriteStartArray("egress");
-            foreach (var host in EgressHosts(settings.Pool.Egress))
+            WriteSorted(json, "egress", EgressHosts(settings.Pool.Egress));
+            json.WriteNumber("vault_retention_days", data.Config.VaultRetentionDays);
+            // Absent when none are listed, so that a gateway without CORS keeps the digest it had before the option
+            // existed and an upgrade alone seals no config.changed.
+            if (settings.Server.CorsOrigins.Count > 0)
             {
-                json.WriteStringValue(host);
+                WriteSorted(json, "cors_origins", settings.Server.CorsOrigins);
             }
 
-            json.WriteEndArray();
-            json.WriteNumber("vault_retention_days", data.Config.VaultRetentionDays);
             json.WriteEndObject();
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+
+        static void WriteSorted(Utf8JsonWriter json, string name, IEnumerable<string> values)
+        {
+            json.WriteStartArray(name);
+            foreach (var value in values.Order(StringComparer.Ordinal))
+            {
+                json.WriteStringValue(value);
+            }
+
+            json.WriteEndArray();
+        }
     }
 }

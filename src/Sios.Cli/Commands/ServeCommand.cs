@@ -32,6 +32,7 @@ internal static class ServeCommand
             HelpName = "HOST",
         };
         var offline = new Option<bool>("--offline") { Description = "Allow no outbound connection at all (the default when no --egress is given; with it, --egress is an error)" };
+        var cors = CorsOriginOption("A web origin (scheme://host[:port], e.g. https://app.example.com) whose pages may call the API from a browser; repeat for more. None by default: browser apps on other origins are refused");
         var verbose = new Option<bool>("--verbose") { Description = "Log every request's outcome, not only warnings and errors" };
         var command = new Command("serve", """
             Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models), the log
@@ -42,7 +43,7 @@ internal static class ServeCommand
             Key changes ('sios key create|revoke') reach a running server through its control socket.
             With vaultRetentionDays > 0 in sios.json, each answer's exact bytes are kept encrypted for that many days
             for 'sios log disclose'; expired content is purged (sealed as vault.purged) at start and daily.
-            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, verbose };
+            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
@@ -59,6 +60,7 @@ internal static class ServeCommand
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout) ?? 600),
                 HeadersTimeout = TimeSpan.FromSeconds(parse.GetValue(headersTimeout) ?? 30),
                 ControlSocketPath = data.ControlSocketPath,
+                CorsOrigins = CorsOrigins(parse, cors),
             };
             var pool = new BrainPoolOptions
             {
@@ -73,6 +75,12 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    /// <summary><c>--cors-origin</c>, for serve and for the commands that state serve's config digest.</summary>
+    internal static Option<string[]> CorsOriginOption(string description) => new("--cors-origin") { Description = description, HelpName = "ORIGIN" };
+
+    /// <summary>The origins given, each once (they are checked when the server options are validated).</summary>
+    internal static List<string> CorsOrigins(ParseResult parse, Option<string[]> option) => [.. Split(parse.GetValue(option)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Option values, each possibly a comma-separated list, as one list.</summary>
     internal static List<string> Split(string[]? values) =>

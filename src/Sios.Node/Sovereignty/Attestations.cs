@@ -57,14 +57,18 @@ internal static class Attestations
             .FirstOrDefault();
     }
 
-    /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses and egress hosts.</summary>
-    public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress)
+    /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses, egress hosts and CORS origins.</summary>
+    public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress, IReadOnlyList<string> corsOrigins)
     {
         var allow = NodeHost.AllowList(egress);
-        var settings = new ServeSettings(
-            new SiosServerOptions { Urls = urls.Count > 0 ? urls : [SiosServerOptions.DefaultUrl] },
-            new BrainPoolOptions { Egress = allow },
-            LogLevel.Warning);
+        var server = NodeHost.AsUsage(() =>
+        {
+            var options = new SiosServerOptions { Urls = urls.Count > 0 ? urls : [SiosServerOptions.DefaultUrl], CorsOrigins = corsOrigins };
+            options.Validate();
+            return options;
+        });
+
+        var settings = new ServeSettings(server, new BrainPoolOptions { Egress = allow }, LogLevel.Warning);
         return new GatewayFacts(NodeHost.ConfigDigest(data, settings), NodeHost.EgressHosts(allow), urls);
     }
 

@@ -115,6 +115,8 @@ public sealed class SiosServer : IAsyncDisposable
 
         var app = builder.Build();
         var server = new SiosServer(app, services, options);
+        // Outside the error middleware, so that the errors it writes carry the CORS headers too.
+        app.UseCorsPolicy(options.CorsOrigins);
         app.UseApiErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sios.Server"));
         app.Use(async (context, next) =>
         {

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Sios.Server.Hosting;
 
 /// <summary>How the gateway listens and what it tolerates.</summary>
@@ -23,6 +25,12 @@ public sealed record SiosServerOptions
     /// folded: not sealed on its own, and counted in the key's next sealed refusal (<c>folded</c>).
     /// </summary>
     public int RefusalsSealedPerMinute { get; init; } = 20;
+
+    /// <summary>
+    /// The web origins (<c>scheme://host[:port]</c>, exactly as browsers send them) whose pages may call the API from a
+    /// browser: CORS preflights are answered for them and the receipt headers exposed to them. None by default.
+    /// </summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
     /// <summary>Largest request body accepted (413 above it).</summary>
     public long MaxRequestBodyBytes { get; init; } = 4 << 20;
@@ -67,8 +75,36 @@ public sealed record SiosServerOptions
             }
         }
 
+        foreach (var origin in CorsOrigins ?? [])
+        {
+            CheckOrigin(origin);
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBodyBytes, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeadersTimeout, TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Only the exact serialisation a browser puts in its <c>Origin</c> header can ever match it (lower-case scheme and
+    /// host, no default port, no path), so any other spelling is refused with that form rather than silently never matching.
+    /// </summary>
+    private static void CheckOrigin(string origin)
+    {
+        if (origin.Contains('*', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{origin}': a CORS origin cannot be a wildcard, or any web page a visitor opens could use this gateway; list each origin, e.g. --cors-origin https://app.example.com");
+        }
+
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !Ascii.IsValid(origin))
+        {
+            throw new ArgumentException($"'{origin}' is not a web origin: write http:// or https://, then the host (in ASCII, as browsers send it) and an optional :PORT, e.g. https://app.example.com");
+        }
+
+        var canonical = $"{uri.Scheme}://{uri.Authority}";
+        if (!string.Equals(origin, canonical, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{origin}' is not a web origin as browsers send it: write scheme://host[:port], with no path, trailing slash or default port, here '{canonical}'");
+        }
     }
 }
