@@ -309,16 +309,5 @@ internal sealed class OpenAiResponses(bool chat, string id, string model, long c
         json.WriteEndObject();
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        using var buffer = new MemoryStream(512);
-        using (var json = new Utf8JsonWriter(buffer, InferenceSealer.JsonOptions))
-        {
-            json.WriteStartObject();
-            body(json);
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
+    private static byte[] Write(Action<Utf8JsonWriter> body) => DoorJson.Object(body);
 }

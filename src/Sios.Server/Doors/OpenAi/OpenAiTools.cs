@@ -12,8 +12,6 @@ namespace Sios.Server.Doors.OpenAi;
 /// </summary>
 internal static class OpenAiTools
 {
-    private const int MaxArgumentsBytes = 256 * 1024;
-
     public static ToolRequest Parse(JsonElement root)
     {
         if (Optional(root, "functions") is not null || Optional(root, "function_call") is not null)
@@ -84,11 +82,7 @@ internal static class OpenAiTools
 
     private static string CheckedArguments(string arguments, string param)
     {
-        if (System.Text.Encoding.UTF8.GetByteCount(arguments) > MaxArgumentsBytes)
-        {
-            throw Invalid(param, $"{param} is longer than {MaxArgumentsBytes} bytes.");
-        }
-
+        Doors.DoorFields.CheckArgumentsSize(arguments, param);
         try
         {
             using var parsed = JsonDocument.Parse(arguments, new JsonDocumentOptions { MaxDepth = 64 });
@@ -102,7 +96,8 @@ internal static class OpenAiTools
         }
     }
 
-    private static List<ToolDefinition> ParseDefinitions(JsonElement root)
+    /// <summary>The function tools offered in <c>tools</c> (Ollama's tools are the same objects).</summary>
+    public static List<ToolDefinition> ParseDefinitions(JsonElement root)
     {
         if (Optional(root, "tools") is not { } tools || tools.ValueKind == JsonValueKind.Null)
         {
