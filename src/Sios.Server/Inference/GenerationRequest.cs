@@ -63,8 +63,8 @@ internal record GenerationRequest
     }
 }
 
-/// <summary>An embeddings request.</summary>
-internal sealed record EmbeddingsRequest(string Model, IReadOnlyList<string> Inputs, bool Base64);
+/// <summary>An embeddings request (a door that needs more for its answer derives from it).</summary>
+internal record EmbeddingsRequest(string Model, IReadOnlyList<string> Inputs, bool Base64);
 
 /// <summary>The tools of a chat request and how they may be called, as the client asked.</summary>
 internal sealed record ToolRequest(IReadOnlyList<ToolDefinition> Tools, ToolMode Mode, bool Parallel)
