@@ -4,6 +4,7 @@
 // request body, every response byte) so the C# side can verify each receipt.
 import OpenAI from 'openai';
 import { recorder } from './recording.mjs';
+import { question, tools } from './tools.mjs';
 
 const recording = recorder();
 
@@ -14,30 +15,6 @@ const client = new OpenAI({
   maxRetries: 0,
 });
 const model = process.env.SIOS_BRAIN;
-const tools = [
-  {
-    type: 'function',
-    function: {
-      name: 'get_weather',
-      description: 'The weather in a city',
-      parameters: {
-        type: 'object',
-        properties: { city: { type: 'string', enum: ['Paris', 'Oslo', 'Lima'] }, days: { type: 'integer' } },
-        required: ['city', 'days'],
-      },
-    },
-  },
-  {
-    type: 'function',
-    function: {
-      name: 'add',
-      description: 'Adds two integers',
-      parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] },
-      strict: true,
-    },
-  },
-];
-const question = { role: 'user', content: 'What is the weather in Paris for two days?' };
 const results = {};
 
 const required = await client.chat.completions.create({

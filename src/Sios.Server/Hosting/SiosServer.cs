@@ -11,6 +11,7 @@ using OpenTelemetry.Metrics;
 using Sios.Verify.Entries;
 using Sios.Server.Control;
 using Sios.Server.Health;
+using Sios.Server.Doors.Ollama;
 using Sios.Server.Doors.OpenAi;
 using Sios.Server.Http;
 using Sios.Server.Inference;
@@ -21,7 +22,7 @@ using Sios.Ledger.Durable;
 namespace Sios.Server.Hosting;
 
 /// <summary>
-/// The gateway: Kestrel on the configured addresses (loopback by default) with the OpenAI routes, the log routes,
+/// The gateway: Kestrel on the configured addresses (loopback by default) with the OpenAI and Ollama routes, the log routes,
 /// health and metrics, and the operator's control socket. Start seals <c>system.started</c> before any request is
 /// served; stop drains in-flight requests, then seals <c>system.stopped</c>. The caller owns the services (log,
 /// pool) and disposes them after <see cref="StopAsync"/>.
@@ -125,6 +126,7 @@ public sealed class SiosServer : IAsyncDisposable
             await next(context).ConfigureAwait(false);
         });
         app.MapOpenAi();
+        app.MapOllama();
         app.MapLog();
         app.MapHealth();
         app.MapControl();

@@ -210,6 +210,15 @@ public sealed class ApiException : Exception
             param: "model", code: "model_not_found", inner: inner);
 
     /// <summary>
+    /// The same 404 in the words of a door's clients: Ollama's names the model as Ollama does, but says why there is
+    /// nothing to pull (brains are registered by the operator, not fetched on request).
+    /// </summary>
+    public static ApiException ModelNotFound(string model, ErrorShape shape) => shape == ErrorShape.Ollama
+        ? new(404, $"model \"{model}\" not found: brains are registered by this server's operator, there is nothing to pull; GET /api/tags lists the ones your key may use",
+            param: "model", code: "model_not_found")
+        : ModelNotFound(model);
+
+    /// <summary>
     /// The error for a request Kestrel refused on its own, before any middleware ran, of which only the status is
     /// known (see <see cref="KestrelRejections"/>).
     /// </summary>

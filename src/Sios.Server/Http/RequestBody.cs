@@ -15,7 +15,7 @@ internal static class RequestBody
     public static async Task<byte[]> ReadJsonAsync(HttpContext context, long limit)
     {
         var request = context.Request;
-        if (request.ContentType is { Length: > 0 } type && !IsJson(type))
+        if (request.ContentType is { Length: > 0 } type && !IsJson(type) && !(IsCurlForm(type) && ErrorShapes.For(request) == ErrorShape.Ollama))
         {
             throw new ApiException(415, $"The body must be JSON: send 'Content-Type: application/json' (got '{type}').", code: "unsupported_media_type");
         }
@@ -69,6 +69,13 @@ internal static class RequestBody
         return media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>
+    /// curl's label for a body given with <c>-d</c>. Ollama reads every body as JSON, and its documentation's examples
+    /// are <c>curl … -d '{…}'</c>, so its door reads a body so labelled as JSON too.
+    /// </summary>
+    private static bool IsCurlForm(string contentType) =>
+        contentType.Split(';', 2)[0].Trim().Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
     private static ApiException TooLarge(long limit) =>
         new(413, $"The request body is larger than this server accepts ({limit:N0} bytes).", code: "request_too_large");

@@ -48,7 +48,11 @@ internal interface IEmbeddingDoor
 /// <param name="Model">The brain's name.</param>
 /// <param name="Created">When the answer was begun.</param>
 /// <param name="Request">The request as the door read it.</param>
-internal sealed record AnswerContext(string Id, string Model, DateTimeOffset Created, GenerationRequest Request);
+internal sealed record AnswerContext(string Id, string Model, DateTimeOffset Created, GenerationRequest Request)
+{
+    /// <summary>When the request was admitted (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for a door that reports durations.</summary>
+    public long Admitted { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
+}
 
 /// <summary>The receipt fields of SPEC §5, as a stream's last event carries them.</summary>
 /// <param name="Index">The log index of the answer's <c>inference</c> entry.</param>

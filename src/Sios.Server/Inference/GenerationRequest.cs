@@ -10,12 +10,6 @@ namespace Sios.Server.Inference;
 /// </summary>
 internal record GenerationRequest
 {
-    /// <summary>Most turns a request may hold, through any door.</summary>
-    public const int MaxMessages = 1_024;
-
-    /// <summary>Most stop sequences a request may give.</summary>
-    public const int MaxStops = 16;
-
     public required string Model { get; init; }
 
     public IReadOnlyList<ChatMessage> Messages { get; init; } = [];
@@ -69,15 +63,12 @@ internal record GenerationRequest
     }
 }
 
-/// <summary>An embeddings request.</summary>
-internal sealed record EmbeddingsRequest(string Model, IReadOnlyList<string> Inputs, bool Base64);
+/// <summary>An embeddings request (a door that needs more for its answer derives from it).</summary>
+internal record EmbeddingsRequest(string Model, IReadOnlyList<string> Inputs, bool Base64);
 
 /// <summary>The tools of a chat request and how they may be called, as the client asked.</summary>
 internal sealed record ToolRequest(IReadOnlyList<ToolDefinition> Tools, ToolMode Mode, bool Parallel)
 {
-    /// <summary>Largest arguments of one call in a conversation's history.</summary>
-    public const int MaxArgumentsBytes = 256 * 1024;
-
     public static ToolRequest None { get; } = new([], ToolMode.None, true);
 
     /// <summary>

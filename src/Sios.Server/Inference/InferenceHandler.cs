@@ -41,12 +41,12 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
                 parsed = door.Parse(doc.RootElement, principal);
             }
 
-            var brain = Resolve(principal, parsed.Model);
+            var brain = Resolve(record, parsed.Model);
             record.Brain = brain;
             record.Stream = parsed.Stream;
             record.ToolsOffered = parsed.Tools.Tools.Count > 0 ? parsed.Tools.Tools.Count : null;
             var request = parsed.ToEngineRequest(brain);
-            var writer = door.Writer(new AnswerContext(record.Id, brain.Name, services.Clock.GetUtcNow(), parsed));
+            var writer = door.Writer(new AnswerContext(record.Id, brain.Name, services.Clock.GetUtcNow(), parsed) { Admitted = record.Started });
             using var note = inflight.Begin(record, services.Clock);
             if (parsed.Stream)
             {
@@ -80,7 +80,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
                 parsed = door.Parse(doc.RootElement);
             }
 
-            var brain = Resolve(principal, parsed.Model);
+            var brain = Resolve(record, parsed.Model);
             record.Brain = brain;
             using var note = inflight.Begin(record, services.Clock);
             EmbeddingResult result;
@@ -132,8 +132,8 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     }
 
     /// <summary>The brain a request names, if the key may use it; a missing brain and one out of scope get the same 404.</summary>
-    private BrainManifest Resolve(ApiPrincipal principal, string model) =>
-        services.Brains.Find(model) is { } brain && principal.MayUse(brain.Name) ? brain : throw ApiException.ModelNotFound(model);
+    private BrainManifest Resolve(InferenceRecord record, string model) =>
+        services.Brains.Find(model) is { } brain && record.Key.MayUse(brain.Name) ? brain : throw ApiException.ModelNotFound(model, record.Errors);
 
     private async Task AnswerAsync(HttpContext context, InferenceRecord record, IAnswerWriter writer, ChatRequest request, CancellationToken ct)
     {

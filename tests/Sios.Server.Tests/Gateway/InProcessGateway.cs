@@ -42,7 +42,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public Uri Url => new(Server.Addresses[0]);
 
-    public static async Task<InProcessGateway> StartAsync(TransparencyLogOptions? logOptions = null, IReadOnlyList<string>? corsOrigins = null)
+    public static async Task<InProcessGateway> StartAsync(TransparencyLogOptions? logOptions = null, IReadOnlyList<string>? corsOrigins = null, int refusalsSealedPerMinute = 20)
     {
         var folder = Directory.CreateTempSubdirectory("sios-gateway-").FullName;
         var model = Path.Combine(folder, "tiny.gguf");
@@ -57,7 +57,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
         var keys = new ApiKeyStore(Path.Combine(folder, ApiKeyStore.FileName));
         keys.Add(keys.Prepare("admin", ApiKeyRole.Admin, ["*"], out var secret));
         var services = new SiosServices(log, registry, pool, keys, new byte[32], TimeProvider.System);
-        var server = SiosServer.Create(new SiosServerOptions { Urls = ["http://127.0.0.1:0"], Version = "test", CorsOrigins = corsOrigins ?? [] }, services, LogLevel.None);
+        var server = SiosServer.Create(new SiosServerOptions { Urls = ["http://127.0.0.1:0"], Version = "test", CorsOrigins = corsOrigins ?? [], RefusalsSealedPerMinute = refusalsSealedPerMinute }, services, LogLevel.None);
         await server.StartAsync();
         return new InProcessGateway(folder, store, log, pool, server, secret);
     }

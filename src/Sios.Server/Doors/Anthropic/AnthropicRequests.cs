@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sios.Brains.Engines;
+using Sios.Server.Doors;
 using Sios.Server.Inference;
 using static Sios.Server.Http.JsonFields;
 
@@ -24,9 +25,9 @@ internal static class AnthropicRequests
         }
 
         var maxTokens = OptionalInteger(root, "max_tokens", 1, int.MaxValue) ?? throw Invalid("max_tokens", "'max_tokens' is required: the most tokens to generate.");
-        if (Optional(root, "messages") is not { ValueKind: JsonValueKind.Array } messages || messages.GetArrayLength() is 0 or > GenerationRequest.MaxMessages)
+        if (Optional(root, "messages") is not { ValueKind: JsonValueKind.Array } messages || messages.GetArrayLength() is 0 or > DoorFields.MaxMessages)
         {
-            throw Invalid("messages", $"'messages' is required: an array of 1 to {GenerationRequest.MaxMessages} {{role, content}} objects.");
+            throw Invalid("messages", $"'messages' is required: an array of 1 to {DoorFields.MaxMessages} {{role, content}} objects.");
         }
 
         var turns = new List<ChatMessage>();
@@ -51,12 +52,7 @@ internal static class AnthropicRequests
             throw Invalid("messages", $"a tool_result answers the call '{turns[unanswered].Result!.CallId}', but no earlier assistant message made a tool_use with that id.");
         }
 
-        var stop = OptionalStrings(root, "stop_sequences", GenerationRequest.MaxStops);
-        if (stop is not null && stop.Any(string.IsNullOrEmpty))
-        {
-            throw Invalid("stop_sequences", "'stop_sequences' must not hold empty strings.");
-        }
-
+        var stop = DoorFields.Stops(root, "stop_sequences");
         return new GenerationRequest
         {
             Model = RequiredString(root, "model"),
@@ -159,9 +155,8 @@ internal static class AnthropicRequests
         }
 
         var arguments = input.GetRawText();
-        return Encoding.UTF8.GetByteCount(arguments) <= ToolRequest.MaxArgumentsBytes
-            ? new FunctionCallContent(id, name!, arguments)
-            : throw Invalid($"{at}.input", $"{at}.input is larger than {ToolRequest.MaxArgumentsBytes} bytes.");
+        DoorFields.CheckArgumentsSize(arguments, $"{at}.input");
+        return new FunctionCallContent(id, name!, arguments);
     }
 
     private static FunctionResultContent ToolResult(JsonElement block, string at)

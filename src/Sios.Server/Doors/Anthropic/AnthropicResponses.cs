@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sios.Brains.Engines;
+using Sios.Server.Doors;
 using Sios.Server.Http;
 using Sios.Server.Inference;
 
@@ -270,5 +271,5 @@ internal sealed class AnthropicResponses(string id, string model) : IAnswerWrite
 
     private static byte[] Named(string name, byte[] json) => InferenceSealer.NamedEvent(name, json);
 
-    private static byte[] Json(Action<Utf8JsonWriter> body) => AnswerJson.Object(body);
+    private static byte[] Json(Action<Utf8JsonWriter> body) => DoorJson.Object(body);
 }

@@ -58,10 +58,5 @@ internal static class OpenAiEndpoints
     private static long Created(BrainManifest brain) =>
         brain.ModelPath is { Length: > 0 } path && File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() : 0;
 
-    private static Task WriteJsonAsync(HttpContext context, byte[] body)
-    {
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = body.Length;
-        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
-    }
+    private static Task WriteJsonAsync(HttpContext context, byte[] body) => DoorJson.WriteAsync(context, body);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Sios.Brains.Engines;
 using Sios.Brains.Registry;
 using Sios.Server.Inference;
+using static Sios.Server.Doors.DoorFields;
 using static Sios.Server.Http.JsonFields;
 
 namespace Sios.Server.Doors.OpenAi;
@@ -10,10 +11,6 @@ namespace Sios.Server.Doors.OpenAi;
 /// <summary>Reads OpenAI request bodies, refusing what does not fit with a 400 that names the field.</summary>
 internal static class OpenAiRequests
 {
-    private const int MaxMessages = GenerationRequest.MaxMessages;
-    private const int MaxStops = GenerationRequest.MaxStops;
-    private const int MaxInputs = 2_048;
-
     public static GenerationRequest ParseChat(JsonElement root)
     {
         Unsupported(root, "logprobs", "log-probabilities are not reported.");
@@ -64,21 +61,7 @@ internal static class OpenAiRequests
     {
         var model = RequiredString(root, "model");
         Unsupported(root, "dimensions", "vectors have the brain's own width.");
-        IReadOnlyList<string> inputs;
-        try
-        {
-            inputs = OptionalStrings(root, "input", MaxInputs) ?? throw Invalid("input", "'input' is required: a string or an array of strings.");
-        }
-        catch (Http.ApiException) when (Optional(root, "input") is { ValueKind: JsonValueKind.Array } array && array.EnumerateArray().Any(i => i.ValueKind is JsonValueKind.Number or JsonValueKind.Array))
-        {
-            throw Invalid("input", "'input' must be text: token arrays are not accepted.");
-        }
-
-        if (inputs.Count == 0 || inputs.Any(string.IsNullOrEmpty))
-        {
-            throw Invalid("input", "'input' must hold at least one non-empty string.");
-        }
-
+        var inputs = EmbeddingInputs(root);
         var format = OptionalString(root, "encoding_format") ?? "float";
         if (format is not ("float" or "base64"))
         {
@@ -120,21 +103,10 @@ internal static class OpenAiRequests
             Temperature = OptionalNumber(root, "temperature", 0, 2),
             TopP = OptionalNumber(root, "top_p", double.Epsilon, 1),
             Seed = (uint?)OptionalInteger(root, "seed", 0, uint.MaxValue),
-            Stop = ParseStop(root),
+            Stop = Stops(root),
             Stream = stream,
             IncludeUsage = includeUsage,
         };
-    }
-
-    private static IReadOnlyList<string>? ParseStop(JsonElement root)
-    {
-        var stop = OptionalStrings(root, "stop", MaxStops);
-        if (stop is not null && stop.Any(string.IsNullOrEmpty))
-        {
-            throw Invalid("stop", "'stop' strings must not be empty.");
-        }
-
-        return stop;
     }
 
     private static void RequireSingleChoice(JsonElement root)

@@ -309,5 +309,5 @@ internal sealed class OpenAiResponses(bool chat, string id, string model, long c
         json.WriteEndObject();
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> body) => AnswerJson.Object(body);
+    private static byte[] Write(Action<Utf8JsonWriter> body) => DoorJson.Object(body);
 }

@@ -12,8 +12,6 @@ namespace Sios.Server.Doors.OpenAi;
 /// </summary>
 internal static class OpenAiTools
 {
-    private const int MaxArgumentsBytes = ToolRequest.MaxArgumentsBytes;
-
     public static ToolRequest Parse(JsonElement root)
     {
         if (Optional(root, "functions") is not null || Optional(root, "function_call") is not null)
@@ -76,11 +74,7 @@ internal static class OpenAiTools
     /// <summary>Call arguments from a client's history: a JSON object sent as a string, within the size limit.</summary>
     public static string CheckedArguments(string arguments, string param)
     {
-        if (System.Text.Encoding.UTF8.GetByteCount(arguments) > MaxArgumentsBytes)
-        {
-            throw Invalid(param, $"{param} is longer than {MaxArgumentsBytes} bytes.");
-        }
-
+        Doors.DoorFields.CheckArgumentsSize(arguments, param);
         try
         {
             using var parsed = JsonDocument.Parse(arguments, new JsonDocumentOptions { MaxDepth = 64 });
@@ -94,7 +88,8 @@ internal static class OpenAiTools
         }
     }
 
-    private static List<ToolDefinition> ParseDefinitions(JsonElement root)
+    /// <summary>The function tools offered in <c>tools</c> (Ollama's tools are the same objects).</summary>
+    public static List<ToolDefinition> ParseDefinitions(JsonElement root)
     {
         if (Optional(root, "tools") is not { } tools || tools.ValueKind == JsonValueKind.Null)
         {

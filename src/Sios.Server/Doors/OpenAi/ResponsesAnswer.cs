@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sios.Brains.Engines;
+using Sios.Server.Doors;
 using Sios.Server.Http;
 using Sios.Server.Inference;
 using Sios.Server.Vault;
@@ -45,7 +46,7 @@ internal sealed class ResponsesAnswer(AnswerContext answer, StoredResponses? sto
             _done.Add(json => CallItem(json, id, "completed", call.CallId, call.Name, call.Arguments));
         }
 
-        return AnswerJson.Object(json => Response(json, finish, usage));
+        return DoorJson.Object(json => Response(json, finish, usage));
     }
 
     /// <inheritdoc/>
@@ -125,7 +126,7 @@ internal sealed class ResponsesAnswer(AnswerContext answer, StoredResponses? sto
     }
 
     /// <inheritdoc/>
-    public byte[] Failure(ApiException error) => Named("error", AnswerJson.Object(json =>
+    public byte[] Failure(ApiException error) => Named("error", DoorJson.Object(json =>
     {
         json.WriteString("type", "error");
         json.WriteNumber("sequence_number", _sequence++);
@@ -357,7 +358,7 @@ internal sealed class ResponsesAnswer(AnswerContext answer, StoredResponses? sto
     }
 
     /// <summary>An event of the stream: <c>event: TYPE</c> and its data, which starts with its type and sequence number.</summary>
-    private byte[] Event(string type, Action<Utf8JsonWriter> body) => Named(type, AnswerJson.Object(json =>
+    private byte[] Event(string type, Action<Utf8JsonWriter> body) => Named(type, DoorJson.Object(json =>
     {
         json.WriteString("type", type);
         json.WriteNumber("sequence_number", _sequence++);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Sios.Server.Access;
 using Sios.Server.Hosting;
+using Sios.Server.Doors;
 using Sios.Server.Http;
 using Sios.Server.Inference;
 using Sios.Server.Vault;
@@ -46,7 +47,7 @@ internal sealed class ResponsesDoor(StoredResponses? store) : IGenerationDoor
             body = JsonSerializer.SerializeToUtf8Bytes(doc.RootElement.GetProperty("response"));
         }
 
-        return WriteAsync(context, body);
+        return DoorJson.WriteAsync(context, body);
     }
 
     /// <summary>
@@ -58,7 +59,7 @@ internal sealed class ResponsesDoor(StoredResponses? store) : IGenerationDoor
         var caller = Authentication.Require(context, services.Keys, metrics);
         _ = Find(id, caller);
         store!.Delete(id["resp_".Length..], caller.KeyId);
-        return WriteAsync(context, AnswerJson.Object(json =>
+        return DoorJson.WriteAsync(context, DoorJson.Object(json =>
         {
             json.WriteString("id", id);
             json.WriteString("object", "response");
@@ -76,12 +77,5 @@ internal sealed class ResponsesDoor(StoredResponses? store) : IGenerationDoor
         // The same 404 for a response never stored, expired, deleted or another key's: ids of others are not revealed.
         return (id.StartsWith("resp_", StringComparison.Ordinal) ? store.Read(id["resp_".Length..], caller.KeyId) : null)
             ?? throw new ApiException(404, $"No response with id '{id}' was found.", code: "response_not_found");
-    }
-
-    private static Task WriteAsync(HttpContext context, byte[] body)
-    {
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = body.Length;
-        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 }

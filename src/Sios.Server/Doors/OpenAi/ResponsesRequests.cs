@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Sios.Brains.Engines;
 using Sios.Server.Access;
+using Sios.Server.Doors;
 using Sios.Server.Inference;
 using Sios.Server.Vault;
 using static Sios.Server.Http.JsonFields;
@@ -78,9 +79,9 @@ internal sealed class ResponsesRequests(StoredResponses? store)
             turns.Insert(0, new ChatMessage("system", instructions));
         }
 
-        if (turns.Count > GenerationRequest.MaxMessages)
+        if (turns.Count > DoorFields.MaxMessages)
         {
-            throw Invalid("input", $"the conversation holds more than {GenerationRequest.MaxMessages} turns.");
+            throw Invalid("input", $"the conversation holds more than {DoorFields.MaxMessages} turns.");
         }
 
         if (ToolRequest.UnansweredResult(turns) is { } unanswered)
@@ -137,7 +138,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
             case { ValueKind: JsonValueKind.String } plain:
                 turns.Add(new ChatMessage("user", plain.GetString()!));
                 break;
-            case { ValueKind: JsonValueKind.Array } items when items.GetArrayLength() <= GenerationRequest.MaxMessages:
+            case { ValueKind: JsonValueKind.Array } items when items.GetArrayLength() <= DoorFields.MaxMessages:
                 var i = 0;
                 foreach (var item in items.EnumerateArray())
                 {
@@ -148,7 +149,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
             case null when depth > 0 || turns.Count > 0:
                 break;
             default:
-                throw Invalid("input", $"'input' is required: a string, or an array of at most {GenerationRequest.MaxMessages} items.");
+                throw Invalid("input", $"'input' is required: a string, or an array of at most {DoorFields.MaxMessages} items.");
         }
 
         return turns;

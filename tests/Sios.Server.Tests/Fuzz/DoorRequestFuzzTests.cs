@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sios.Server.Http;
+using Sios.Server.Doors.Ollama;
 using Sios.Server.Doors.OpenAi;
 using Sios.Server.Inference;
 using Sios.Tests.Fuzz;
@@ -9,10 +10,11 @@ using Xunit.Abstractions;
 namespace Sios.Server.Tests.Fuzz;
 
 /// <summary>
-/// Issue 6, item 4: hostile JSON request bodies for the gateway. Mutants of valid chat, completion and embeddings
-/// requests go through JsonFields.ParseObject and the request parsers; the only acceptable failure is a 4xx ApiException.
+/// Issue 6, item 4: hostile JSON request bodies for the gateway. Mutants of valid requests of every door (OpenAI's
+/// chat, completion and embeddings, Ollama's chat, generate and embed) go through JsonFields.ParseObject and the
+/// door's parser; the only acceptable failure is a 4xx ApiException.
 /// </summary>
-public sealed class OpenAiRequestFuzzTests(ITestOutputHelper output)
+public sealed class DoorRequestFuzzTests(ITestOutputHelper output)
 {
     private static readonly byte[][] Chat =
     [
@@ -28,7 +30,16 @@ public sealed class OpenAiRequestFuzzTests(ITestOutputHelper output)
         """{"model":"tiny","input":"one"}"""u8.ToArray(),
     ];
 
-    public static TheoryData<string> Endpoints => ["chat", "completion", "embeddings"];
+    private static readonly byte[][] OllamaChat =
+    [
+        """{"model":"tiny:latest","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"},{"role":"assistant","content":"","tool_calls":[{"function":{"name":"f","arguments":{"x":1}}}]},{"role":"tool","content":"2","tool_name":"f"}],"options":{"temperature":0.5,"top_p":0.9,"num_predict":16,"seed":7,"stop":["\n"],"num_ctx":2048},"format":"json","keep_alive":"5m","think":false}"""u8.ToArray(),
+    ];
+
+    private static readonly byte[][] OllamaGenerate = ["""{"model":"tiny","prompt":"once upon","system":"brief","suffix":"","raw":false,"stream":false,"format":{"type":"object"},"options":{"num_predict":-1,"seed":-1}}"""u8.ToArray()];
+
+    private static readonly byte[][] OllamaEmbed = ["""{"model":"tiny","input":["a","b"],"truncate":true,"options":{"num_ctx":64}}"""u8.ToArray()];
+
+    public static TheoryData<string> Endpoints => ["chat", "completion", "embeddings", "ollama.chat", "ollama.generate", "ollama.embed"];
 
     /// <summary>Found by fuzz/run (AFL++): lone-surrogate escapes, in a property name and in values, reached the parsers.</summary>
     public static TheoryData<string> LoneSurrogates =>
@@ -63,7 +74,10 @@ public sealed class OpenAiRequestFuzzTests(ITestOutputHelper output)
         {
             "chat" => (Chat, (Action<JsonElement>)(root => OpenAiRequests.ParseChat(root))),
             "completion" => (Completion, root => OpenAiRequests.ParseCompletion(root)),
-            _ => (Embeddings, (Action<JsonElement>)(root => OpenAiRequests.ParseEmbeddings(root))),
+            "embeddings" => (Embeddings, root => OpenAiRequests.ParseEmbeddings(root)),
+            "ollama.chat" => (OllamaChat, root => OllamaRequests.ParseChat(root)),
+            "ollama.generate" => (OllamaGenerate, root => OllamaRequests.ParseGenerate(root)),
+            _ => (OllamaEmbed, (Action<JsonElement>)(root => OllamaRequests.ParseEmbed(root))),
         };
         foreach (var seed in seeds)
         {
@@ -83,7 +97,7 @@ public sealed class OpenAiRequestFuzzTests(ITestOutputHelper output)
                 throw new InvalidOperationException($"status {e.Status} for a malformed request: {e.Message} ({Encoding.UTF8.GetString(input)})", e);
             }
         }, typeof(ApiException));
-        output.WriteLine($"OpenAiRequests ({endpoint}): {executions} executions in {FuzzHarness.Seconds} s");
+        output.WriteLine($"{endpoint}: {executions} executions in {FuzzHarness.Seconds} s");
         Assert.True(executions > 0);
     }
 }
