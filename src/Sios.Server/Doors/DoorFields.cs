@@ -62,4 +62,15 @@ internal static class DoorFields
             throw Invalid(param, $"{param} is longer than {MaxArgumentsBytes} bytes.");
         }
     }
+
+    /// <summary>A tool's name: 1 to 64 letters, digits, '_' or '-', and not one already in <paramref name="names"/>.</summary>
+    public static string ToolName(string? name, HashSet<string> names, string param)
+    {
+        if (!Sios.Brains.Engines.ToolDefinition.IsValidName(name))
+        {
+            throw Invalid(param, $"{param} must be 1 to 64 letters, digits, '_' or '-'.");
+        }
+
+        return names.Add(name!) ? name! : throw Invalid(param, $"{param} '{name}' is defined twice.");
+    }
 }

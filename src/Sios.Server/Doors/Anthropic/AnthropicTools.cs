@@ -69,23 +69,14 @@ internal static class AnthropicTools
                 throw Invalid($"{at}.type", $"{at} is the server tool '{type}': only client tools (name, description, input_schema) are served.");
             }
 
-            var name = OptionalString(tool, "name");
-            if (!ToolDefinition.IsValidName(name))
-            {
-                throw Invalid($"{at}.name", $"{at}.name must be 1 to 64 letters, digits, '_' or '-'.");
-            }
-
-            if (!names.Add(name!))
-            {
-                throw Invalid($"{at}.name", $"{at}.name '{name}' is defined twice.");
-            }
+            var name = DoorFields.ToolName(OptionalString(tool, "name"), names, $"{at}.name");
 
             if (Optional(tool, "input_schema") is not { ValueKind: JsonValueKind.Object } schema)
             {
                 throw Invalid($"{at}.input_schema", $"{at}.input_schema is required: a JSON Schema object.");
             }
 
-            list.Add(new ToolDefinition(name!, OptionalString(tool, "description"), schema.GetRawText(), Optional(tool, "strict") is { ValueKind: JsonValueKind.True }));
+            list.Add(new ToolDefinition(name, OptionalString(tool, "description"), schema.GetRawText(), Optional(tool, "strict") is { ValueKind: JsonValueKind.True }));
         }
 
         return list;

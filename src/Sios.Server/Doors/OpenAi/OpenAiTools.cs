@@ -121,16 +121,7 @@ internal static class OpenAiTools
                 throw Invalid($"{at}.function", $"{at}.function is required: an object with 'name' and 'parameters'.");
             }
 
-            var name = OptionalString(function, "name");
-            if (!ToolDefinition.IsValidName(name))
-            {
-                throw Invalid($"{at}.function.name", $"{at}.function.name must be 1 to 64 letters, digits, '_' or '-'.");
-            }
-
-            if (!names.Add(name!))
-            {
-                throw Invalid($"{at}.function.name", $"{at}.function.name '{name}' is defined twice.");
-            }
+            var name = DoorFields.ToolName(OptionalString(function, "name"), names, $"{at}.function.name");
 
             var parameters = Optional(function, "parameters") switch
             {
@@ -139,7 +130,7 @@ internal static class OpenAiTools
                 _ => throw Invalid($"{at}.function.parameters", $"{at}.function.parameters must be a JSON Schema object."),
             };
             var strict = Optional(function, "strict") is { ValueKind: JsonValueKind.True };
-            list.Add(new ToolDefinition(name!, OptionalString(function, "description"), parameters, strict));
+            list.Add(new ToolDefinition(name, OptionalString(function, "description"), parameters, strict));
         }
 
         return list;

@@ -47,11 +47,7 @@ internal static class ResponsesFormats
                     throw Invalid($"{at}.type", $"{at} is not a function tool: only function tools run here (the client runs them), not hosted ones such as web or file search.");
                 }
 
-                var name = OptionalString(tool, "name");
-                if (!ToolDefinition.IsValidName(name) || !names.Add(name!))
-                {
-                    throw Invalid($"{at}.name", $"{at}.name must be 1 to 64 letters, digits, '_' or '-', and not used twice.");
-                }
+                var name = DoorFields.ToolName(OptionalString(tool, "name"), names, $"{at}.name");
 
                 var parameters = Optional(tool, "parameters") switch
                 {
@@ -59,7 +55,7 @@ internal static class ResponsesFormats
                     { ValueKind: JsonValueKind.Object } p => p.GetRawText(),
                     _ => throw Invalid($"{at}.parameters", $"{at}.parameters must be a JSON Schema object."),
                 };
-                tools.Add(new ToolDefinition(name!, OptionalString(tool, "description"), parameters, Optional(tool, "strict") is { ValueKind: JsonValueKind.True }));
+                tools.Add(new ToolDefinition(name, OptionalString(tool, "description"), parameters, Optional(tool, "strict") is { ValueKind: JsonValueKind.True }));
             }
         }
 
