@@ -47,6 +47,7 @@ public sealed class WitnessCliTests(WitnessedLogs logs) : IClassFixture<Witnesse
         Assert.Equal(400, (await witness.PostAsync(ServedWitness.Body(a1.Size, [], common.Note))).Status);
         Assert.Equal(409, (await witness.PostAsync(ServedWitness.Body(common.Size, [], common.Note))).Status);
         Assert.Equal(400, (await witness.PostAsync(Encoding.ASCII.GetBytes("old 00\n\n"))).Status);
+        Assert.Equal(413, (await witness.PostAsync(ServedWitness.Body(a1.Size, [], [.. a2.Note, .. new byte[200_000]]))).Status);
 
         var latest = await witness.LatestAsync(WitnessedLogs.Origin);
         Assert.Equal(200, latest.Status);
