@@ -90,6 +90,7 @@ public sealed class WitnessState : IDisposable
                 }
 
                 _record.Append(next.Note);
+                FaultPoint.Reach("witness:recorded");
                 // Committed: the next request is checked against it even if the state file below cannot be written.
                 _latest[origin] = next;
                 DurableFile.Replace(StateFile(origin), next.Note);

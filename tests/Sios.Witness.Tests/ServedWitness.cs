@@ -24,9 +24,15 @@ internal sealed class ServedWitness : IAsyncDisposable
     public string Address { get; }
 
     /// <summary>Starts <c>sios witness serve</c> on a free loopback port and waits (at most a minute) for its address.</summary>
-    public static async Task<ServedWitness> StartAsync(string data)
+    public static async Task<ServedWitness> StartAsync(string data, string? faultPoint = null)
     {
-        var process = Process.Start(SiosProcess.StartInfo(["witness", "serve", "--data", data, "--urls", "http://127.0.0.1:0"]))!;
+        var info = SiosProcess.StartInfo(["witness", "serve", "--data", data, "--urls", "http://127.0.0.1:0"]);
+        if (faultPoint is not null)
+        {
+            info.Environment["SIOS_FAULT_EXIT_AT"] = faultPoint;
+        }
+
+        var process = Process.Start(info)!;
         _ = process.StandardError.ReadToEndAsync();
         using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         try
@@ -59,6 +65,13 @@ internal sealed class ServedWitness : IAsyncDisposable
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(origin)));
         using var response = await _http.GetAsync(hash + "/checkpoint");
         return ((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>The exit code, once the process has exited by itself (at a fault point).</summary>
+    public async Task<int> ExitCodeAsync()
+    {
+        await _process.WaitForExitAsync();
+        return _process.ExitCode;
     }
 
     /// <summary>kill -9.</summary>

@@ -96,6 +96,34 @@ public sealed class WitnessCliTests(WitnessedLogs logs) : IClassFixture<Witnesse
         Assert.NotEmpty(winners);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Dying_after_the_record_and_before_the_state_file_keeps_what_it_recorded()
+    {
+        logs.ResetWitness();
+        var (common, a1, b1) = (logs.Common, logs.A[0], logs.B[0]);
+        foreach (var (old, proof, note) in new[] { (0L, Array.Empty<string>(), common.Note), (common.Size, logs.Proof('A', common.Size, a1.Size)!, a1.Note) })
+        {
+            await using (var dying = await ServedWitness.StartAsync(logs.WitnessData, faultPoint: "witness:recorded"))
+            {
+                await Assert.ThrowsAnyAsync<HttpRequestException>(() => dying.PostAsync(ServedWitness.Body(old, proof, note)));
+                Assert.Equal(86, await dying.ExitCodeAsync());
+            }
+
+            await using var witness = await ServedWitness.StartAsync(logs.WitnessData);
+            // Rolled forward at start: the recorded checkpoint is held though its answer never left.
+            Assert.Equal(SizeOf(note), SizeOf((await witness.LatestAsync(WitnessedLogs.Origin)).Body));
+        }
+
+        await using (var witness = await ServedWitness.StartAsync(logs.WitnessData))
+        {
+            var fork = await witness.PostAsync(ServedWitness.Body(common.Size, logs.Proof('B', common.Size, b1.Size)!, b1.Note));
+            Assert.Equal((409, $"{a1.Size}\n"), (fork.Status, Text(fork.Body)));
+            Assert.Equal(a1.Size, SizeOf((await witness.LatestAsync(WitnessedLogs.Origin)).Body));
+        }
+
+        AssertOneFork(ReadRecord(), [('A', a1.Size)]);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Mistakes_exit_with_the_documented_codes()
     {
