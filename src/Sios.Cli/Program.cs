@@ -25,6 +25,7 @@ var root = new RootCommand($"""
     AttestCommand.Create(),
     ReportCommand.Create(),
     StateCommands.Create(),
+    WitnessCommands.Create(),
 };
 
 using var cancel = new CancellationTokenSource();

@@ -1,5 +1,6 @@
 using System.Text;
 using Sios.Ledger.Checkpoints;
+using Sios.Ledger.Durable;
 using Sios.Ledger.Entries;
 using Sios.Ledger.Storage;
 using Sios.Signing;

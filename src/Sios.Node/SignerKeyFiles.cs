@@ -264,22 +264,3 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         }
     }
 }
-
-/// <summary>
-/// Named points in multi-step key changes where tests make the process stop dead, as a crash would: when
-/// SIOS_FAULT_EXIT_AT names the point, the process exits with code 86 at once, running no finally blocks.
-/// </summary>
-internal static class FaultPoint
-{
-    public const string Variable = "SIOS_FAULT_EXIT_AT";
-
-    public const int ExitCode = 86;
-
-    public static void Reach(string name)
-    {
-        if (string.Equals(Environment.GetEnvironmentVariable(Variable), name, StringComparison.Ordinal))
-        {
-            Environment.Exit(ExitCode);
-        }
-    }
-}

@@ -285,6 +285,11 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     [InlineData("verify log")]
     [InlineData("verify")]
     [InlineData("verify receipt")]
+    [InlineData("witness")]
+    [InlineData("witness init")]
+    [InlineData("witness add-log")]
+    [InlineData("witness vkeys")]
+    [InlineData("witness serve")]
     public async Task Every_command_has_help(string commandLine)
     {
         var command = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);

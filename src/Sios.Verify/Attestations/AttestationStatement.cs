@@ -385,6 +385,7 @@ public sealed class AttestationStatement
     {
         NoteKeyKind.MlDsa65 => "ml-dsa-65",
         NoteKeyKind.MlDsa44Cosignature => "ml-dsa-44-cosignature",
+        NoteKeyKind.Ed25519Cosignature => "ed25519-cosignature",
         _ => "ed25519",
     };
 

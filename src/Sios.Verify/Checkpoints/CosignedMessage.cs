@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
 namespace Sios.Verify.Checkpoints;
 
-/// <summary>The c2sp.org/tlog-cosignature ML-DSA-44 <c>subtree/v1</c> signed message.</summary>
+/// <summary>The c2sp.org/tlog-cosignature signed messages: ML-DSA-44 <c>subtree/v1</c> and Ed25519 <c>cosignature/v1</c>.</summary>
 public static class CosignedMessage
 {
     private static readonly byte[] Label = "subtree/v1\n\0"u8.ToArray();
@@ -47,5 +48,20 @@ public static class CosignedMessage
         BinaryPrimitives.WriteUInt64BigEndian(span[8..], end);
         hash.CopyTo(span[16..]);
         return message;
+    }
+
+    /// <summary>
+    /// Builds the Ed25519 <c>cosignature/v1</c> message: the header line, <c>time T</c>, then the whole note text of
+    /// the checkpoint (extension lines included, signature lines not).
+    /// </summary>
+    public static byte[] BuildV1(ulong timestamp, string checkpointText)
+    {
+        ArgumentNullException.ThrowIfNull(checkpointText);
+        if (timestamp > long.MaxValue)
+        {
+            throw new FormatViolationException("a cosignature timestamp must not exceed 2^63-1");
+        }
+
+        return Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"cosignature/v1\ntime {timestamp}\n{checkpointText}"));
     }
 }

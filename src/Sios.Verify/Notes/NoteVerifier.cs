@@ -34,6 +34,30 @@ public sealed class NoteVerifier
     /// <summary>Parses and verifies <paramref name="note"/>; throws <see cref="VerificationException"/> naming the failure.</summary>
     public (SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures) Verify(ReadOnlySpan<byte> note)
     {
+        var (parsed, verified) = VerifyKnownLines(note);
+        foreach (var key in _keys)
+        {
+            if (!verified.Any(v => ReferenceEquals(v.Key, key)))
+            {
+                throw new VerificationException($"note is not signed by {Describe(key)}");
+            }
+        }
+
+        return (parsed, verified);
+    }
+
+    /// <summary>
+    /// As <see cref="Verify"/>, but one valid signature from any of the keys suffices (a witness trusting several log
+    /// keys, c2sp.org/tlog-witness); a line from a known key that fails still rejects the note.
+    /// </summary>
+    public (SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures) VerifyAny(ReadOnlySpan<byte> note)
+    {
+        var (parsed, verified) = VerifyKnownLines(note);
+        return verified.Count > 0 ? (parsed, verified) : throw new VerificationException("note carries no signature from a trusted key");
+    }
+
+    private (SignedNote Note, List<VerifiedSignature> Signatures) VerifyKnownLines(ReadOnlySpan<byte> note)
+    {
         var parsed = SignedNote.Parse(note, _limits);
         var verified = new List<VerifiedSignature>();
         foreach (var line in parsed.Signatures)
@@ -52,14 +76,6 @@ public sealed class NoteVerifier
             verified.Add(VerifyLine(parsed, key, line.Signature));
         }
 
-        foreach (var key in _keys)
-        {
-            if (!verified.Any(v => ReferenceEquals(v.Key, key)))
-            {
-                throw new VerificationException($"note is not signed by {Describe(key)}");
-            }
-        }
-
         return (parsed, verified);
     }
 
@@ -76,6 +92,7 @@ public sealed class NoteVerifier
             NoteKeyKind.Ed25519 => Ed25519Verifier.Verify(key.PublicKey, note.TextBytes, signature),
             NoteKeyKind.MlDsa65 => MlDsaVerifier.Verify(MlDsaAlgorithm.MlDsa65, key.PublicKey, note.TextBytes, signature),
             NoteKeyKind.MlDsa44Cosignature => VerifyCosignature(note, key, signature, out timestamp),
+            NoteKeyKind.Ed25519Cosignature => VerifyEd25519Cosignature(note, key, signature, out timestamp),
             _ => false,
         };
         if (!ok)
@@ -88,16 +105,26 @@ public sealed class NoteVerifier
 
     private static bool VerifyCosignature(SignedNote note, VerifierKey key, byte[] signature, out ulong? timestamp)
     {
-        var ts = BinaryPrimitives.ReadUInt64BigEndian(signature);
+        var ts = ReadTimestamp(key, signature);
         timestamp = ts;
-        if (ts > long.MaxValue)
-        {
-            throw new VerificationException($"cosignature by {Describe(key)} has a timestamp above 2^63-1");
-        }
-
         var checkpoint = Checkpoint.Parse(note.Text);
         var message = CosignedMessage.Build(key.Name, ts, checkpoint.Origin, 0, (ulong)checkpoint.Size, checkpoint.Root);
         return MlDsaVerifier.Verify(MlDsaAlgorithm.MlDsa44, key.PublicKey, message, signature.AsSpan(8));
+    }
+
+    private static bool VerifyEd25519Cosignature(SignedNote note, VerifierKey key, byte[] signature, out ulong? timestamp)
+    {
+        var ts = ReadTimestamp(key, signature);
+        timestamp = ts;
+        // Only a checkpoint can be cosigned; parsing refuses any other note text before its signature is trusted.
+        _ = Checkpoint.Parse(note.Text);
+        return Ed25519Verifier.Verify(key.PublicKey, CosignedMessage.BuildV1(ts, note.Text), signature.AsSpan(8));
+    }
+
+    private static ulong ReadTimestamp(VerifierKey key, byte[] signature)
+    {
+        var ts = BinaryPrimitives.ReadUInt64BigEndian(signature);
+        return ts > long.MaxValue ? throw new VerificationException($"cosignature by {Describe(key)} has a timestamp above 2^63-1") : ts;
     }
 
     private static string Describe(VerifierKey key) => $"{key.Name} (key ID {key.KeyId:x8}, {key.Kind})";

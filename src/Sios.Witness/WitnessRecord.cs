@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Sios.Ledger.Durable;
+
+namespace Sios.Witness;
+
+/// <summary>
+/// The witness's append-only record of every cosignature it made, one file. Each record is a header line
+/// <c>sios-witness-record/v1 LENGTH SHA256HEX</c> (LENGTH in decimal bytes, the SHA-256 of the note in lowercase hex)
+/// followed by exactly LENGTH bytes: the cosigned checkpoint as a signed note (checkpoint text, blank line, the log
+/// signature lines the witness verified, then its own cosignature lines). A record is fsynced before its cosignature is
+/// answered, so it is the witness's commit point; a record a crash cut short was never answered and is cut off at the
+/// next open, while damage anywhere before the last record refuses the open.
+/// </summary>
+internal sealed class WitnessRecord : IDisposable
+{
+    /// <summary>The first word of every record header.</summary>
+    public const string Magic = "sios-witness-record/v1";
+
+    private readonly FileStream _file;
+    private bool _broken;
+
+    private WitnessRecord(FileStream file) => _file = file;
+
+    /// <summary>Opens (creating) the record at <paramref name="path"/> and returns every complete note in order.</summary>
+    public static WitnessRecord Open(string path, out IReadOnlyList<byte[]> notes)
+    {
+        var created = !File.Exists(path);
+        var file = new FileStream(path, DurableFile.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read));
+        try
+        {
+            if (created)
+            {
+                DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            }
+
+            var bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+            var (read, end) = Scan(bytes, path);
+            if (end < bytes.Length)
+            {
+                file.SetLength(end);
+                file.Flush(flushToDisk: true);
+            }
+
+            file.Position = end;
+            notes = read;
+            return new WitnessRecord(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Appends one note and fsyncs it; a failed append is cut off again, or the record refuses all further appends.</summary>
+    public void Append(ReadOnlySpan<byte> note)
+    {
+        if (_broken)
+        {
+            throw new IOException("the witness record could not be repaired after a failed append; restart the witness");
+        }
+
+        var start = _file.Position;
+        try
+        {
+            _file.Write(Encoding.ASCII.GetBytes(Header(note)));
+            _file.Write(note);
+            _file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            try
+            {
+                _file.SetLength(start);
+                _file.Position = start;
+                _file.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                // Garbage would sit before the next record and refuse the next open: take no more.
+                _broken = true;
+            }
+
+            throw;
+        }
+    }
+
+    private static string Header(ReadOnlySpan<byte> note) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Magic} {note.Length} {Convert.ToHexStringLower(SHA256.HashData(note))}\n");
+
+    /// <summary>The complete records, and the offset where they end (a torn last record starts there).</summary>
+    private static (List<byte[]> Notes, int End) Scan(byte[] bytes, string path)
+    {
+        var notes = new List<byte[]>();
+        var position = 0;
+        while (position < bytes.Length)
+        {
+            var rest = bytes.AsSpan(position);
+            var newline = rest.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                break;
+            }
+
+            var fields = Encoding.ASCII.GetString(rest[..newline]).Split(' ');
+            if (fields.Length != 3 || !string.Equals(fields[0], Magic, StringComparison.Ordinal)
+                || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            {
+                throw new InvalidDataException($"the witness record {path} is damaged at byte {position}: not a record header");
+            }
+
+            var body = rest[(newline + 1)..];
+            if (body.Length < length)
+            {
+                break;
+            }
+
+            var note = body[..length];
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(note)), fields[2], StringComparison.Ordinal))
+            {
+                if (body.Length == length)
+                {
+                    break;
+                }
+
+                throw new InvalidDataException($"the witness record {path} is damaged at byte {position}: its hash does not match");
+            }
+
+            notes.Add(note.ToArray());
+            position += newline + 1 + length;
+        }
+
+        return (notes, position);
+    }
+
+    /// <summary>Closes the file.</summary>
+    public void Dispose() => _file.Dispose();
+}
