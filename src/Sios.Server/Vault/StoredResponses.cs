@@ -59,7 +59,7 @@ internal sealed class StoredResponses(ContentVault vault, byte[] key)
     /// <summary>Removes the claim of <paramref name="keyId"/> on <paramref name="entryId"/>; false when it had none.</summary>
     public bool Delete(string entryId, string keyId)
     {
-        if (!Owns(entryId, keyId) || vault.Read(entryId) is null)
+        if (!Owns(entryId, keyId))
         {
             return false;
         }

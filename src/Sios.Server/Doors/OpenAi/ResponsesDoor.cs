@@ -33,20 +33,9 @@ internal sealed class ResponsesDoor(StoredResponses? store) : IGenerationDoor
     {
         var caller = Authentication.Require(context, services.Keys, metrics);
         var content = Find(id, caller);
-        byte[] body;
-        if (content.Response.Length > 0 && content.Response[0] == (byte)'{')
-        {
-            body = content.Response;
-        }
-        else
-        {
-            var final = content.Response.AsSpan();
-            var at = final.LastIndexOf("\ndata: {\"type\":\"response."u8);
-            var line = final[(at + "\ndata: ".Length)..];
-            using var doc = JsonDocument.Parse(line[..line.IndexOf((byte)'\n')].ToArray());
-            body = JsonSerializer.SerializeToUtf8Bytes(doc.RootElement.GetProperty("response"));
-        }
-
+        var body = content.Response.Length > 0 && content.Response[0] == (byte)'{'
+            ? content.Response
+            : JsonSerializer.SerializeToUtf8Bytes(ResponsesItems.Final(content.Response));
         return DoorJson.WriteAsync(context, body);
     }
 

@@ -73,7 +73,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
         }
 
         var previous = OptionalString(root, "previous_response_id");
-        var turns = Conversation(root, caller, 0);
+        var turns = Conversation(root, caller, 0, new Dictionary<string, JsonElement>(StringComparer.Ordinal));
         if (OptionalString(root, "instructions") is { Length: > 0 } instructions)
         {
             turns.Insert(0, new ChatMessage("system", instructions));
@@ -114,7 +114,12 @@ internal sealed class ResponsesRequests(StoredResponses? store)
     /// The turns of a request without its instructions (which, as in OpenAI's API, are not carried to the next answer):
     /// the conversation of its previous response, then its own input.
     /// </summary>
-    private List<ChatMessage> Conversation(JsonElement root, ApiPrincipal caller, int depth)
+    /// <param name="root">The request.</param>
+    /// <param name="caller">Whose stored responses it may read.</param>
+    /// <param name="depth">How many previous responses back this request is.</param>
+    /// <param name="referenced">The outputs of stored responses already read for this request: a request of many
+    /// item references to one response decrypts it once, not once per reference.</param>
+    private List<ChatMessage> Conversation(JsonElement root, ApiPrincipal caller, int depth, Dictionary<string, JsonElement> referenced)
     {
         var turns = new List<ChatMessage>();
         if (OptionalString(root, "previous_response_id") is { } previous)
@@ -127,7 +132,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
                     throw Invalid("previous_response_id", $"the chain of previous responses is longer than {MaxChain}.");
                 }
 
-                turns.AddRange(Conversation(request.RootElement, caller, depth + 1));
+                turns.AddRange(Conversation(request.RootElement, caller, depth + 1, referenced));
             }
 
             turns.AddRange(ResponsesItems.Turns(output));
@@ -142,7 +147,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
                 var i = 0;
                 foreach (var item in items.EnumerateArray())
                 {
-                    ResponsesItems.Add(turns, item, $"input[{i++}]", id => Referenced(id, caller));
+                    ResponsesItems.Add(turns, item, $"input[{i++}]", id => Referenced(id, caller, referenced));
                 }
 
                 break;
@@ -156,7 +161,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
     }
 
     /// <summary>The item an <c>item_reference</c> names, from the caller's stored response it came from.</summary>
-    private JsonElement Referenced(string id, ApiPrincipal caller)
+    private JsonElement Referenced(string id, ApiPrincipal caller, Dictionary<string, JsonElement> referenced)
     {
         var at = id.LastIndexOf('_');
         var prefix = id.IndexOf('_', StringComparison.Ordinal);
@@ -165,8 +170,14 @@ internal sealed class ResponsesRequests(StoredResponses? store)
             throw Invalid("input", $"the item_reference '{id}' names no item of a stored response.");
         }
 
-        var (request, output) = Stored("resp_" + id[(prefix + 1)..at], caller, "input");
-        request.Dispose();
+        var responseId = "resp_" + id[(prefix + 1)..at];
+        if (!referenced.TryGetValue(responseId, out var output))
+        {
+            var (request, read) = Stored(responseId, caller, "input");
+            request.Dispose();
+            referenced[responseId] = output = read;
+        }
+
         return index < output.GetArrayLength() ? output[index] : throw Invalid("input", $"the item_reference '{id}' names no item of a stored response.");
     }
 
@@ -191,7 +202,7 @@ internal sealed class ResponsesRequests(StoredResponses? store)
 /// <summary>Reads the items of a Responses conversation: input items into turns, and the output of a stored answer.</summary>
 internal static class ResponsesItems
 {
-    /// <summary>The <c>output</c> array of a stored answer: the whole response object, or the final event of its stream.</summary>
+    /// <summary>The <c>output</c> array of a stored answer.</summary>
     public static JsonElement Output(byte[] response)
     {
         if (response.Length > 0 && response[0] == (byte)'{')
@@ -200,16 +211,26 @@ internal static class ResponsesItems
             return whole.RootElement.GetProperty("output").Clone();
         }
 
-        foreach (var line in Encoding.UTF8.GetString(response).Split('\n'))
+        return Final(response).GetProperty("output");
+    }
+
+    /// <summary>
+    /// The response object a stored stream ended with: its last <c>response.*</c> event (<c>completed</c> or
+    /// <c>incomplete</c>; only answered streams are stored), or one with no output when there is none.
+    /// </summary>
+    public static JsonElement Final(byte[] stream)
+    {
+        var bytes = stream.AsSpan();
+        var at = bytes.LastIndexOf("\ndata: {\"type\":\"response."u8);
+        if (at < 0)
         {
-            if (line.StartsWith("data: {\"type\":\"response.completed\"", StringComparison.Ordinal) || line.StartsWith("data: {\"type\":\"response.incomplete\"", StringComparison.Ordinal))
-            {
-                using var final = JsonDocument.Parse(line["data: ".Length..]);
-                return final.RootElement.GetProperty("response").GetProperty("output").Clone();
-            }
+            return JsonDocument.Parse("{\"output\":[]}").RootElement.Clone();
         }
 
-        return JsonDocument.Parse("[]").RootElement.Clone();
+        var line = bytes[(at + "\ndata: ".Length)..];
+        var end = line.IndexOf((byte)'\n');
+        using var final = JsonDocument.Parse(line[..(end < 0 ? line.Length : end)].ToArray());
+        return final.RootElement.GetProperty("response").Clone();
     }
 
     /// <summary>The turns an answer's output items make: its text and calls as one assistant turn.</summary>
