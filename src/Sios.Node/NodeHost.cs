@@ -16,7 +16,11 @@ using Sios.Ledger.Durable;
 namespace Sios.Node;
 
 /// <summary>What <c>sios serve</c> was asked to do.</summary>
-internal sealed record ServeSettings(SiosServerOptions Server, BrainPoolOptions Pool, LogLevel LogLevel);
+internal sealed record ServeSettings(SiosServerOptions Server, BrainPoolOptions Pool, LogLevel LogLevel)
+{
+    /// <summary>The witness policy to apply, or null to publish the log's own signatures only.</summary>
+    public WitnessSettings? Witnessing { get; init; }
+}
 
 /// <summary>
 /// The gateway assembled from a data folder: the log opened with its guards, the key and brain files checked, the pool,
@@ -41,8 +45,13 @@ internal static class NodeHost
                     PreviousConfigDigest = LastConfigDigest(data),
                     EgressPolicy = settings.Pool.Egress.Describe(),
                     InflightPath = Path.Combine(data.Path, "run", "inflight"),
+                    WitnessPolicyDigest = settings.Witnessing?.Digest,
                 },
             };
+            if (effective.Witnessing is { } witnessSettings)
+            {
+                NodeWitnessing.Check(witnessSettings, effective.Pool.Egress, data.Config.Origin);
+            }
         }
         catch (ArgumentException e)
         {
@@ -82,40 +91,57 @@ internal static class NodeHost
             var pool = new BrainPool(registry, new BrainLoadGuard(sealer), effective.Pool);
             await using (pool.ConfigureAwait(false))
             {
-                IReadOnlyList<string> listening = [];
-                var services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
+                var witnessing = effective.Witnessing is { } witness ? await NodeWitnessing.StartAsync(data, log, witness, effective.Pool.Egress, ct).ConfigureAwait(false) : null;
+                try
                 {
-                    // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
-                    BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, token).ConfigureAwait(false)).Index,
-                };
-                var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
-                await using (server.ConfigureAwait(false))
+                    IReadOnlyList<string> listening = [];
+                    var services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
+                    {
+                        // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
+                        BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, token).ConfigureAwait(false)).Index,
+                        Witnessing = witnessing,
+                    };
+                    var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
+                    await using (server.ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            await server.StartAsync(ct).ConfigureAwait(false);
+                        }
+                        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+                        {
+                            throw new NodeException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: the port is already in use by another program; "
+                                + "choose a free one with --urls http://127.0.0.1:PORT, or port 0 to let the system pick one");
+                        }
+                        catch (IOException e)
+                        {
+                            throw new NodeException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");
+                        }
+
+                        listening = server.Addresses;
+                        RecordConfigDigest(data, effective.Server.ConfigDigest);
+                        await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, ct).ConfigureAwait(false);
+
+                        Notice.Write($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
+                        if (effective.Witnessing is { } witnessed)
+                        {
+                            Notice.Write(NodeWitnessing.Describe(witnessed));
+                        }
+
+                        started(server);
+                        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+                        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+
+                        Notice.Write("Stopping: draining in-flight requests, then sealing system.stopped.");
+                        await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                finally
                 {
-                    try
+                    if (witnessing is not null)
                     {
-                        await server.StartAsync(ct).ConfigureAwait(false);
+                        await witnessing.DisposeAsync().ConfigureAwait(false);
                     }
-                    catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
-                    {
-                        throw new NodeException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: the port is already in use by another program; "
-                            + "choose a free one with --urls http://127.0.0.1:PORT, or port 0 to let the system pick one");
-                    }
-                    catch (IOException e)
-                    {
-                        throw new NodeException($"cannot listen on {string.Join(", ", effective.Server.Urls)}: {e.Message}");
-                    }
-
-                    listening = server.Addresses;
-                    RecordConfigDigest(data, effective.Server.ConfigDigest);
-                    await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, ct).ConfigureAwait(false);
-
-                    Notice.Write($"SIOS {effective.Server.Version} serving {log.Origin} (log size {log.Latest.Size}) on {string.Join(", ", server.Addresses)}; Ctrl+C stops.");
-                    started(server);
-                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
-                    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-
-                    Notice.Write("Stopping: draining in-flight requests, then sealing system.stopped.");
-                    await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }
@@ -196,6 +222,13 @@ internal static class NodeHost
             if (settings.Server.CorsOrigins.Count > 0)
             {
                 WriteSorted(json, "cors_origins", settings.Server.CorsOrigins);
+            }
+
+            if (settings.Witnessing is { } witnessing)
+            {
+                json.WriteString("witness_policy", witnessing.Digest);
+                json.WriteNumber("witness_interval_s", witnessing.Interval.TotalSeconds);
+                json.WriteNumber("witness_timeout_s", witnessing.Timeout.TotalSeconds);
             }
 
             json.WriteEndObject();

@@ -57,16 +57,20 @@ internal static class DisclosureCommands
     {
         var dir = new Argument<string>("DIR") { Description = "A folder written by 'sios log disclose'" };
         var receiptFile = new Option<string>("--receipt") { Description = "The answer's .tlog-proof receipt (e.g. DIR/receipt.tlog-proof), or - for stdin", Required = true, HelpName = "FILE" };
-        var vkeys = VerifyCommands.VkeyOption();
         var command = new Command("disclosure", $"""
             Verify a disclosure offline: the receipt under the given vkeys, that its entry is an inference entry, and
             that its request and response commitments match {DisclosedContent.RequestFile} and {DisclosedContent.ResponseFile} under the nonces in DIR
             (and that {DisclosedContent.EntryFile}, if present, is the entry the receipt proves). Prints a JSON summary on stdout.
             Exit codes: 0 valid, 1 invalid (what failed is named), 2 usage error.
-            """) { dir, receiptFile, vkeys };
+            """) { dir, receiptFile };
+        var trustOptions = TrustOptions.AddTo(command);
         command.SetAction(parse =>
         {
-            var keys = VerifyCommands.ParseVkeys(parse.GetValue(vkeys)!);
+            if (trustOptions.Read(parse) is not { } trust)
+            {
+                return ExitCodes.Invalid;
+            }
+
             var folder = parse.GetValue(dir)!;
             if (!Directory.Exists(folder))
             {
@@ -76,7 +80,7 @@ internal static class DisclosureCommands
             var receipt = VerifyCommands.ReadInput(parse.GetValue(receiptFile)!);
             try
             {
-                var verified = new DisclosureVerifier(keys).Verify(receipt, DisclosedContent.ReadFolder(folder));
+                var verified = new DisclosureVerifier(trust).Verify(receipt, DisclosedContent.ReadFolder(folder));
                 var checkpoint = verified.Receipt.Checkpoint.Checkpoint;
                 Terminal.Result(Summary(json =>
                 {
@@ -85,6 +89,12 @@ internal static class DisclosureCommands
                     json.WriteString("id", verified.EntryId);
                     json.WriteString("origin", checkpoint.Origin);
                     json.WriteNumber("tree_size", checkpoint.Size);
+                    if (trust.Policy is not null)
+                    {
+                        json.WriteStartArray("witnesses");
+                        verified.Receipt.Checkpoint.Witnesses.ToList().ForEach(w => json.WriteStringValue(w.Name));
+                        json.WriteEndArray();
+                    }
                     if (verified.Brain is not null)
                     {
                         json.WriteString("brain", verified.Brain);

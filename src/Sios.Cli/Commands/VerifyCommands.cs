@@ -19,76 +19,21 @@ internal static class VerifyCommands
         Receipt(), Log(), DisclosureCommands.Verify(), AttestationVerifyCommand.Create(),
     };
 
-    internal static Option<string[]> VkeyOption() => new("--vkey")
-    {
-        Description = "A trusted vkey of the log; repeat for the cosignature key. Every vkey given must have signed the checkpoint.",
-        Required = true,
-        HelpName = "V",
-    };
-
-    private static Option<string[]> RotationOption() => new("--rotation")
-    {
-        Description = "A rotation statement (the .tlog-proof receipt of a signer.rotated entry, from 'sios key export-public'); repeat in order, oldest first. The --vkey keys are then the original ones.",
-        HelpName = "FILE",
-    };
-
-    /// <summary>The key chain from the given vkeys through the rotation statements, or null (with the reason printed) when one is refused.</summary>
-    private static SignerKeyChain? FollowRotations(List<VerifierKey> keys, string[]? rotations)
-    {
-        var chain = new SignerKeyChain(keys);
-        foreach (var file in rotations ?? [])
-        {
-            try
-            {
-                var statement = chain.Follow(ReadInput(file));
-                Terminal.Message($"rotation: entry {statement.Index} hands the log to new keys from tree size {statement.Checkpoint.Checkpoint.Size}");
-            }
-            catch (VerificationException e)
-            {
-                Terminal.Message($"INVALID: rotation statement {file} is refused: {e.Message}");
-                return null;
-            }
-        }
-
-        return chain;
-    }
-
-    internal static List<VerifierKey> ParseVkeys(string[] given)
-    {
-        List<VerifierKey> keys;
-        try
-        {
-            keys = given.Select(VerifierKey.Parse).ToList();
-        }
-        catch (FormatViolationException e)
-        {
-            throw new CliException($"--vkey: {e.Message}", ExitCodes.Usage);
-        }
-
-        if (keys.Select(k => k.Name).Distinct().Count() != 1)
-        {
-            throw new CliException("--vkey: all vkeys must name the same log (their key name is the origin)", ExitCodes.Usage);
-        }
-
-        return keys;
-    }
-
     private static Command Log()
     {
         var dir = new Argument<string>("DIR") { Description = "A folder of static tlog-tiles files (as written by 'sios log export')" };
-        var vkeys = VkeyOption();
-        var logRotations = RotationOption();
         var command = new Command("log", """
-            Audit a published log offline from its tiles alone: verify DIR/checkpoint under the given vkeys, re-hash
-            every entry bundle, recompute every tile and the root. Prints a JSON summary on stdout. After a signer
-            rotation, give the original vkeys and every rotation statement (--rotation).
+            Audit a published log offline from its tiles alone: verify DIR/checkpoint under the given vkeys (and, with
+            --policy, its witness quorum), re-hash every entry bundle, recompute every tile and the root. Prints a JSON
+            summary on stdout. After a signer rotation, give the original vkeys and every rotation statement (--rotation).
             Exit codes: 0 intact, 1 not intact (the first bad index or tile is named), 2 usage error.
-            """) { dir, vkeys, logRotations };
+            """) { dir };
+        var trustOptions = TrustOptions.AddTo(command);
+
         command.SetAction(async (parse, ct) =>
         {
-            var keys = ParseVkeys(parse.GetValue(vkeys)!);
             var folder = parse.GetValue(dir)!;
-            if (FollowRotations(keys, parse.GetValue(logRotations)) is not { } chain)
+            if (trustOptions.Read(parse) is not { } trust)
             {
                 return ExitCodes.Invalid;
             }
@@ -102,7 +47,7 @@ internal static class VerifyCommands
             VerifiedCheckpoint checkpoint;
             try
             {
-                checkpoint = chain.VerifyCheckpoint(source.ReadCheckpoint());
+                checkpoint = trust.VerifyCheckpoint(source.ReadCheckpoint());
             }
             catch (VerificationException e)
             {
@@ -119,7 +64,7 @@ internal static class VerifyCommands
             }
 
             Terminal.Message(result.Intact
-                ? $"intact: {result.EntriesChecked} entries and {result.TilesChecked} tiles agree with the checkpoint at size {size}"
+                ? $"intact: {result.EntriesChecked} entries and {result.TilesChecked} tiles agree with the checkpoint at size {size}{TrustOptions.WitnessSummary(checkpoint, trust)}"
                 : $"NOT INTACT: {result.Problem}");
             Terminal.Result(JsonSerializer.Serialize(
                 new AuditReport(result.Intact, size, result.EntriesChecked, result.TilesChecked, 1, result.Problem, result.BadIndex, result.BadTile),
@@ -132,18 +77,19 @@ internal static class VerifyCommands
     private static Command Receipt()
     {
         var file = new Argument<string>("FILE") { Description = "The .tlog-proof receipt, or - for stdin" };
-        var vkeys = VkeyOption();
-        var receiptRotations = RotationOption();
         var command = new Command("receipt", """
             Verify a receipt offline: the checkpoint's signatures under the given vkeys (its origin must be theirs),
-            and the inclusion of the entry it carries. On success prints the entry bytes on stdout. After a signer
-            rotation, give the original vkeys and every rotation statement (--rotation), oldest first.
+            with --policy the policy's quorum of witness cosignatures on it, and the inclusion of the entry it carries.
+            On success prints the entry bytes on stdout. After a signer rotation, give the original vkeys and every
+            rotation statement (--rotation), oldest first. A receipt fetched at answer time predates its witnessing:
+            fetch it again from /log/receipts/N once the log's checkpoint is witnessed.
             Exit codes: 0 valid, 1 invalid (reason on stderr), 2 usage error.
-            """) { file, vkeys, receiptRotations };
+            """) { file };
+        var trustOptions = TrustOptions.AddTo(command);
+
         command.SetAction(parse =>
         {
-            var keys = ParseVkeys(parse.GetValue(vkeys)!);
-            if (FollowRotations(keys, parse.GetValue(receiptRotations)) is not { } chain)
+            if (trustOptions.Read(parse) is not { } trust)
             {
                 return ExitCodes.Invalid;
             }
@@ -151,9 +97,9 @@ internal static class VerifyCommands
             var bytes = ReadInput(parse.GetValue(file)!);
             try
             {
-                var receipt = chain.ReceiptVerifier().Verify(bytes);
+                var receipt = trust.ReceiptVerifier().Verify(bytes);
                 Terminal.ResultBytes(receipt.Entry);
-                Terminal.Message($"valid: entry {receipt.Index} is in {receipt.Checkpoint.Checkpoint.Origin} at tree size {receipt.Checkpoint.Checkpoint.Size}, signed by {string.Join(" and ", receipt.Checkpoint.Signatures.Select(s => s.Key.Kind))}");
+                Terminal.Message($"valid: entry {receipt.Index} is in {receipt.Checkpoint.Checkpoint.Origin} at tree size {receipt.Checkpoint.Checkpoint.Size}, signed by {string.Join(" and ", receipt.Checkpoint.Signatures.Select(s => s.Key.Kind))}{TrustOptions.WitnessSummary(receipt.Checkpoint, trust)}");
                 return ExitCodes.Ok;
             }
             catch (VerificationException e)

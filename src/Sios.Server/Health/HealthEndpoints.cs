@@ -31,6 +31,11 @@ internal static class HealthEndpoints
                 json.WriteString("version", options.Version);
                 json.WriteString("origin", services.Log.Origin);
                 json.WriteNumber("log_size", latest.Size);
+                if (services.Witnessing is { } witnessing)
+                {
+                    WriteWitnessing(json, witnessing);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -40,5 +45,47 @@ internal static class HealthEndpoints
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    // Names, sizes and statuses only: what a witness answered in words stays in the server log and the sealed entry.
+    private static void WriteWitnessing(Utf8JsonWriter json, Ledger.Publication.CheckpointWitnessing witnessing)
+    {
+        json.WriteStartObject("witnessing");
+        json.WriteString("quorum", witnessing.Policy.QuorumName);
+        if (witnessing.Witnessed is { } witnessed)
+        {
+            json.WriteNumber("witnessed_size", witnessed.Size);
+        }
+        else
+        {
+            json.WriteNull("witnessed_size");
+        }
+
+        json.WriteStartArray("witnesses");
+        foreach (var w in witnessing.Progress)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", w.Name);
+            json.WriteNumber("held_size", w.HeldSize);
+            json.WriteString("state", w.LastStatus switch
+            {
+                null => w.Url is null ? "not asked" : "pending",
+                200 => "cosigning",
+                0 => "unreachable",
+                _ => "refused",
+            });
+            if (w.LastStatus is { } status and not 0)
+            {
+                json.WriteNumber("last_status", status);
+            }
+
+            json.WriteNumber("cosigned", w.Cosigned);
+            json.WriteNumber("refused", w.Refused);
+            json.WriteNumber("unreachable", w.Unreachable);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 }

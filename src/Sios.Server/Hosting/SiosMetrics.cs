@@ -64,4 +64,17 @@ public sealed class SiosMetrics : IDisposable
 
     /// <summary>Disposes the meter.</summary>
     public void Dispose() => _meter.Dispose();
+
+    /// <summary>Publishes the witnessing stage's counts: per witness cosignatures, refusals and unreachable rounds, and the witnessed size.</summary>
+    public void Observe(Ledger.Publication.CheckpointWitnessing witnessing)
+    {
+        ArgumentNullException.ThrowIfNull(witnessing);
+        _meter.CreateObservableCounter("sios.witness.cosignatures", () => PerWitness(witnessing, w => w.Cosigned), "{cosignature}", "Cosigned checkpoints received from each witness.");
+        _meter.CreateObservableCounter("sios.witness.refusals", () => PerWitness(witnessing, w => w.Refused), "{refusal}", "Checkpoints each witness refused (a fork, a rollback, a bad proof, an unknown log or key).");
+        _meter.CreateObservableCounter("sios.witness.unreachable", () => PerWitness(witnessing, w => w.Unreachable), "{round}", "Rounds in which each witness could not be reached or did not answer in time.");
+        _meter.CreateObservableGauge("sios.witness.witnessed_size", () => witnessing.Witnessed?.Size ?? 0, "{entry}", "Tree size of the newest checkpoint that met the witness quorum.");
+    }
+
+    private static IEnumerable<Measurement<long>> PerWitness(Ledger.Publication.CheckpointWitnessing witnessing, Func<Ledger.Publication.WitnessProgress, long> value) =>
+        witnessing.Progress.Select(w => new Measurement<long>(value(w), new KeyValuePair<string, object?>("witness", w.Name)));
 }

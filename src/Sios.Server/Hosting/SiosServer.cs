@@ -116,6 +116,11 @@ public sealed class SiosServer : IAsyncDisposable
 
         var app = builder.Build();
         var server = new SiosServer(app, services, options);
+        if (services.Witnessing is { } witnessing)
+        {
+            app.Services.GetRequiredService<SiosMetrics>().Observe(witnessing);
+        }
+
         // Outside the error middleware, so that the errors it writes carry the CORS headers too.
         app.UseCorsPolicy(options.CorsOrigins);
         app.UseApiErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sios.Server"));
@@ -200,7 +205,7 @@ public sealed class SiosServer : IAsyncDisposable
 
     private async Task SealLifecycleAsync(Func<GatewayFacts, TypedEntry> entry, IReadOnlyList<string> addresses, CancellationToken cancellationToken)
     {
-        var gateway = new GatewayFacts(_options.Version, _options.ConfigDigest, _options.EgressPolicy, addresses);
+        var gateway = new GatewayFacts(_options.Version, _options.ConfigDigest, _options.EgressPolicy, addresses) { WitnessPolicy = _options.WitnessPolicyDigest };
         await _services.Log.AppendAsync(entry(gateway).Write(_services.Clock), cancellationToken).ConfigureAwait(false);
     }
 

@@ -53,6 +53,9 @@ public sealed record SiosServerOptions
     /// <summary>The <c>sha256:</c> digest of the canonical configuration, sealed with the version.</summary>
     public string ConfigDigest { get; init; } = "";
 
+    /// <summary>The witness policy's digest (<c>sha256:&lt;hex&gt;</c>) sealed in <c>system.started</c>, or null without a policy.</summary>
+    public string? WitnessPolicyDigest { get; init; }
+
     /// <summary>
     /// The config digest this data folder last served with, when known: a different <see cref="ConfigDigest"/> is
     /// sealed as <c>config.changed</c> just before <c>system.started</c>.

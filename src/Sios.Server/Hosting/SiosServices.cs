@@ -21,4 +21,13 @@ public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, Bra
     /// set of brains (a fresh attestation); returns the index of what it sealed, or null when it seals nothing.
     /// </summary>
     public Func<CancellationToken, Task<long?>>? BrainsChanged { get; init; }
+
+    /// <summary>The witnessing stage when a witness policy is in force, else null.</summary>
+    public Ledger.Publication.CheckpointWitnessing? Witnessing { get; init; }
+
+    /// <summary>
+    /// The checkpoint the log publishes: with a witness policy, the newest one its quorum cosigned (with their lines);
+    /// otherwise, or before the first is witnessed, the newest signed one.
+    /// </summary>
+    public PublishedCheckpoint Published => Witnessing?.Witnessed ?? Log.Latest;
 }

@@ -15,7 +15,8 @@ namespace Sios.Server.Log;
 /// The log over HTTP under <c>/log/</c> (SPEC §4, tlog-tiles): the checkpoint, hash tiles, entry bundles, and
 /// receipts. Tiles and bundles are served only as far as the latest signed checkpoint reaches, and, being
 /// immutable, with year-long cache headers. Reading the log needs an auditor or admin key; a user key may fetch
-/// the receipts of its own answers.
+/// the receipts of its own answers. With a witness policy the checkpoint served is the newest witnessed one (tiles reach
+/// the newest signed one, so a client holding either can read its tree).
 /// </summary>
 internal static class LogEndpoints
 {
@@ -34,7 +35,7 @@ internal static class LogEndpoints
     {
         RequireAuditor(context, services, metrics);
         context.Response.Headers.CacheControl = "no-cache";
-        return WriteAsync(context, "text/plain; charset=utf-8", services.Log.Latest.Note);
+        return WriteAsync(context, "text/plain; charset=utf-8", services.Published.Note);
     }
 
     private static async Task TileAsync(HttpContext context, string path, SiosServices services, SiosMetrics metrics)
@@ -98,7 +99,9 @@ internal static class LogEndpoints
             }
         }
 
-        var receipt = await LogProofs.ReceiptAsync(reader, i, new StoredCheckpoint(latest.Size, latest.Note), context.RequestAborted).ConfigureAwait(false);
+        // The newest witnessed checkpoint when it covers the entry, so a receipt fetched again after witnessing carries the cosignatures.
+        var against = services.Published is { } published && i < published.Size ? published : latest;
+        var receipt = await LogProofs.ReceiptAsync(reader, i, new StoredCheckpoint(against.Size, against.Note), context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers.CacheControl = "no-cache";
         await WriteAsync(context, "text/plain; charset=utf-8", receipt).ConfigureAwait(false);
     }

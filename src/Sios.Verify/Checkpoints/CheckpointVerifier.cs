@@ -6,7 +6,11 @@ namespace Sios.Verify.Checkpoints;
 /// <param name="Checkpoint">The parsed body.</param>
 /// <param name="Note">The signed note it came from.</param>
 /// <param name="Signatures">The verified signatures.</param>
-public sealed record VerifiedCheckpoint(Checkpoint Checkpoint, SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures);
+public sealed record VerifiedCheckpoint(Checkpoint Checkpoint, SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures)
+{
+    /// <summary>The policy witnesses whose cosignatures verified, when a witness policy was applied (<see cref="Trust.LogTrust"/>).</summary>
+    public IReadOnlyList<Policy.PolicyWitness> Witnesses { get; init; } = [];
+}
 
 /// <summary>Verifies signed checkpoints of one log: origin line, format, and every trusted key's signature.</summary>
 public sealed class CheckpointVerifier

@@ -120,7 +120,10 @@ public sealed class DisclosureVerifier
     private readonly ReceiptVerifier _receipts;
 
     /// <summary>Creates a verifier for the log whose keys are <paramref name="logKeys"/>.</summary>
-    public DisclosureVerifier(IReadOnlyList<VerifierKey> logKeys) => _receipts = new ReceiptVerifier(logKeys);
+    public DisclosureVerifier(IReadOnlyList<VerifierKey> logKeys) : this(new Trust.LogTrust(logKeys)) { }
+
+    /// <summary>Creates a verifier for the log <paramref name="trust"/> describes (keys, rotations, witness quorum).</summary>
+    public DisclosureVerifier(Trust.LogTrust trust) => _receipts = new ReceiptVerifier(trust);
 
     /// <summary>Verifies <paramref name="content"/> against <paramref name="receipt"/>; throws <see cref="VerificationException"/> naming what failed.</summary>
     public VerifiedDisclosure Verify(ReadOnlySpan<byte> receipt, DisclosedContent content)

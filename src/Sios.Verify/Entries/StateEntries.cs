@@ -112,12 +112,21 @@ public sealed record LogGuardMissingEntry(long Size, string File) : TypedEntry(E
     private static LogGuardMissingEntry Body(LogEntry header, EntryMembers m) => new(m.Int64("size"), m.String("file")) { Actor = header.Actor };
 }
 
-/// <summary><c>witness.refused</c>: a witness that refused a checkpoint: its name, the HTTP status, and the size it holds.</summary>
+/// <summary>
+/// <c>witness.refused</c>: a witness that refused a checkpoint: its name, the HTTP status, the size it holds, the size
+/// of the checkpoint it refused and its reason.
+/// </summary>
 /// <param name="Witness">The witness's name (its key name).</param>
 /// <param name="Status">The HTTP status it answered.</param>
 /// <param name="Size">The tree size the witness says it holds (tlog-witness 409), or null when it said none.</param>
 public sealed record WitnessRefusedEntry(string Witness, int Status, long? Size) : TypedEntry(EntryActors.System)
 {
+    /// <summary>The size of the checkpoint the log submitted, when recorded.</summary>
+    public long? Checkpoint { get; init; }
+
+    /// <summary>The witness's own words (its response body's first line, cut short), or what the log concluded.</summary>
+    public string? Reason { get; init; }
+
     /// <inheritdoc/>
     public override string EntryType => EntryTypes.WitnessRefused;
 
@@ -135,8 +144,23 @@ public sealed record WitnessRefusedEntry(string Witness, int Status, long? Size)
         {
             json.WriteNumber("size", size);
         }
+
+        if (Checkpoint is { } checkpoint)
+        {
+            json.WriteNumber("checkpoint", checkpoint);
+        }
+
+        if (Reason is not null)
+        {
+            json.WriteString("reason", Reason);
+        }
     }
 
     private static WitnessRefusedEntry Body(LogEntry header, EntryMembers m) =>
-        new(m.String("witness"), m.Int32("status"), m.OptionalInt64("size")) { Actor = header.Actor };
+        new(m.String("witness"), m.Int32("status"), m.OptionalInt64("size"))
+        {
+            Actor = header.Actor,
+            Checkpoint = m.OptionalInt64("checkpoint"),
+            Reason = m.OptionalString("reason"),
+        };
 }

@@ -33,15 +33,23 @@ public sealed record ConfigChangedEntry(string Sha256, string Previous) : TypedE
 /// <param name="Listen">The addresses it listens on.</param>
 public sealed record GatewayFacts(string Version, string Config, string Egress, IReadOnlyList<string> Listen)
 {
+    /// <summary>The witness policy in force (<c>sha256:&lt;hex&gt;</c> of the policy file), or null when there is none.</summary>
+    public string? WitnessPolicy { get; init; }
+
     internal void Write(Utf8JsonWriter json)
     {
         json.WriteString("version", Version);
         json.WriteString("config", Config);
         json.WriteString("egress", Egress);
         WriteStrings(json, "listen", Listen);
+        if (WitnessPolicy is not null)
+        {
+            json.WriteString("witness_policy", WitnessPolicy);
+        }
     }
 
-    internal static GatewayFacts Read(EntryMembers m) => new(m.String("version"), m.String("config"), m.String("egress"), m.Strings("listen"));
+    internal static GatewayFacts Read(EntryMembers m) =>
+        new(m.String("version"), m.String("config"), m.String("egress"), m.Strings("listen")) { WitnessPolicy = m.OptionalString("witness_policy") };
 
     internal static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
     {

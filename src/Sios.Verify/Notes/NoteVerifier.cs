@@ -34,7 +34,7 @@ public sealed class NoteVerifier
     /// <summary>Parses and verifies <paramref name="note"/>; throws <see cref="VerificationException"/> naming the failure.</summary>
     public (SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures) Verify(ReadOnlySpan<byte> note)
     {
-        var (parsed, verified) = VerifyKnownLines(note);
+        var (parsed, verified) = VerifyPresent(note);
         foreach (var key in _keys)
         {
             if (!verified.Any(v => ReferenceEquals(v.Key, key)))
@@ -52,11 +52,15 @@ public sealed class NoteVerifier
     /// </summary>
     public (SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures) VerifyAny(ReadOnlySpan<byte> note)
     {
-        var (parsed, verified) = VerifyKnownLines(note);
+        var (parsed, verified) = VerifyPresent(note);
         return verified.Count > 0 ? (parsed, verified) : throw new VerificationException("note carries no signature from a trusted key");
     }
 
-    private (SignedNote Note, List<VerifiedSignature> Signatures) VerifyKnownLines(ReadOnlySpan<byte> note)
+    /// <summary>
+    /// Verifies every line from a known key and returns those (possibly none): a line from a known key that fails still
+    /// rejects the note. For cosignatures, where which of the keys signed is the question.
+    /// </summary>
+    public (SignedNote Note, IReadOnlyList<VerifiedSignature> Signatures) VerifyPresent(ReadOnlySpan<byte> note)
     {
         var parsed = SignedNote.Parse(note, _limits);
         var verified = new List<VerifiedSignature>();

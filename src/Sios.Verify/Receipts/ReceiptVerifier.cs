@@ -2,6 +2,7 @@ using Sios.Verify.Checkpoints;
 using Sios.Verify.Merkle;
 using Sios.Verify.Notes;
 using Sios.Verify.Rotation;
+using Sios.Verify.Trust;
 
 namespace Sios.Verify.Receipts;
 
@@ -21,13 +22,16 @@ public sealed class ReceiptVerifier
     public const int MaxEntryBytes = Entries.EntryJson.MaxEntryBytes;
 
     private readonly CheckpointVerifier? _checkpoints;
-    private readonly SignerKeyChain? _chain;
+    private readonly LogTrust? _trust;
 
     /// <summary>Creates a verifier trusting <paramref name="checkpoints"/>' origin and keys.</summary>
     public ReceiptVerifier(CheckpointVerifier checkpoints) => _checkpoints = checkpoints;
 
+    /// <summary>Creates a verifier that checks each checkpoint under <paramref name="trust"/> (keys valid at its size, witness quorum).</summary>
+    public ReceiptVerifier(LogTrust trust) => _trust = trust;
+
     /// <summary>Creates a verifier that checks each checkpoint under the keys <paramref name="chain"/> says were valid at its size.</summary>
-    public ReceiptVerifier(SignerKeyChain chain) => _chain = chain;
+    public ReceiptVerifier(SignerKeyChain chain) : this(new LogTrust(chain)) { }
 
     /// <summary>Creates a verifier for the log whose keys are <paramref name="logKeys"/> (the origin is their name).</summary>
     public ReceiptVerifier(IReadOnlyList<VerifierKey> logKeys) : this(CheckpointVerifier.ForLogKeys(logKeys)) { }
@@ -46,7 +50,7 @@ public sealed class ReceiptVerifier
             throw new VerificationException($"receipt entry is {proof.Extra.Length} bytes; entries are 1 to {MaxEntryBytes} bytes");
         }
 
-        var checkpoint = _chain is not null ? _chain.VerifyCheckpoint(proof.CheckpointNote) : _checkpoints!.Verify(proof.CheckpointNote);
+        var checkpoint = _trust is not null ? _trust.VerifyCheckpoint(proof.CheckpointNote) : _checkpoints!.Verify(proof.CheckpointNote);
         var leaf = Rfc6962.LeafHash(proof.Extra);
         try
         {

@@ -140,7 +140,7 @@ public sealed class SignerKeyChain
     }
 
     /// <summary>A receipt verifier that checks each receipt's checkpoint under the keys valid at its size.</summary>
-    public ReceiptVerifier ReceiptVerifier() => new(this);
+    public ReceiptVerifier ReceiptVerifier() => new(new Trust.LogTrust(this));
 
     /// <summary>True when both lists hold the same vkeys, in any order.</summary>
     public static bool SameKeys(IReadOnlyList<VerifierKey> a, IReadOnlyList<VerifierKey> b)
