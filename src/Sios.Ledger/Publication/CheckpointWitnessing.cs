@@ -281,9 +281,10 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
             return;
         }
 
-        foreach (var member in endpoint.Members)
+        // The record names the witness by its key name, its identity outside the policy; its two keys are one refusal.
+        foreach (var name in endpoint.Members.Select(m => m.Key.Name).Distinct(StringComparer.Ordinal))
         {
-            await _options.Refused(new WitnessRefusedEntry(member.Name, status, held) { Checkpoint = checkpoint.Size, Reason = reason }, ct).ConfigureAwait(false);
+            await _options.Refused(new WitnessRefusedEntry(name, status, held) { Checkpoint = checkpoint.Size, Reason = reason }, ct).ConfigureAwait(false);
         }
 
         endpoint.LastRefusal = (status, held);
