@@ -26,14 +26,14 @@ internal static class VerifyCommands
         HelpName = "V",
     };
 
-    private static Option<string[]> RotationOption() => new("--rotation")
+    internal static Option<string[]> RotationOption() => new("--rotation")
     {
         Description = "A rotation statement (the .tlog-proof receipt of a signer.rotated entry, from 'sios key export-public'); repeat in order, oldest first. The --vkey keys are then the original ones.",
         HelpName = "FILE",
     };
 
     /// <summary>The key chain from the given vkeys through the rotation statements, or null (with the reason printed) when one is refused.</summary>
-    private static SignerKeyChain? FollowRotations(List<VerifierKey> keys, string[]? rotations)
+    internal static SignerKeyChain? FollowRotations(List<VerifierKey> keys, string[]? rotations)
     {
         var chain = new SignerKeyChain(keys);
         foreach (var file in rotations ?? [])
