@@ -11,9 +11,9 @@ namespace Sios.Verify.Monitoring;
 /// <summary>
 /// Follows one published log (c2sp.org/tlog-tiles): each poll fetches its checkpoint, has <see cref="ICheckpointTrust"/>
 /// verify it, and accepts it only when its tree extends the last accepted one and every new entry has its shape. The
-/// proof of extension is the monitor's own: the old tree's right-edge subtrees, read from the new tree's tiles, must
-/// fold into the old signed root, and those subtrees followed by the leaf hashes of the new entries must fold into the
-/// new signed root. Entry bundles are streamed a few at a time, so memory does not grow with the log. Not thread-safe:
+/// proofs are the monitor's own, from the tiles, never the server's word: an RFC 9162 consistency proof between the two
+/// signed roots, then the old tree's right-edge subtrees followed by the leaf hashes of the new entries, which must fold
+/// into the new signed root. Entry bundles are streamed a few at a time, so memory does not grow with the log. Not thread-safe:
 /// one poll at a time.
 /// </summary>
 public sealed class LogMonitor(IPublishedLog log, ICheckpointTrust trust)
@@ -86,10 +86,15 @@ public sealed class LogMonitor(IPublishedLog log, ICheckpointTrust trust)
         var seed = new MerkleAccumulator();
         try
         {
-            // Tiles that give the signed root are the new tree's own, so an old root they cannot give is a fork, not damage.
             if (!(await tree.RootAsync(ct).ConfigureAwait(false)).AsSpan().SequenceEqual(current.Root))
             {
                 return Found(MonitorVerdict.BadTiles, $"the log's tiles at size {Count(current.Size)} do not hash to its signed root");
+            }
+
+            if (old.Size > 0 && await ExtendsAsync(tree, old, current, ct).ConfigureAwait(false) is { } fork)
+            {
+                return fork ? Found(MonitorVerdict.Fork, $"the tree of size {Count(current.Size)} does not contain the tree of size {Count(old.Size)}: a consistency proof from its tiles, whose hashes give its signed root, leads to another old root")
+                    : Found(MonitorVerdict.BadTiles, $"the consistency proof from size {Count(old.Size)} to {Count(current.Size)} read from the log's tiles does not give its signed root");
             }
 
             foreach (var (start, height) in RightEdge(old.Size))
@@ -102,13 +107,34 @@ public sealed class LogMonitor(IPublishedLog log, ICheckpointTrust trust)
             return Found(MonitorVerdict.BadTiles, $"the log's tiles at size {Count(current.Size)} cannot be read: {e.Message}");
         }
 
+        // The trees are consistent, so an old edge that does not give the old root is a damaged tile, not a fork.
         if (!seed.Root().AsSpan().SequenceEqual(old.Root))
         {
-            return Found(MonitorVerdict.Fork, $"the tree of size {Count(current.Size)}, whose tiles give its signed root, does not contain the tree of size {Count(old.Size)}");
+            return Found(MonitorVerdict.BadTiles, $"the log's tiles at size {Count(current.Size)} do not give the old tree's root at size {Count(old.Size)}, though a consistency proof from them does");
         }
 
         var (verdict, problem, entries) = await CheckEntriesAsync(old.Size, current, seed, ct).ConfigureAwait(false);
         return Found(verdict, problem, entries);
+    }
+
+    /// <summary>
+    /// Null when a consistency proof computed from the tiles proves <paramref name="current"/> extends <paramref name="old"/>;
+    /// true when it proves a fork (its hashes give the signed new root, so they are that tree's, but another old root);
+    /// false when the tiles cannot even give the new root, which proves nothing either way.
+    /// </summary>
+    private static async Task<bool?> ExtendsAsync(TiledTree tree, MonitoredCheckpoint old, MonitoredCheckpoint current, CancellationToken ct)
+    {
+        var proof = await tree.ConsistencyProofAsync(old.Size, ct).ConfigureAwait(false);
+
+        // A power-of-two old tree is a node of the new one, which the proof leaves out: it comes from the tiles too.
+        var leftmost = (old.Size & (old.Size - 1)) == 0 ? await tree.RangeHashAsync(0, old.Size, ct).ConfigureAwait(false) : old.Root;
+        var (oldRoot, newRoot) = MerkleProofs.RootsFromConsistencyProof(old.Size, current.Size, proof, leftmost);
+        if (!newRoot.AsSpan().SequenceEqual(current.Root))
+        {
+            return false;
+        }
+
+        return oldRoot.AsSpan().SequenceEqual(old.Root) ? null : true;
     }
 
     /// <summary>Reads the entries from <paramref name="from"/> to the new size, pushes their leaf hashes onto the old tree's edge, and checks the root and each entry's shape.</summary>
