@@ -282,6 +282,7 @@ public sealed class CliWorkflowTests(InitialisedLog log) : IClassFixture<Initial
     [InlineData("log entry")]
     [InlineData("log verify")]
     [InlineData("log export")]
+    [InlineData("log monitor")]
     [InlineData("verify log")]
     [InlineData("verify")]
     [InlineData("verify receipt")]

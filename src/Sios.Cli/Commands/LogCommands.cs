@@ -17,9 +17,9 @@ namespace Sios.Cli.Commands;
 /// <summary><c>sios log ...</c>: seal, read, prove and audit the Open Audit Record.</summary>
 internal static class LogCommands
 {
-    public static Command Create() => new("log", "The Open Audit Record: seal notes, print checkpoints, entries, receipts and proofs, audit the whole log.")
+    public static Command Create() => new("log", "The Open Audit Record: seal notes, print checkpoints, entries, receipts and proofs, audit the whole log, monitor a served one.")
     {
-        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(), DisclosureCommands.Disclose(), DiscardTailCommand.Create(),
+        Note(), Checkpoint(), Receipt(), Consistency(), Entry(), Verify(), Export(), MonitorCommand.Create(), DisclosureCommands.Disclose(), DiscardTailCommand.Create(),
     };
 
     internal static Argument<long> IndexArgument() => new("INDEX")

@@ -8,7 +8,7 @@ namespace Sios.Verify.Audit;
 /// folder, as any web server would serve them. A missing partial tile falls back to the full tile, truncated,
 /// as tlog-tiles allows clients to do.
 /// </summary>
-public sealed class DirectoryLogSource(string root) : ILogSource
+public sealed class DirectoryLogSource(string root) : IPublishedLog
 {
     /// <summary>Largest file read: a full entry bundle of 256 maximal entries.</summary>
     private const long MaxFileBytes = TilePath.FullWidth * (2L + ushort.MaxValue);
@@ -18,6 +18,9 @@ public sealed class DirectoryLogSource(string root) : ILogSource
 
     /// <summary>Reads the published <c>checkpoint</c> file.</summary>
     public byte[] ReadCheckpoint() => Read("checkpoint", 1 << 20) ?? throw new VerificationException($"{Path.Combine(Root, "checkpoint")} is missing");
+
+    /// <summary>Reads the published <c>checkpoint</c> file.</summary>
+    public ValueTask<byte[]> ReadCheckpointAsync(CancellationToken cancellationToken) => ValueTask.FromResult(ReadCheckpoint());
 
     /// <summary>Reads the first <paramref name="width"/> hashes of a tile, from its partial or its full file.</summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadTileAsync(int level, long index, int width, CancellationToken cancellationToken)
@@ -35,7 +38,7 @@ public sealed class DirectoryLogSource(string root) : ILogSource
     public ValueTask<ReadOnlyMemory<byte>> ReadEntryBundleAsync(long index, int width, CancellationToken cancellationToken)
     {
         var (bytes, fromFull) = ReadTileFile(TilePath.EntryBundle(index, width), TilePath.EntryBundle(index, TilePath.FullWidth), width);
-        return ValueTask.FromResult<ReadOnlyMemory<byte>>(fromFull ? Prefix(bytes, width) : bytes);
+        return ValueTask.FromResult<ReadOnlyMemory<byte>>(fromFull ? EntryBundle.Prefix(bytes, width) : bytes);
     }
 
     /// <summary>Reads a tile or bundle file; for a partial one that is gone, the full one (FromFull tells which).</summary>
@@ -52,17 +55,6 @@ public sealed class DirectoryLogSource(string root) : ILogSource
         }
 
         throw new VerificationException($"{path} is missing from {Root}");
-    }
-
-    private static byte[] Prefix(byte[] bundle, int count)
-    {
-        var at = 0;
-        for (var i = 0; i < count && at + 2 <= bundle.Length; i++)
-        {
-            at += 2 + (bundle[at] << 8 | bundle[at + 1]);
-        }
-
-        return bundle.AsSpan(0, Math.Min(at, bundle.Length)).ToArray();
     }
 
     private string Local(string path) => Path.Combine(Root, path.Replace('/', Path.DirectorySeparatorChar));

@@ -32,6 +32,21 @@ public static class EntryBundle
         return bundle;
     }
 
+    /// <summary>
+    /// The first <paramref name="count"/> entries of a longer bundle (a full one standing in for a partial one, as
+    /// tlog-tiles allows); a bundle too short for them comes back whole, for <see cref="Split"/> to refuse.
+    /// </summary>
+    public static byte[] Prefix(ReadOnlySpan<byte> bundle, int count)
+    {
+        var at = 0;
+        for (var i = 0; i < count && at + 2 <= bundle.Length; i++)
+        {
+            at += 2 + BinaryPrimitives.ReadUInt16BigEndian(bundle[at..]);
+        }
+
+        return bundle[..Math.Min(at, bundle.Length)].ToArray();
+    }
+
     /// <summary>Splits a bundle that must hold exactly <paramref name="count"/> entries; returns (offset, length) pairs.</summary>
     public static (int Offset, int Length)[] Split(ReadOnlySpan<byte> bundle, int count)
     {

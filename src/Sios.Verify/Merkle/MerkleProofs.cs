@@ -70,6 +70,37 @@ public static class MerkleProofs
             return;
         }
 
+        RequireHash(root2, "root2");
+        var (fr, sr) = RootsFromConsistencyProof(size1, size2, proof, root1);
+        if (!fr.SequenceEqual(root1))
+        {
+            throw new ProofException(
+                $"the consistency proof from size {size1} to {size2} does not reproduce root1: it leads to " +
+                $"{Convert.ToHexStringLower(fr)}, not {Convert.ToHexStringLower(root1)}");
+        }
+
+        if (!sr.SequenceEqual(root2))
+        {
+            throw new ProofException(
+                $"the consistency proof from size {size1} to {size2} does not reproduce root2: it leads to " +
+                $"{Convert.ToHexStringLower(sr)}, not {Convert.ToHexStringLower(root2)}");
+        }
+    }
+
+    /// <summary>
+    /// The old and new roots an RFC 9162 consistency proof from <paramref name="size1"/> to <paramref name="size2"/>
+    /// (0 &lt; size1 &lt; size2) leads to, uncompared. When the new one is a signed root, the proof's hashes are that
+    /// tree's own nodes, so an old one that differs from a signed old root proves a fork, not merely a bad proof. For a
+    /// power-of-two size1 the proof omits MTH(D[0:size1]) and starts from <paramref name="root1"/> (otherwise ignored).
+    /// </summary>
+    public static (byte[] Root1, byte[] Root2) RootsFromConsistencyProof(long size1, long size2, IReadOnlyList<byte[]> proof, ReadOnlySpan<byte> root1)
+    {
+        ArgumentNullException.ThrowIfNull(proof);
+        if (size1 <= 0 || size1 >= size2)
+        {
+            throw new ProofException($"a consistency proof's roots need 0 < size1 < size2 (size1 {size1}, size2 {size2})");
+        }
+
         if (proof.Count == 0)
         {
             throw new ProofException($"the consistency proof from size {size1} to {size2} is empty");
@@ -88,7 +119,6 @@ public static class MerkleProofs
 
         RequireProofHashes(proof);
         RequireHash(root1, "root1");
-        RequireHash(root2, "root2");
 
         // RFC 9162 §2.1.4.2. The exact length check above stands in for the RFC's "sn is 0" checks: with the
         // right number of hashes the iteration ends exactly when sn reaches 0.
@@ -128,19 +158,7 @@ public static class MerkleProofs
             sn >>= 1;
         }
 
-        if (!fr.SequenceEqual(root1))
-        {
-            throw new ProofException(
-                $"the consistency proof from size {size1} to {size2} does not reproduce root1: it leads to " +
-                $"{Convert.ToHexStringLower(fr)}, not {Convert.ToHexStringLower(root1)}");
-        }
-
-        if (!sr.SequenceEqual(root2))
-        {
-            throw new ProofException(
-                $"the consistency proof from size {size1} to {size2} does not reproduce root2: it leads to " +
-                $"{Convert.ToHexStringLower(sr)}, not {Convert.ToHexStringLower(root2)}");
-        }
+        return (fr.ToArray(), sr.ToArray());
     }
 
     /// <summary>Number of hashes in the RFC 9162 inclusion proof of leaf <paramref name="index"/> in a tree of <paramref name="size"/>.</summary>

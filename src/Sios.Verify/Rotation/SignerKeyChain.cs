@@ -21,7 +21,7 @@ public sealed record RotationStatement(long Index, SignerRotatedEntry Entry, Ver
 /// <c>signer.rotated</c> entry sealed under a checkpoint signed by both old and new keys). A checkpoint of size N must be
 /// signed by the keys of the last epoch starting at or below N, so a retired key cannot vouch for a later tree.
 /// </summary>
-public sealed class SignerKeyChain
+public sealed class SignerKeyChain : ICheckpointTrust
 {
     private readonly List<KeyEpoch> _epochs = [];
     private readonly List<RotationStatement> _statements = [];

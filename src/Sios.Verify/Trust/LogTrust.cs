@@ -11,7 +11,7 @@ namespace Sios.Verify.Trust;
 /// origin, its signing keys and their rotations (<see cref="SignerKeyChain"/>), and optionally a witness policy whose
 /// quorum of cosignatures every accepted checkpoint must carry. Every verifier of checkpoints takes one.
 /// </summary>
-public sealed class LogTrust
+public sealed class LogTrust : ICheckpointTrust
 {
     private readonly NoteVerifier? _witnesses;
 
