@@ -67,6 +67,7 @@ internal static class DisclosureCommands
         command.SetAction(parse =>
         {
             var keys = VerifyCommands.ParseVkeys(parse.GetValue(vkeys)!);
+            VerifyCommands.RequirePostQuantum(keys, allowEd25519Only: false);
             var folder = parse.GetValue(dir)!;
             if (!Directory.Exists(folder))
             {

@@ -21,10 +21,28 @@ internal static class VerifyCommands
 
     internal static Option<string[]> VkeyOption() => new("--vkey")
     {
-        Description = "A trusted vkey of the log; repeat for the cosignature key. Every vkey given must have signed the checkpoint.",
+        Description = "A trusted vkey of the log; repeat for the cosignature key (and the Ed25519 key, if the log has one and you want it checked too). Every vkey given must have signed the checkpoint.",
         Required = true,
         HelpName = "V",
     };
+
+    /// <summary>The one way past the rule that a verifier checks the log's post-quantum signatures (SPEC §6).</summary>
+    private static Option<bool> AllowEd25519OnlyOption() => new("--allow-ed25519-only")
+    {
+        Description = "Accept checkpoints on the log's Ed25519 (0x01) signature alone when only Ed25519 vkeys are given. Without it, such a --vkey list is refused: the ML-DSA-65 and ML-DSA-44 signatures are the log's own and are required.",
+    };
+
+    /// <summary>
+    /// Refuses a vkey list that would check only the optional Ed25519 line, unless <paramref name="allowEd25519Only"/>:
+    /// a checkpoint's post-quantum signatures are what the log stands on, and the Ed25519 one is a courtesy to witnesses.
+    /// </summary>
+    internal static void RequirePostQuantum(List<VerifierKey> keys, bool allowEd25519Only)
+    {
+        if (keys.All(k => k.Kind == NoteKeyKind.Ed25519) && !allowEd25519Only)
+        {
+            throw new CliException("--vkey: only Ed25519 vkeys were given, but the log's post-quantum signatures are required: add its ML-DSA-65 and ML-DSA-44 vkeys (sios key vkeys), or pass --allow-ed25519-only to accept the Ed25519 signature alone", ExitCodes.Usage);
+        }
+    }
 
     private static Option<string[]> RotationOption() => new("--rotation")
     {
@@ -78,15 +96,18 @@ internal static class VerifyCommands
         var dir = new Argument<string>("DIR") { Description = "A folder of static tlog-tiles files (as written by 'sios log export')" };
         var vkeys = VkeyOption();
         var logRotations = RotationOption();
+        var allowEd25519Only = AllowEd25519OnlyOption();
         var command = new Command("log", """
             Audit a published log offline from its tiles alone: verify DIR/checkpoint under the given vkeys, re-hash
             every entry bundle, recompute every tile and the root. Prints a JSON summary on stdout. After a signer
-            rotation, give the original vkeys and every rotation statement (--rotation).
+            rotation, give the original vkeys and every rotation statement (--rotation). The post-quantum vkeys are
+            required; an Ed25519 vkey given beside them is checked too (--allow-ed25519-only to check it alone).
             Exit codes: 0 intact, 1 not intact (the first bad index or tile is named), 2 usage error.
-            """) { dir, vkeys, logRotations };
+            """) { dir, vkeys, logRotations, allowEd25519Only };
         command.SetAction(async (parse, ct) =>
         {
             var keys = ParseVkeys(parse.GetValue(vkeys)!);
+            RequirePostQuantum(keys, parse.GetValue(allowEd25519Only));
             var folder = parse.GetValue(dir)!;
             if (FollowRotations(keys, parse.GetValue(logRotations)) is not { } chain)
             {
@@ -134,15 +155,19 @@ internal static class VerifyCommands
         var file = new Argument<string>("FILE") { Description = "The .tlog-proof receipt, or - for stdin" };
         var vkeys = VkeyOption();
         var receiptRotations = RotationOption();
+        var allowEd25519Only = AllowEd25519OnlyOption();
         var command = new Command("receipt", """
             Verify a receipt offline: the checkpoint's signatures under the given vkeys (its origin must be theirs),
             and the inclusion of the entry it carries. On success prints the entry bytes on stdout. After a signer
-            rotation, give the original vkeys and every rotation statement (--rotation), oldest first.
+            rotation, give the original vkeys and every rotation statement (--rotation), oldest first. The post-quantum
+            vkeys are required; an Ed25519 vkey given beside them must have signed too (a receipt from before the log
+            gained its Ed25519 key then fails), and one given alone is refused unless --allow-ed25519-only.
             Exit codes: 0 valid, 1 invalid (reason on stderr), 2 usage error.
-            """) { file, vkeys, receiptRotations };
+            """) { file, vkeys, receiptRotations, allowEd25519Only };
         command.SetAction(parse =>
         {
             var keys = ParseVkeys(parse.GetValue(vkeys)!);
+            RequirePostQuantum(keys, parse.GetValue(allowEd25519Only));
             if (FollowRotations(keys, parse.GetValue(receiptRotations)) is not { } chain)
             {
                 return ExitCodes.Invalid;
