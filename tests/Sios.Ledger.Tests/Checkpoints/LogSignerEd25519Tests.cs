@@ -105,13 +105,9 @@ public sealed class LogSignerEd25519Tests
     public void A_tampered_ed25519_line_fails_for_a_verifier_given_that_key_and_is_ignored_by_one_that_was_not()
     {
         using var signer = Pair(1, ed25519: true);
-        var parsed = SignedNote.Parse(signer.Sign(7, Root));
-        var bad = (byte[])parsed.Signatures[2].Signature.Clone();
-        bad[5] ^= 1;
-        var note = Encoding.UTF8.GetBytes(parsed.Text + "\n" + string.Concat(parsed.Signatures.Take(2).Select(s => SignedNote.FormatSignatureLine(s.KeyName, s.KeyId, s.Signature)))
-            + SignedNote.FormatSignatureLine(Origin, signer.Ed25519Key!.KeyId, bad));
+        var note = WithBadEd25519Line(signer, signer.Sign(7, Root));
         new CheckpointVerifier(Origin, signer.VerifierKeys).Verify(note);
-        Assert.Throws<VerificationException>(() => new CheckpointVerifier(Origin, [.. signer.VerifierKeys, signer.Ed25519Key]).Verify(note));
+        Assert.Throws<VerificationException>(() => new CheckpointVerifier(Origin, [.. signer.VerifierKeys, signer.Ed25519Key!]).Verify(note));
     }
 
     [Fact]
@@ -164,11 +160,7 @@ public sealed class LogSignerEd25519Tests
         await (await TransparencyLog.OpenAsync(MemoryLogStore.Open(store), Pair(10, ed25519: true))).DisposeAsync();
 
         using var signer = Pair(10, ed25519: true);
-        var parsed = SignedNote.Parse(signer.Sign(1, await RootAsync(store)));
-        var bad = (byte[])parsed.Signatures[2].Signature.Clone();
-        bad[0] ^= 1;
-        var forged = Encoding.UTF8.GetBytes(parsed.Text + "\n" + string.Concat(parsed.Signatures.Take(2).Select(s => SignedNote.FormatSignatureLine(s.KeyName, s.KeyId, s.Signature)))
-            + SignedNote.FormatSignatureLine(Origin, signer.Ed25519Key!.KeyId, bad));
+        var forged = WithBadEd25519Line(signer, signer.Sign(1, await RootAsync(store)));
         await using (var writer = MemoryLogStore.Open(store))
         {
             await writer.AcquireWriterAsync();
@@ -177,6 +169,17 @@ public sealed class LogSignerEd25519Tests
 
         var e = await Assert.ThrowsAsync<LogIntegrityException>(async () => await (await TransparencyLog.OpenAsync(MemoryLogStore.Open(store), Pair(10, ed25519: true))).DisposeAsync());
         Assert.Contains("does not verify", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The note with its post-quantum lines intact and its Ed25519 line's signature altered by one bit.</summary>
+    private static byte[] WithBadEd25519Line(LogSigner signer, byte[] note)
+    {
+        var parsed = SignedNote.Parse(note);
+        var ed25519 = parsed.Signatures.Single(s => s.KeyId == signer.Ed25519Key!.KeyId);
+        var bad = (byte[])ed25519.Signature.Clone();
+        bad[5] ^= 1;
+        return Encoding.UTF8.GetBytes(parsed.Text + "\n" + string.Concat(parsed.Signatures.Where(s => s != ed25519).Select(s => SignedNote.FormatSignatureLine(s.KeyName, s.KeyId, s.Signature)))
+            + SignedNote.FormatSignatureLine(Origin, ed25519.KeyId, bad));
     }
 
     private static async Task<byte[]> RootAsync(string store)
