@@ -54,6 +54,10 @@ internal sealed class DataFolder
     internal static string KeyFile(string root, MlDsaAlgorithm algorithm, bool isPublic) =>
         System.IO.Path.Combine(root, "keys", $"log-{(algorithm == MlDsaAlgorithm.MlDsa65 ? "ml-dsa-65" : "ml-dsa-44")}{(isPublic ? ".pub" : "")}.pem");
 
+    /// <summary>The optional Ed25519 log key (SPEC §6): its encrypted private key, or (<paramref name="isPublic"/>) its vkey.</summary>
+    internal static string Ed25519KeyFile(string root, bool isPublic) =>
+        System.IO.Path.Combine(root, "keys", isPublic ? SignerKeyFiles.Ed25519PublicName : SignerKeyFiles.Ed25519PrivateName);
+
     /// <summary>Opens an existing data folder, or explains how to make one.</summary>
     public static DataFolder Open(string path)
     {
@@ -82,8 +86,12 @@ internal sealed class DataFolder
         return new DataFolder(full, config);
     }
 
-    /// <summary>Creates a new data folder atomically: everything is built beside it and renamed into place.</summary>
-    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct, int vaultRetentionDays = 0)
+    /// <summary>
+    /// Creates a new data folder atomically: everything is built beside it and renamed into place. With
+    /// <paramref name="ed25519"/> the log also gets an Ed25519 key, which signs from the size-0 checkpoint on, and whose
+    /// signer.added is the log's first entry.
+    /// </summary>
+    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct, int vaultRetentionDays = 0, bool ed25519 = false)
     {
         var full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full) || (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()))
@@ -111,6 +119,13 @@ internal sealed class DataFolder
                 WritePrivate(KeyFile(staging, key.Algorithm, true), key.ExportPublicKeyPem());
             }
 
+            if (ed25519)
+            {
+                using var key = Ed25519PrivateKey.Generate();
+                WritePrivate(Ed25519KeyFile(staging, false), key.ExportEncryptedPem(passphrase));
+                WritePrivate(Ed25519KeyFile(staging, true), SignerKeyFiles.Ed25519Vkey(origin, key) + "\n");
+            }
+
             using (var master = MasterSecret.Generate())
             {
                 WritePrivate(System.IO.Path.Combine(staging, "keys", MasterKeyFile), master.Export(passphrase));
@@ -121,7 +136,15 @@ internal sealed class DataFolder
             // Opening the new log reads the key files back (proving they decrypt with this passphrase) and signs the
             // size-0 checkpoint, so the folder is never without one.
             var log = await folder.OpenLogAsync(passphrase, ct).ConfigureAwait(false);
-            await log.DisposeAsync().ConfigureAwait(false);
+            await using (log.ConfigureAwait(false))
+            {
+                // Every Ed25519 key a log has is vouched for by a signer.added in it, a new log's as much as a later
+                // one's: 'sios log verify' learns from that entry alone which key must sign, and from which size.
+                if (folder.LoadEd25519VerifierKey() is { } added)
+                {
+                    await log.AppendAsync(new Verify.Rotation.SignerAddedEntry(added).Write(), ct).ConfigureAwait(false);
+                }
+            }
         }
         catch
         {
@@ -157,20 +180,74 @@ internal sealed class DataFolder
         return keys;
     }
 
+    /// <summary>The log's Ed25519 vkey from keys/log-ed25519.vkey, or null when the log has none.</summary>
+    public VerifierKey? LoadEd25519VerifierKey()
+    {
+        var file = Ed25519KeyFile(Path, true);
+        if (!File.Exists(file))
+        {
+            var secret = Ed25519KeyFile(Path, false);
+            return File.Exists(secret) ? throw new NodeException($"{file} is missing from the data folder, though its private key {secret} is there") : null;
+        }
+
+        return KeyFiles.ReadEd25519Vkey(file);
+    }
+
+    /// <summary>Every vkey that signs the log's checkpoints: the two of <see cref="LoadVerifierKeys"/>, then the Ed25519 one when present.</summary>
+    public IReadOnlyList<VerifierKey> LoadSigningKeys() => LoadEd25519VerifierKey() is { } ed25519 ? [.. LoadVerifierKeys(), ed25519] : LoadVerifierKeys();
+
+    /// <summary>Decrypts the Ed25519 log key, or returns null when the log has none; refuses a key that is not the one its vkey file names.</summary>
+    public Ed25519PrivateKey? LoadEd25519PrivateKey(string passphrase)
+    {
+        if (LoadEd25519VerifierKey() is not { } vkey)
+        {
+            return null;
+        }
+
+        var file = Ed25519KeyFile(Path, false);
+        Ed25519PrivateKey key;
+        try
+        {
+            key = Ed25519PrivateKey.ImportEncryptedPem(ReadText(file), passphrase);
+        }
+        catch (KeyPassphraseException)
+        {
+            throw new NodeException($"SIOS_KEY_PASSPHRASE does not open {file}: wrong passphrase, or the key file is damaged");
+        }
+        catch (KeyFormatException e)
+        {
+            throw new NodeException($"{file} is not a usable key: {e.Message}");
+        }
+
+        if (!key.PublicKey.AsSpan().SequenceEqual(vkey.PublicKey))
+        {
+            key.Dispose();
+            throw new NodeException($"{file} is not the key {Ed25519KeyFile(Path, true)} names", NodeFailure.Integrity);
+        }
+
+        return key;
+    }
+
     /// <summary>The log's key files, and the rotation and passphrase changes made to them.</summary>
     public SignerKeyFiles KeyFiles => new(Path, Config.Origin);
 
-    /// <summary>Decrypts the log's signing keys with the passphrase.</summary>
+    /// <summary>Decrypts the log's signing keys with the passphrase: the ML-DSA pair, and the Ed25519 key when present.</summary>
     public LogSigner LoadSigner(string passphrase)
     {
         var primary = LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase);
+        MlDsaPrivateKey? cosigner = null;
+        Ed25519PrivateKey? ed25519 = null;
         try
         {
-            return new LogSigner(Config.Origin, primary, LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase));
+            cosigner = LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase);
+            ed25519 = LoadEd25519PrivateKey(passphrase);
+            return new LogSigner(Config.Origin, primary, cosigner, ed25519: ed25519);
         }
         catch
         {
             primary.Dispose();
+            cosigner?.Dispose();
+            ed25519?.Dispose();
             throw;
         }
     }

@@ -71,9 +71,10 @@ internal static class LogAudit
             return Fail("the log has no signed checkpoint", null, null);
         }
 
-        if (!SignerKeyChain.SameKeys(chain.CurrentKeys, currentKeys))
+        // currentKeys holds the Ed25519 key when keys/ has one: a key file no signer.added vouches for is reported too.
+        if (!SignerKeyChain.SameKeys(chain.SigningKeys, currentKeys))
         {
-            return Fail("the public key files in keys/ are not the keys the log's signer rotations lead to", null, null);
+            return Fail("the public key files in keys/ are not the keys the log's signer rotations and additions lead to", null, null);
         }
 
         var size = claims[^1].Size;

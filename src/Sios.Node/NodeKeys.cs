@@ -6,15 +6,19 @@ using Sios.Ledger.Storage;
 using Sios.Signing;
 using Sios.Verify.Crypto;
 using Sios.Verify.Notes;
+using Sios.Verify.Rotation;
 
 namespace Sios.Node;
 
 /// <summary>What a signer rotation did: the new vkeys, the signer.rotated entry and the checkpoint over it, and where the old keys went.</summary>
 internal sealed record RotationDone(IReadOnlyList<VerifierKey> NewKeys, long Index, long CheckpointSize, string Retired);
 
+/// <summary>What adding the Ed25519 log key did: its vkey, the signer.added entry and the first checkpoint it signed.</summary>
+internal sealed record AdditionDone(VerifierKey Key, long Index, long CheckpointSize);
+
 /// <summary>
-/// The log's own keys through their life: rotation to a new ML-DSA pair (sealed under a checkpoint both pairs sign) and
-/// a change of the passphrase that protects them at rest, each all or nothing across a crash (see <see cref="SignerKeyFiles"/>).
+/// The log's own keys through their life: rotation to a new ML-DSA pair (sealed under a checkpoint both pairs sign), the
+/// addition of an Ed25519 key (sealed under the first checkpoint it signs), and a change of the passphrase that protects them at rest, each all or nothing across a crash (see <see cref="SignerKeyFiles"/>).
 /// </summary>
 internal static class NodeKeys
 {
@@ -48,7 +52,9 @@ internal static class NodeKeys
             {
                 files.StageRotation(next65, next44, passphrase);
                 FaultPoint.Reach("rotate:staged");
-                signer = new LogSigner(folder.Config.Origin, folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase), folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase), next65, next44);
+                // The Ed25519 key is no part of the pair being replaced: it signs the rotation's checkpoint and every later one.
+                signer = new LogSigner(folder.Config.Origin, folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase), folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase), next65, next44,
+                    ed25519: folder.LoadEd25519PrivateKey(passphrase));
             }
             catch
             {
@@ -69,6 +75,62 @@ internal static class NodeKeys
 
             files.FinishRotation();
             return new RotationDone(newKeys, index, size, files.RetiredGenerations()[^1]);
+        }
+    }
+
+    /// <summary>
+    /// Adds an Ed25519 log key: recovers under the current keys, stages the new key, seals <c>signer.added</c> under the
+    /// first checkpoint it signs, then moves its files into keys/. Refused when the log has one, and while another
+    /// process holds the log (<see cref="LogInUseException"/>).
+    /// </summary>
+    public static async Task<AdditionDone> AddEd25519Async(DataFolder folder, string passphrase, CancellationToken ct)
+    {
+        var files = folder.KeyFiles;
+        var tailKey = folder.LoadTailKey(passphrase);
+        using (files.Lock())
+        {
+            files.ResolvePending();
+            if (folder.LoadEd25519VerifierKey() is { } existing)
+            {
+                throw new NodeException($"the log already has an Ed25519 key ({existing}); a log has at most one", NodeFailure.Usage);
+            }
+
+            try
+            {
+                // Recover under the current keys alone first, so the new key signs nothing the log sealed before signer.added.
+                await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (LogInUseException e)
+            {
+                throw new LogInUseException($"{e.Message}; stop 'sios serve' before 'sios key add-ed25519' (adding a signing key while serving is not supported)", e);
+            }
+
+            var key = Ed25519PrivateKey.Generate();
+            LogSigner signer;
+            try
+            {
+                files.StageAddition(key, passphrase);
+                FaultPoint.Reach("add:staged");
+                signer = new LogSigner(folder.Config.Origin, folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa65, passphrase), folder.LoadPrivateKey(MlDsaAlgorithm.MlDsa44, passphrase), ed25519: key);
+            }
+            catch
+            {
+                key.Dispose();
+                throw;
+            }
+
+            var vkey = signer.Ed25519Key!;
+            var log = await folder.OpenLogWithAsync(signer, tailKey, ct).ConfigureAwait(false);
+            long index, size;
+            await using (log.ConfigureAwait(false))
+            {
+                var sealedAt = await log.AppendAsync(new SignerAddedEntry(vkey).Write(), ct).ConfigureAwait(false);
+                FaultPoint.Reach("add:sealed");
+                (index, size) = (sealedAt.Index, sealedAt.Checkpoint.Size);
+            }
+
+            files.FinishAddition();
+            return new AdditionDone(vkey, index, size);
         }
     }
 
@@ -95,10 +157,15 @@ internal static class NodeKeys
         }
     }
 
-    /// <summary>Every private key file, relative to keys/: the current pair, master.key (once it exists), and each retired pair still kept.</summary>
+    /// <summary>Every private key file, relative to keys/: the current pair, the Ed25519 key and master.key (once they exist), and each retired pair still kept.</summary>
     private static List<string> PrivateKeyFiles(SignerKeyFiles files)
     {
         var list = new List<string> { SignerKeyFiles.FileNames[0], SignerKeyFiles.FileNames[1] };
+        if (File.Exists(Path.Combine(files.KeysPath, SignerKeyFiles.Ed25519PrivateName)))
+        {
+            list.Add(SignerKeyFiles.Ed25519PrivateName);
+        }
+
         if (File.Exists(Path.Combine(files.KeysPath, "master.key")))
         {
             list.Add("master.key");
@@ -123,6 +190,12 @@ internal static class NodeKeys
             {
                 using var master = MasterSecret.Import(text, oldPassphrase);
                 return Encoding.UTF8.GetBytes(master.Export(newPassphrase));
+            }
+
+            if (string.Equals(Path.GetFileName(file), SignerKeyFiles.Ed25519PrivateName, StringComparison.Ordinal))
+            {
+                using var ed25519 = Ed25519PrivateKey.ImportEncryptedPem(text, oldPassphrase);
+                return Encoding.UTF8.GetBytes(ed25519.ExportEncryptedPem(newPassphrase));
             }
 
             using var key = MlDsaPrivateKey.ImportEncryptedPem(text, oldPassphrase);

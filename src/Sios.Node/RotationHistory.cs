@@ -5,13 +5,16 @@ using Sios.Verify.Rotation;
 
 namespace Sios.Node;
 
-/// <summary>Reads a stored log's signer rotations as the log itself records them: signer.rotated entries under checkpoints signed by old and new keys.</summary>
+/// <summary>
+/// Reads a stored log's key changes as the log itself records them: signer.rotated entries under checkpoints signed by
+/// old and new keys, and signer.added entries under the first checkpoint the added Ed25519 key signs.
+/// </summary>
 internal static class RotationHistory
 {
     private const int Chunk = 1_024;
 
     /// <summary>
-    /// Follows the rotations sealed under <paramref name="checkpoint"/>, whose predecessor covered <paramref name="from"/>
+    /// Follows the rotations and key additions sealed under <paramref name="checkpoint"/>, whose predecessor covered <paramref name="from"/>
     /// entries. Only a checkpoint carrying signatures by keys of this log the chain does not yet trust can seal one, so
     /// only then are its new entries searched; a statement the chain refuses throws <see cref="Sios.Verify.VerificationException"/>.
     /// </summary>
@@ -33,6 +36,10 @@ internal static class RotationHistory
                 if (SignerRotatedEntry.IsRotation(entries[i]))
                 {
                     chain.Follow(await LogProofs.ReceiptAsync(store, start + i, checkpoint, ct).ConfigureAwait(false));
+                }
+                else if (SignerAddedEntry.IsAddition(entries[i]))
+                {
+                    chain.Add(await LogProofs.ReceiptAsync(store, start + i, checkpoint, ct).ConfigureAwait(false));
                 }
             }
         }

@@ -12,8 +12,8 @@ using Sios.Ledger.Durable;
 namespace Sios.Node;
 
 /// <summary>
-/// The key files of a data folder and the two multi-file changes made to them: a signer rotation and a passphrase
-/// change. Each is staged in a folder built under a temporary name and renamed into place (the commit point), then
+/// The key files of a data folder and the three multi-file changes made to them: a signer rotation, the addition of an
+/// Ed25519 log key and a passphrase change. Each is staged in a folder built under a temporary name and renamed into place (the commit point), then
 /// applied file by file with atomic renames. Whoever next takes the keys lock finishes a committed change, or drops an
 /// uncommitted one, so a crash at any point leaves keys that open the log and a log that verifies.
 /// </summary>
@@ -29,7 +29,16 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         FileName(MlDsaAlgorithm.MlDsa65, true), FileName(MlDsaAlgorithm.MlDsa44, true),
     ];
 
+    /// <summary>The optional Ed25519 log key, encrypted like the others (the rotation never touches it).</summary>
+    public const string Ed25519PrivateName = "log-ed25519.pem";
+
+    /// <summary>Its public half, as the vkey verifiers and witnesses are given.</summary>
+    public const string Ed25519PublicName = "log-ed25519.vkey";
+
     public string KeysPath { get; } = Path.Combine(dataPath, "keys");
+
+    /// <summary>A committed Ed25519 key addition not yet applied: the new key's two files.</summary>
+    public string AdditionPath => Path.Combine(KeysPath, "addition");
 
     /// <summary>A committed rotation not yet applied: the new key files, and <c>retiring/</c> with the old ones.</summary>
     public string RotationPath => Path.Combine(KeysPath, "rotation");
@@ -67,6 +76,19 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
     {
         DeleteIfPresent(RotationPath + ".tmp");
         DeleteIfPresent(PassphrasePath + ".tmp");
+        DeleteIfPresent(AdditionPath + ".tmp");
+        if (Directory.Exists(AdditionPath))
+        {
+            if (AdditionSealed())
+            {
+                FinishAddition();
+            }
+            else
+            {
+                DeleteIfPresent(AdditionPath);
+            }
+        }
+
         if (Directory.Exists(RotationPath))
         {
             if (RotationSealed())
@@ -132,6 +154,62 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
 
         DurableFile.SyncDirectory(KeysPath);
         Directory.Delete(RotationPath, recursive: true);
+        DurableFile.SyncDirectory(KeysPath);
+    }
+
+    /// <summary>The vkey text of the log's Ed25519 key.</summary>
+    public static string Ed25519Vkey(string origin, Ed25519PrivateKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return VerifierKey.Create(origin, NoteKeyKind.Ed25519, key.PublicKey).ToString();
+    }
+
+    /// <summary>Reads an Ed25519 vkey file, refusing anything but an Ed25519 key of this log.</summary>
+    public VerifierKey ReadEd25519Vkey(string file)
+    {
+        VerifierKey key;
+        try
+        {
+            key = VerifierKey.Parse(File.ReadAllText(file));
+        }
+        catch (FormatViolationException e)
+        {
+            throw new NodeException($"{file} is not a usable vkey: {e.Message}");
+        }
+
+        return key.Kind == NoteKeyKind.Ed25519 && string.Equals(key.Name, origin, StringComparison.Ordinal)
+            ? key
+            : throw new NodeException($"{file} holds a {key.Kind} key named '{key.Name}', not an Ed25519 key of {origin}");
+    }
+
+    /// <summary>Stages the Ed25519 key (encrypted with <paramref name="passphrase"/>) and its vkey; commits when it returns.</summary>
+    public void StageAddition(Ed25519PrivateKey key, string passphrase)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var temp = AdditionPath + ".tmp";
+        DeleteIfPresent(temp);
+        DurableFile.CreateDirectory(temp);
+        DurableFile.Replace(Path.Combine(temp, Ed25519PrivateName), System.Text.Encoding.UTF8.GetBytes(key.ExportEncryptedPem(passphrase)));
+        DurableFile.Replace(Path.Combine(temp, Ed25519PublicName), System.Text.Encoding.UTF8.GetBytes(Ed25519Vkey(origin, key) + "\n"));
+        Directory.Move(temp, AdditionPath);
+        DurableFile.SyncDirectory(KeysPath);
+    }
+
+    /// <summary>Applies a sealed addition: the private key, then its vkey, take their places in keys/.</summary>
+    public void FinishAddition()
+    {
+        foreach (var name in new[] { Ed25519PrivateName, Ed25519PublicName })
+        {
+            var staged = Path.Combine(AdditionPath, name);
+            if (File.Exists(staged))
+            {
+                File.Move(staged, Path.Combine(KeysPath, name), overwrite: true);
+                FaultPoint.Reach("add:moved-one");
+            }
+        }
+
+        DurableFile.SyncDirectory(KeysPath);
+        Directory.Delete(AdditionPath, recursive: true);
         DurableFile.SyncDirectory(KeysPath);
     }
 
@@ -229,6 +307,22 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         var staged = new[] { MlDsaAlgorithm.MlDsa65, MlDsaAlgorithm.MlDsa44 }
             .Select(a => ReadVerifierKey(File.Exists(Path.Combine(RotationPath, FileName(a, true))) ? Path.Combine(RotationPath, FileName(a, true)) : Path.Combine(KeysPath, FileName(a, true)), a))
             .ToList();
+        return LatestCheckpointVerifies(staged);
+    }
+
+    /// <summary>
+    /// A staged addition took effect once the log's latest checkpoint carries a valid line by the staged key: only the
+    /// addition's own signer holds it, and it signs only once signer.added is durable beneath that checkpoint.
+    /// </summary>
+    private bool AdditionSealed()
+    {
+        var name = Path.Combine(AdditionPath, Ed25519PublicName);
+        var key = ReadEd25519Vkey(File.Exists(name) ? name : Path.Combine(KeysPath, Ed25519PublicName));
+        return LatestCheckpointVerifies([key]);
+    }
+
+    private bool LatestCheckpointVerifies(IReadOnlyList<VerifierKey> keys)
+    {
         if (!File.Exists(DatabasePath))
         {
             return false;
@@ -243,7 +337,7 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
                 return false;
             }
 
-            new CheckpointVerifier(origin, staged).Verify(latest.Note);
+            new CheckpointVerifier(origin, keys).Verify(latest.Note);
             return true;
         }
         catch (VerificationException)

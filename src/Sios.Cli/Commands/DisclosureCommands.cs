@@ -63,7 +63,7 @@ internal static class DisclosureCommands
             (and that {DisclosedContent.EntryFile}, if present, is the entry the receipt proves). Prints a JSON summary on stdout.
             Exit codes: 0 valid, 1 invalid (what failed is named), 2 usage error.
             """) { dir, receiptFile };
-        var trustOptions = TrustOptions.AddTo(command);
+        var trustOptions = TrustOptions.AddTo(command, offerEd25519Only: false);
         command.SetAction(parse =>
         {
             if (trustOptions.Read(parse) is not { } trust)

@@ -7,7 +7,7 @@ using Sios.Verify.Notes;
 
 namespace Sios.Cli.Commands;
 
-/// <summary><c>sios init</c>: a new data folder with both log key pairs and an empty, signed log.</summary>
+/// <summary><c>sios init</c>: a new data folder with the log's key pairs and an empty, signed log.</summary>
 internal static class InitCommand
 {
     public static Command Create()
@@ -23,12 +23,17 @@ internal static class InitCommand
             Description = "Days the content vault keeps each answered request and response for 'sios log disclose' (0, the default, keeps nothing; stored in sios.json as vaultRetentionDays)",
             HelpName = "DAYS",
         };
+        var ed25519 = new Option<bool>("--ed25519")
+        {
+            Description = "Also make an Ed25519 log key: every checkpoint gets a third signature line (type 0x01) after the two post-quantum ones, for witnesses that accept only Ed25519 log keys (an existing folder: 'sios key add-ed25519')",
+        };
         var command = new Command("init", """
             Create a data folder: an ML-DSA-65 key pair (the log's signature), an ML-DSA-44 key pair (its C2SP
-            cosignature) and a master secret (from which the commitment nonces are derived), all encrypted at rest
-            with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a signed size-0 checkpoint. Prints the
-            two vkeys (ML-DSA-65 first) on stdout.
-            """) { origin, retention };
+            cosignature), with --ed25519 an Ed25519 key pair, and a master secret (from which the commitment nonces are
+            derived), all encrypted at rest with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a signed
+            size-0 checkpoint (with --ed25519, the log's first entry is the signer.added naming the Ed25519 key). Prints
+            the vkeys on stdout, one per line: ML-DSA-65, ML-DSA-44, then Ed25519 if made.
+            """) { origin, retention, ed25519 };
         command.SetAction(async (parse, ct) =>
         {
             var name = parse.GetValue(origin)!;
@@ -44,8 +49,8 @@ internal static class InitCommand
             }
 
             var passphrase = CommonOptions.Passphrase();
-            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct, days).ConfigureAwait(false);
-            foreach (var key in folder.LoadVerifierKeys())
+            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct, days, parse.GetValue(ed25519)).ConfigureAwait(false);
+            foreach (var key in folder.LoadSigningKeys())
             {
                 Terminal.Result(key.ToString());
             }

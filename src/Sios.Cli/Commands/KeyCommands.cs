@@ -21,15 +21,15 @@ internal static class KeyCommands
     public static Command Create() =>
         new("key", "Keys made and kept on this machine: the log's signing keys (vkeys) and the API keys clients present (create, list, revoke).")
         {
-            Vkeys(), CreateKey(), ListKeys(), RevokeKey(), KeyLifecycleCommands.RotateSigner(), KeyLifecycleCommands.ExportPublic(), KeyLifecycleCommands.ChangePassphrase(),
+            Vkeys(), CreateKey(), ListKeys(), RevokeKey(), KeyLifecycleCommands.RotateSigner(), KeyLifecycleCommands.AddEd25519(), KeyLifecycleCommands.ExportPublic(), KeyLifecycleCommands.ChangePassphrase(),
         };
 
     private static Command Vkeys()
     {
-        var vkeys = new Command("vkeys", "Print the log's verifier keys, one per line: the ML-DSA-65 vkey, then the ML-DSA-44 cosignature vkey. No passphrase needed.");
+        var vkeys = new Command("vkeys", "Print the log's verifier keys, one per line: the ML-DSA-65 vkey, then the ML-DSA-44 cosignature vkey, then the Ed25519 vkey if the log has one. No passphrase needed.");
         vkeys.SetAction(parse =>
         {
-            foreach (var key in CommonOptions.OpenData(parse).LoadVerifierKeys())
+            foreach (var key in CommonOptions.OpenData(parse).LoadSigningKeys())
             {
                 Terminal.Result(key.ToString());
             }

@@ -13,7 +13,7 @@ using Sios.Verify.Rotation;
 
 namespace Sios.Cli.Commands;
 
-/// <summary><c>sios key rotate-signer | export-public | passphrase</c>: the life cycle of the log's own keys.</summary>
+/// <summary><c>sios key rotate-signer | add-ed25519 | export-public | passphrase</c>: the life cycle of the log's own keys.</summary>
 internal static class KeyLifecycleCommands
 {
     /// <summary>The variable holding the passphrase <c>sios key passphrase</c> changes to.</summary>
@@ -28,7 +28,8 @@ internal static class KeyLifecycleCommands
             Prints the new vkeys; give auditors 'sios key export-public', whose rotation statements let receipts from
             before and after verify from the original vkeys. Needs SIOS_KEY_PASSPHRASE (the new keys use it too).
             Not while 'sios serve' runs: stop the server first (exit 4 otherwise). An interrupted rotation is finished or
-            undone by the next command that opens the log.
+            undone by the next command that opens the log. An Ed25519 log key ('sios key add-ed25519') is not rotated: it
+            is a separate key, and keeps signing every checkpoint, the rotation's included.
             """);
         command.SetAction(async (parse, ct) =>
         {
@@ -46,16 +47,41 @@ internal static class KeyLifecycleCommands
         return command;
     }
 
+    public static Command AddEd25519()
+    {
+        var command = new Command("add-ed25519", """
+            Give the log an Ed25519 signing key, for witnesses that accept only Ed25519 log keys: from now on every
+            checkpoint carries a third signature line (type 0x01, key name = origin) after the ML-DSA-65 and ML-DSA-44
+            ones, which stay, and stay required by verifiers. Seals signer.added (the new vkey) under the first
+            checkpoint the key signs, and prints the vkey (give it to 'sios witness add-log' or any tlog-witness). The key
+            is kept in keys/log-ed25519.pem, encrypted with SIOS_KEY_PASSPHRASE, beside keys/log-ed25519.vkey; a signer
+            rotation leaves it as it is. Refused if the log has one already (exit 2). Not while 'sios serve' runs: stop
+            the server first (exit 4 otherwise). An interrupted addition is finished or undone by the next command that
+            opens the log.
+            """);
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = CommonOptions.OpenData(parse);
+            var passphrase = CommonOptions.Passphrase();
+            var done = await NodeKeys.AddEd25519Async(folder, passphrase, ct).ConfigureAwait(false);
+            Terminal.Result(done.Key.ToString());
+            Terminal.Message($"added the Ed25519 log key: signer.added is entry {done.Index.ToString(CultureInfo.InvariantCulture)}, sealed under the checkpoint at size {done.CheckpointSize.ToString(CultureInfo.InvariantCulture)}, the first it signs.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     public static Command ExportPublic()
     {
         var outDir = new Option<string?>("--out")
         {
-            Description = "Write the files into DIR (created if absent) instead of printing them: vkeys.txt, original-vkeys.txt, current/*.pub.pem, retired/N/*.pub.pem, rotation-N.tlog-proof",
+            Description = "Write the files into DIR (created if absent) instead of printing them: vkeys.txt, original-vkeys.txt, current/*.pub.pem (and current/log-ed25519.vkey), retired/N/*.pub.pem, rotation-N.tlog-proof",
             HelpName = "DIR",
         };
         var command = new Command("export-public", """
-            Print what auditors need, and nothing secret: the current vkeys, the original vkeys, the SPKI PEM of every
-            public key (current and retired), and the rotation statements (the receipt of each signer.rotated entry,
+            Print what auditors need, and nothing secret: the current vkeys (the Ed25519 one last, if the log has one),
+            the original vkeys, the SPKI PEM of every public key (current and retired; the Ed25519 key as its vkey
+            file), and the rotation statements (the receipt of each signer.rotated entry,
             under its checkpoint signed by the old and the new keys), each section headed by a '# ' line. With the
             original vkeys and the statements, 'sios verify receipt --vkey V... --rotation FILE...' checks receipts from
             before and after every rotation. No passphrase needed; safe while a server runs.
@@ -64,7 +90,7 @@ internal static class KeyLifecycleCommands
         {
             var folder = CommonOptions.OpenData(parse);
             var files = folder.KeyFiles;
-            var current = folder.LoadVerifierKeys();
+            var current = folder.LoadSigningKeys();
             SignerKeyChain chain;
             await using (var store = folder.OpenReader())
             {
@@ -77,9 +103,9 @@ internal static class KeyLifecycleCommands
                     throw new CliException($"the log's signer rotations do not verify ({e.Message}); run 'sios log verify'", ExitCodes.Invalid);
                 }
 
-                if (!SignerKeyChain.SameKeys(chain.CurrentKeys, current))
+                if (!SignerKeyChain.SameKeys(chain.SigningKeys, current))
                 {
-                    throw new CliException("the public key files in keys/ are not the keys the log's signer rotations lead to; run 'sios log verify'", ExitCodes.Invalid);
+                    throw new CliException("the public key files in keys/ are not the keys the log's signer rotations and additions lead to; run 'sios log verify'", ExitCodes.Invalid);
                 }
 
                 var statements = chain.Statements.Select(s => s.Receipt).ToList();
@@ -98,6 +124,12 @@ internal static class KeyLifecycleCommands
                     }
                 }
 
+                var ed25519 = Path.Combine(files.KeysPath, SignerKeyFiles.Ed25519PublicName);
+                if (File.Exists(ed25519))
+                {
+                    pems.Add(($"current/{SignerKeyFiles.Ed25519PublicName}", File.ReadAllText(ed25519)));
+                }
+
                 Publish(parse.GetValue(outDir), chain, pems, statements);
             }
 
@@ -108,7 +140,7 @@ internal static class KeyLifecycleCommands
 
     private static void Publish(string? outDir, SignerKeyChain chain, List<(string Name, string Pem)> pems, List<byte[]> statements)
     {
-        var vkeys = string.Concat(chain.CurrentKeys.Select(k => k + "\n"));
+        var vkeys = string.Concat(chain.SigningKeys.Select(k => k + "\n"));
         var original = string.Concat(chain.OriginalKeys.Select(k => k + "\n"));
         if (outDir is null)
         {

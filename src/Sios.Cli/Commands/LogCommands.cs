@@ -179,7 +179,8 @@ internal static class LogCommands
             checkpoint's signatures and that they all describe one append-only tree, and that the store is not behind
             the newest checkpoint this log recorded as published (log/published.checkpoint: a rolled-back database; its
             absence beside a non-empty log is reported too). Signer rotations are followed from
-            the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log.
+            the original keys (keys/retired/1, or keys/ if never rotated) through the signer.rotated entries in the log;
+            once signer.added has sealed an Ed25519 key, every later checkpoint must carry a valid line by it.
             Entries past the last checkpoint (unsigned_tail) are checked against their tail seal when SIOS_KEY_PASSPHRASE
             is set: a tail this log did not write is reported (the next start refuses it; see 'sios log discard-tail'),
             and so is a key or brain file that fails its MAC (edited outside sios) or lags the log.
@@ -191,7 +192,7 @@ internal static class LogCommands
             var chain = new SignerKeyChain(folder.KeyFiles.ReadOriginalVerifierKeys());
             var passphrase = Environment.GetEnvironmentVariable(Signing.KeyPassphrase.EnvironmentVariable) is { Length: > 0 } ? CommonOptions.Passphrase() : null;
             await using var store = folder.OpenReader();
-            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadVerifierKeys(), ct, folder.PublishedCheckpointPath,
+            var (report, ok) = await LogAudit.RunAsync(store, chain, folder.LoadSigningKeys(), ct, folder.PublishedCheckpointPath,
                 passphrase is null ? null : folder.LoadTailKey(passphrase),
                 passphrase is null ? null : () => folder.StateProblem(store, passphrase)).ConfigureAwait(false);
             Terminal.Result(report);

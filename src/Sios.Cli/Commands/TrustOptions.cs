@@ -21,6 +21,9 @@ internal sealed class TrustOptions
         Policy = policy;
     }
 
+    /// <summary><c>--allow-ed25519-only</c>, when the command offers it.</summary>
+    public Option<bool>? AllowEd25519Only { get; private init; }
+
     /// <summary><c>--vkey</c>.</summary>
     public Option<string[]> Vkeys { get; }
 
@@ -30,21 +33,36 @@ internal sealed class TrustOptions
     /// <summary><c>--policy</c>.</summary>
     public Option<string?> Policy { get; }
 
-    /// <summary>Creates the options and adds them to <paramref name="command"/>.</summary>
-    public static TrustOptions AddTo(Command command)
+    /// <summary>
+    /// Creates the options and adds them to <paramref name="command"/>; with <paramref name="offerEd25519Only"/> also the
+    /// one way past the rule that the log's post-quantum signatures are checked (SPEC §6).
+    /// </summary>
+    public static TrustOptions AddTo(Command command, bool offerEd25519Only = true)
     {
         ArgumentNullException.ThrowIfNull(command);
         var options = Create();
         command.Options.Add(options.Vkeys);
         command.Options.Add(options.Rotations);
         command.Options.Add(options.Policy);
+        if (offerEd25519Only)
+        {
+            options = new TrustOptions(options.Vkeys, options.Rotations, options.Policy)
+            {
+                AllowEd25519Only = new Option<bool>("--allow-ed25519-only")
+                {
+                    Description = "Accept checkpoints on the log's Ed25519 (0x01) signature alone when only Ed25519 vkeys are given. Without it, such a --vkey list is refused: the ML-DSA-65 and ML-DSA-44 signatures are the log's own and are required.",
+                },
+            };
+            command.Options.Add(options.AllowEd25519Only!);
+        }
+
         return options;
     }
 
     private static TrustOptions Create() => new(
         new Option<string[]>("--vkey")
         {
-            Description = "A trusted vkey of the log; repeat for the cosignature key. Every vkey given must have signed the checkpoint. May be left out when --policy lists the log's keys",
+            Description = "A trusted vkey of the log; repeat for the cosignature key (and the Ed25519 key, to have it checked too). Every vkey given must have signed the checkpoint. May be left out when --policy lists the log's keys",
             HelpName = "V",
         },
         new Option<string[]>("--rotation")
@@ -79,6 +97,13 @@ internal sealed class TrustOptions
         if (keys.Count == 0)
         {
             throw new CliException("--vkey: the log's vkeys are required (or a --policy listing them)", ExitCodes.Usage);
+        }
+
+        // The Ed25519 line is a courtesy to witnesses; a checkpoint stands on its post-quantum signatures.
+        if (keys.All(k => k.Kind == NoteKeyKind.Ed25519) && !(AllowEd25519Only is { } allow && parse.GetValue(allow)))
+        {
+            throw new CliException("--vkey: only Ed25519 vkeys were given, but the log's post-quantum signatures are required: add its ML-DSA-65 and ML-DSA-44 vkeys (sios key vkeys)"
+                + (AllowEd25519Only is null ? "" : ", or pass --allow-ed25519-only to accept the Ed25519 signature alone"), ExitCodes.Usage);
         }
 
         var chain = new SignerKeyChain(keys);

@@ -10,7 +10,9 @@ namespace Sios.Ledger.Checkpoints;
 /// Signs checkpoints with the log's two keys (SPEC §3): the ML-DSA-65 note signature and the ML-DSA-44
 /// timestamped subtree/v1 cosignature, both under the origin as key name. During a key rotation it also carries the
 /// successor pair and signs with all four keys (old 65, old 44, new 65, new 44), so the checkpoint sealing the
-/// <c>signer.rotated</c> entry verifies under either set.
+/// <c>signer.rotated</c> entry verifies under either set. An optional Ed25519 key (SPEC §6, for witnesses that accept
+/// only Ed25519 log keys) adds a plain signed-note line (type 0x01) after the post-quantum ones; rotations leave it be,
+/// so it signs before, during and after one.
 /// </summary>
 public sealed class LogSigner : IDisposable
 {
@@ -19,9 +21,10 @@ public sealed class LogSigner : IDisposable
     private readonly TimeProvider _clock;
     private readonly MlDsaPrivateKey? _next65;
     private readonly MlDsaPrivateKey? _next44;
+    private readonly Ed25519PrivateKey? _ed25519;
 
-    /// <summary>Creates a signer; takes ownership of both keys.</summary>
-    public LogSigner(string origin, MlDsaPrivateKey mlDsa65, MlDsaPrivateKey mlDsa44, TimeProvider? clock = null)
+    /// <summary>Creates a signer; takes ownership of the keys (<paramref name="ed25519"/>, when given, adds the Ed25519 line).</summary>
+    public LogSigner(string origin, MlDsaPrivateKey mlDsa65, MlDsaPrivateKey mlDsa44, TimeProvider? clock = null, Ed25519PrivateKey? ed25519 = null)
     {
         ArgumentNullException.ThrowIfNull(mlDsa65);
         ArgumentNullException.ThrowIfNull(mlDsa44);
@@ -42,11 +45,16 @@ public sealed class LogSigner : IDisposable
         _clock = clock ?? TimeProvider.System;
         PrimaryKey = VerifierKey.Create(origin, NoteKeyKind.MlDsa65, mlDsa65.PublicKey);
         CosignerKey = VerifierKey.Create(origin, NoteKeyKind.MlDsa44Cosignature, mlDsa44.PublicKey);
+        _ed25519 = ed25519;
+        Ed25519Key = ed25519 is null ? null : VerifierKey.Create(origin, NoteKeyKind.Ed25519, ed25519.PublicKey);
     }
 
-    /// <summary>Creates a rotation signer: the current pair, then the successor pair; takes ownership of all four keys.</summary>
-    public LogSigner(string origin, MlDsaPrivateKey mlDsa65, MlDsaPrivateKey mlDsa44, MlDsaPrivateKey successor65, MlDsaPrivateKey successor44, TimeProvider? clock = null)
-        : this(origin, mlDsa65, mlDsa44, clock)
+    /// <summary>
+    /// Creates a rotation signer: the current pair, then the successor pair, then the Ed25519 key if any (a rotation
+    /// does not touch it); takes ownership of every key.
+    /// </summary>
+    public LogSigner(string origin, MlDsaPrivateKey mlDsa65, MlDsaPrivateKey mlDsa44, MlDsaPrivateKey successor65, MlDsaPrivateKey successor44, TimeProvider? clock = null, Ed25519PrivateKey? ed25519 = null)
+        : this(origin, mlDsa65, mlDsa44, clock, ed25519)
     {
         ArgumentNullException.ThrowIfNull(successor65);
         ArgumentNullException.ThrowIfNull(successor44);
@@ -69,7 +77,10 @@ public sealed class LogSigner : IDisposable
     /// <summary>The ML-DSA-44 cosignature verifier key.</summary>
     public VerifierKey CosignerKey { get; }
 
-    /// <summary>Both verifier keys, ML-DSA-65 first.</summary>
+    /// <summary>The Ed25519 (0x01) verifier key when the log has one, else null.</summary>
+    public VerifierKey? Ed25519Key { get; }
+
+    /// <summary>Both post-quantum verifier keys, ML-DSA-65 first (the ones every checkpoint must carry; not <see cref="Ed25519Key"/>).</summary>
     public IReadOnlyList<VerifierKey> VerifierKeys => [PrimaryKey, CosignerKey];
 
     /// <summary>The successor pair's vkeys during a rotation (ML-DSA-65 first), else empty.</summary>
@@ -88,6 +99,11 @@ public sealed class LogSigner : IDisposable
         if (_next65 is not null && _next44 is not null)
         {
             AppendPair(note, _next65, SuccessorKeys[0], _next44, SuccessorKeys[1], textBytes, message, timestamp);
+        }
+
+        if (_ed25519 is not null)
+        {
+            note.Append(SignedNote.FormatSignatureLine(Origin, Ed25519Key!.KeyId, _ed25519.Sign(textBytes)));
         }
 
         return Encoding.UTF8.GetBytes(note.ToString());
@@ -119,9 +135,10 @@ public sealed class LogSigner : IDisposable
             .Append(SignedNote.FormatSignatureLine(Origin, cosignerKey.KeyId, cosignature));
     }
 
-    /// <summary>Disposes both keys.</summary>
+    /// <summary>Disposes every key.</summary>
     public void Dispose()
     {
+        _ed25519?.Dispose();
         _primary.Dispose();
         _cosigner.Dispose();
         _next65?.Dispose();

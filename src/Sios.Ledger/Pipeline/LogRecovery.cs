@@ -31,7 +31,7 @@ internal static class LogRecovery
             VerifiedCheckpoint verified;
             try
             {
-                verified = new CheckpointVerifier(signer.Origin, signer.VerifierKeys).Verify(latest.Note);
+                verified = new CheckpointVerifier(signer.Origin, RecoveryKeys(signer, latest.Note)).Verify(latest.Note);
             }
             catch (VerificationException e)
             {
@@ -83,6 +83,25 @@ internal static class LogRecovery
         var note = signer.Sign(stored, newRoot);
         await store.WriteCheckpointAsync(new StoredCheckpoint(stored, note), ct).ConfigureAwait(false);
         return (builder, new PublishedCheckpoint(stored, newRoot, note));
+    }
+
+    /// <summary>
+    /// The keys the last stored checkpoint must verify under: the post-quantum pair always; the Ed25519 key too when the
+    /// note carries a line by it, so a forged or damaged Ed25519 line stops the log. A note without that line is let
+    /// through here: the last checkpoint may predate the key's addition (the addition itself opens the log over one),
+    /// and only the log's history says when the line became due; 'sios log verify' follows that history
+    /// (<c>signer.added</c>) and reports any later checkpoint that lacks it, and every checkpoint signed from now on
+    /// carries it.
+    /// </summary>
+    private static IReadOnlyList<Verify.Notes.VerifierKey> RecoveryKeys(LogSigner signer, byte[] note)
+    {
+        if (signer.Ed25519Key is not { } ed25519)
+        {
+            return signer.VerifierKeys;
+        }
+
+        var carried = Verify.Notes.SignedNote.Parse(note).Signatures.Any(s => s.KeyId == ed25519.KeyId && string.Equals(s.KeyName, ed25519.Name, StringComparison.Ordinal));
+        return carried ? [.. signer.VerifierKeys, ed25519] : signer.VerifierKeys;
     }
 
     /// <summary>Appends the stored entries [builder.Size, <paramref name="stored"/>) to <paramref name="builder"/>, checking each tile they change against the store.</summary>

@@ -95,7 +95,7 @@ internal static class SovereigntyReport
         {
             var chain = new SignerKeyChain(data.KeyFiles.ReadOriginalVerifierKeys());
             var passphrase = Environment.GetEnvironmentVariable(Signing.KeyPassphrase.EnvironmentVariable) is { Length: > 0 } p ? p : null;
-            var (json, _) = await LogAudit.RunAsync(store, chain, vkeys, ct, data.PublishedCheckpointPath,
+            var (json, _) = await LogAudit.RunAsync(store, chain, data.LoadSigningKeys(), ct, data.PublishedCheckpointPath,
                 passphrase is null ? null : data.LoadTailKey(passphrase),
                 passphrase is null ? null : () => data.StateProblem(store, passphrase)).ConfigureAwait(false);
             audit = JsonSerializer.Deserialize(json, AuditReportJson.Default.AuditReport)!;

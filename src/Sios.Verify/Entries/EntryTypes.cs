@@ -36,6 +36,9 @@ public static class EntryTypes
     /// <summary>The log's signing keys rotated: <see cref="Rotation.SignerRotatedEntry"/>.</summary>
     public const string SignerRotated = "signer.rotated";
 
+    /// <summary>An Ed25519 log signing key added beside the post-quantum pair: <see cref="Rotation.SignerAddedEntry"/>.</summary>
+    public const string SignerAdded = "signer.added";
+
     /// <summary>The configuration differs from the previous start's: <see cref="ConfigChangedEntry"/>.</summary>
     public const string ConfigChanged = "config.changed";
 

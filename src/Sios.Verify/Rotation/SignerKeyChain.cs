@@ -9,6 +9,11 @@ namespace Sios.Verify.Rotation;
 /// <param name="Keys">The ML-DSA-65 vkey, then the ML-DSA-44 cosignature vkey.</param>
 public sealed record KeyEpoch(long FromSize, IReadOnlyList<VerifierKey> Keys);
 
+/// <summary>An Ed25519 (0x01) log key that signs beside the epoch keys from <paramref name="FromSize"/> on, whatever rotations follow.</summary>
+/// <param name="FromSize">The first tree size the key signs (0 for a key the verifier was given; else the size of the checkpoint sealing <c>signer.added</c>).</param>
+/// <param name="Key">The Ed25519 vkey.</param>
+public sealed record AddedSigner(long FromSize, VerifierKey Key);
+
 /// <summary>A rotation statement that was accepted: the <c>signer.rotated</c> entry and the checkpoint that seals it.</summary>
 /// <param name="Index">The entry's index in the log.</param>
 /// <param name="Entry">The parsed entry.</param>
@@ -20,14 +25,20 @@ public sealed record RotationStatement(long Index, SignerRotatedEntry Entry, Ver
 /// The chain of a log's signing keys, from the original vkeys through each accepted rotation statement (SPEC §3: a
 /// <c>signer.rotated</c> entry sealed under a checkpoint signed by both old and new keys). A checkpoint of size N must be
 /// signed by the keys of the last epoch starting at or below N, so a retired key cannot vouch for a later tree.
+/// An Ed25519 log key (SPEC §6) is no part of an epoch: rotations hand on the ML-DSA pair only, and the Ed25519 key,
+/// once given or added (<c>signer.added</c>), must sign every later checkpoint beside whichever pair is current.
 /// </summary>
 public sealed class SignerKeyChain : ICheckpointTrust
 {
     private readonly List<KeyEpoch> _epochs = [];
     private readonly List<RotationStatement> _statements = [];
+    private readonly List<AddedSigner> _added = [];
     private readonly NoteLimits? _limits;
 
-    /// <summary>Starts a chain at the log's original vkeys (all named by the origin).</summary>
+    /// <summary>
+    /// Starts a chain at the log's original vkeys (all named by the origin). Ed25519 (0x01) keys among them are required
+    /// on every checkpoint from size 0, beside the epoch keys, and are not handed on by rotations.
+    /// </summary>
     public SignerKeyChain(IReadOnlyList<VerifierKey> originalKeys, NoteLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(originalKeys);
@@ -43,17 +54,24 @@ public sealed class SignerKeyChain : ICheckpointTrust
         }
 
         _limits = limits;
-        _epochs.Add(new KeyEpoch(0, [.. originalKeys]));
+        _epochs.Add(new KeyEpoch(0, [.. originalKeys.Where(k => k.Kind != NoteKeyKind.Ed25519)]));
+        _added.AddRange(originalKeys.Where(k => k.Kind == NoteKeyKind.Ed25519).Select(k => new AddedSigner(0, k)));
     }
 
     /// <summary>The log's origin (the key name of every vkey).</summary>
     public string Origin { get; }
 
-    /// <summary>The vkeys the chain started from.</summary>
+    /// <summary>The epoch vkeys the chain started from (the ML-DSA pair; no Ed25519 key).</summary>
     public IReadOnlyList<VerifierKey> OriginalKeys => _epochs[0].Keys;
 
     /// <summary>The vkeys valid after the last accepted rotation.</summary>
     public IReadOnlyList<VerifierKey> CurrentKeys => _epochs[^1].Keys;
+
+    /// <summary>The Ed25519 log keys given or added, oldest first.</summary>
+    public IReadOnlyList<AddedSigner> AddedSigners => _added;
+
+    /// <summary>Every key that signs the newest checkpoints: <see cref="CurrentKeys"/>, then each added key.</summary>
+    public IReadOnlyList<VerifierKey> SigningKeys => [.. CurrentKeys, .. _added.Select(a => a.Key)];
 
     /// <summary>Every epoch, oldest first.</summary>
     public IReadOnlyList<KeyEpoch> Epochs => _epochs;
@@ -91,7 +109,7 @@ public sealed class SignerKeyChain : ICheckpointTrust
         }
 
         RequireSuccessors(entry.NewKeys);
-        var signers = CurrentKeys.Concat(entry.NewKeys).ToList();
+        var signers = SigningKeys.Concat(entry.NewKeys).ToList();
         VerifiedReceipt receipt;
         try
         {
@@ -102,8 +120,11 @@ public sealed class SignerKeyChain : ICheckpointTrust
             throw new VerificationException($"the rotation statement is not signed by both the current and the new keys: {e.Message}", e);
         }
 
+        // A 64-byte line is an Ed25519 signature (the log's optional witness key, which this verifier may not have been
+        // given): no rotation can hand the log to such a key, so it is no undeclared successor.
         var foreign = receipt.Checkpoint.Note.Signatures
-            .Where(s => string.Equals(s.KeyName, Origin, StringComparison.Ordinal) && !signers.Any(k => k.KeyId == s.KeyId))
+            .Where(s => string.Equals(s.KeyName, Origin, StringComparison.Ordinal) && !signers.Any(k => k.KeyId == s.KeyId)
+                && s.Signature.Length != NoteSignatureType.SignatureLength(NoteKeyKind.Ed25519))
             .ToList();
         if (foreign.Count > 0)
         {
@@ -111,9 +132,9 @@ public sealed class SignerKeyChain : ICheckpointTrust
         }
 
         var size = receipt.Checkpoint.Checkpoint.Size;
-        if (size <= _epochs[^1].FromSize)
+        if (size <= LastChange)
         {
-            throw new VerificationException($"the rotation at tree size {size} does not come after the last accepted rotation (size {_epochs[^1].FromSize})");
+            throw new VerificationException($"the rotation at tree size {size} does not come after the last accepted key change (size {LastChange})");
         }
 
         var statement = new RotationStatement(receipt.Index, entry, receipt.Checkpoint, statementReceipt.ToArray());
@@ -122,11 +143,66 @@ public sealed class SignerKeyChain : ICheckpointTrust
         return statement;
     }
 
-    /// <summary>The keys that must sign a checkpoint of tree size <paramref name="size"/>.</summary>
+    /// <summary>
+    /// Accepts an addition statement: the <c>.tlog-proof</c> receipt of a <c>signer.added</c> entry naming an Ed25519
+    /// key of this log, under a checkpoint signed by every key signing now and by the added key, after the last key
+    /// change. From that checkpoint's size on the key must sign too. Throws <see cref="VerificationException"/> naming
+    /// the failure and leaves the chain unchanged.
+    /// </summary>
+    public AddedSigner Add(ReadOnlySpan<byte> statementReceipt)
+    {
+        var proof = TlogProof.Parse(statementReceipt);
+        if (proof.Extra is null)
+        {
+            throw new VerificationException("the addition statement has no 'extra' line: it must carry the signer.added entry");
+        }
+
+        VerifierKey key;
+        try
+        {
+            key = SignerAddedEntry.Read(proof.Extra).Body.Key;
+        }
+        catch (FormatViolationException e)
+        {
+            throw new VerificationException($"the addition statement does not carry a valid signer.added entry: {e.Message}", e);
+        }
+
+        if (key.Kind != NoteKeyKind.Ed25519 || !string.Equals(key.Name, Origin, StringComparison.Ordinal))
+        {
+            throw new VerificationException($"signer.added names a {key.Kind} key named '{key.Name}'; only an Ed25519 (0x01) key named '{Origin}' is added to this log");
+        }
+
+        if (SigningKeys.Any(k => k.KeyId == key.KeyId))
+        {
+            throw new VerificationException($"signer.added names key ID {key.KeyId:x8}, which already signs this log");
+        }
+
+        VerifiedReceipt receipt;
+        try
+        {
+            receipt = new ReceiptVerifier(new CheckpointVerifier(Origin, [.. SigningKeys, key], _limits)).Verify(statementReceipt);
+        }
+        catch (VerificationException e)
+        {
+            throw new VerificationException($"the addition statement is not signed by both the current keys and the added key: {e.Message}", e);
+        }
+
+        var size = receipt.Checkpoint.Checkpoint.Size;
+        if (size <= LastChange)
+        {
+            throw new VerificationException($"the key addition at tree size {size} does not come after the last accepted key change (size {LastChange})");
+        }
+
+        var added = new AddedSigner(size, key);
+        _added.Add(added);
+        return added;
+    }
+
+    /// <summary>The keys that must sign a checkpoint of tree size <paramref name="size"/>: its epoch's, then each key added by then.</summary>
     public IReadOnlyList<VerifierKey> KeysAt(long size)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        return _epochs.Last(e => e.FromSize <= size).Keys;
+        return [.. _epochs.Last(e => e.FromSize <= size).Keys, .. _added.Where(a => a.FromSize <= size).Select(a => a.Key)];
     }
 
     /// <summary>A checkpoint verifier for tree size <paramref name="size"/>.</summary>
@@ -150,6 +226,8 @@ public sealed class SignerKeyChain : ICheckpointTrust
         return a.Count == b.Count && a.Select(k => k.ToString()).Order(StringComparer.Ordinal)
             .SequenceEqual(b.Select(k => k.ToString()).Order(StringComparer.Ordinal), StringComparer.Ordinal);
     }
+
+    private long LastChange => Math.Max(_epochs[^1].FromSize, _added.Count > 0 ? _added[^1].FromSize : 0);
 
     private void RequireSuccessors(IReadOnlyList<VerifierKey> next)
     {

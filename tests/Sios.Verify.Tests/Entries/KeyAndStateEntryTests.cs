@@ -15,6 +15,8 @@ public sealed class KeyAndStateEntryTests
 
     private const string Rotated = """{"v":1,"type":"signer.rotated","id":"0198a6b0-4c1e-7d2a-9f3b-5e6d7c8b9a01","time":"2026-11-26T10:00:00.123Z","actor":"operator","old":["ministry.example/sios-1\u002Ba5d373a7\u002BAfj5\u002Bvv8/f7/AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"],"new":["ministry.example/sios-1\u002Bfb626872\u002BAQAHDhUcIyoxOD9GTVRbYmlwd36FjJOaoaivtr3Ey9LZ","ministry.example/sios-1\u002Ba5d373a7\u002BAfj5\u002Bvv8/f7/AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"]}""";
 
+    private const string Added = """{"v":1,"type":"signer.added","id":"0198a6b0-4c1e-7d2a-9f3b-5e6d7c8b9a01","time":"2026-11-26T10:00:00.123Z","actor":"operator","vkey":"example.com/foo\u002B530d903a\u002BAekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"}""";
+
     private const string StateRefused = """{"v":1,"type":"state.refused","id":"0198a6b0-4c1e-7d2a-9f3b-5e6d7c8b9a01","time":"2026-11-26T10:00:00.123Z","actor":"system","file":"api-keys","reason":"the file\u0027s MAC \u003Cfails\u003E"}""";
 
     private const string StateAdopted = """{"v":1,"type":"state.adopted","id":"0198a6b0-4c1e-7d2a-9f3b-5e6d7c8b9a01","time":"2026-11-26T10:00:00.123Z","actor":"operator","file":"brains","items":3,"sha256":"sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"}""";
@@ -65,6 +67,18 @@ public sealed class KeyAndStateEntryTests
         Assert.Equal([NewKey.ToString(), OldKey.ToString()], read.NewKeys.Select(k => k.ToString()));
         Assert.True(SignerRotatedEntry.IsRotation(Encoding.UTF8.GetBytes(Rotated)));
         Golden.RefusedWithout(Rotated, "\"ministry.example/sios-1\\u002Ba5d373a7\\u002BAfj5\\u002Bvv8/f7/AAECAwQFBgcICQoLDA0ODxAREhMUFRYX\"],", SignerRotatedEntry.Read);
+    }
+
+    [Fact]
+    public void A_key_addition_is_written_byte_for_byte_and_read_back()
+    {
+        var key = VerifierKey.Parse("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
+        var read = Golden.Check(new SignerAddedEntry(key), Added, SignerAddedEntry.Read).Body;
+        Assert.Equal(key.ToString(), read.Key.ToString());
+        Assert.Equal(NoteKeyKind.Ed25519, read.Key.Kind);
+        Assert.True(SignerAddedEntry.IsAddition(Encoding.UTF8.GetBytes(Added)));
+        Assert.False(SignerAddedEntry.IsAddition(Encoding.UTF8.GetBytes(Rotated)));
+        Golden.RefusedWithout(Added, ",\"vkey\":\"example.com/foo\\u002B530d903a\\u002BAekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k\"", SignerAddedEntry.Read);
     }
 
     [Fact]
