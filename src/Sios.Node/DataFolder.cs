@@ -36,6 +36,9 @@ internal sealed class DataFolder
     /// <summary>The newest checkpoint this log has published, kept beside the database against rollbacks (<see cref="RollbackGuard"/>).</summary>
     public string PublishedCheckpointPath => System.IO.Path.Combine(Path, "log", RollbackGuard.FileName);
 
+    /// <summary>The newest checkpoint the witness policy's quorum cosigned, with their lines (<see cref="NodeWitnessing"/>).</summary>
+    public string WitnessedCheckpointPath => System.IO.Path.Combine(Path, "log", NodeWitnessing.FileName);
+
     /// <summary>The operator's API keys (hashes and scopes only).</summary>
     public string ApiKeysPath => System.IO.Path.Combine(Path, "keys", ApiKeyStore.FileName);
 

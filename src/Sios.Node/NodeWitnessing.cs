@@ -62,8 +62,8 @@ internal static class NodeWitnessing
     /// <summary>Creates and starts the stage over <paramref name="log"/>.</summary>
     public static async Task<CheckpointWitnessing> StartAsync(DataFolder data, TransparencyLog log, WitnessSettings settings, EgressAllowList egress, CancellationToken ct)
     {
-        var file = Path.Combine(data.Path, "log", FileName);
-        var kept = await ReadKeptAsync(file, log, ct).ConfigureAwait(false);
+        var file = data.WitnessedCheckpointPath;
+        var kept = await ReadKeptAsync(file, log.Reader, log.Origin, log.VerifierKeys, log.Latest.Size, ct).ConfigureAwait(false);
         var client = new HttpWitnessClient(egress.CreateHandler(), settings.Timeout);
         var witnessing = new CheckpointWitnessing(settings.Policy, client, log.Reader, () => log.Latest, new WitnessingOptions
         {
@@ -80,7 +80,7 @@ internal static class NodeWitnessing
     /// The witnessed checkpoint kept from the last run, if it is still this log's: signed by its current keys and with
     /// the root of the stored tree at its size. Anything else is set aside with a notice (never trusted).
     /// </summary>
-    private static async Task<PublishedCheckpoint?> ReadKeptAsync(string file, TransparencyLog log, CancellationToken ct)
+    public static async Task<PublishedCheckpoint?> ReadKeptAsync(string file, Ledger.Storage.ILogReader store, string origin, IReadOnlyList<VerifierKey> keys, long latestSize, CancellationToken ct)
     {
         byte[] note;
         try
@@ -94,14 +94,14 @@ internal static class NodeWitnessing
 
         try
         {
-            var verified = new CheckpointVerifier(log.Origin, log.VerifierKeys).Verify(note);
+            var verified = new CheckpointVerifier(origin, keys).Verify(note);
             var size = verified.Checkpoint.Size;
-            if (size > log.Latest.Size)
+            if (size > latestSize)
             {
-                throw new VerificationException($"it is at size {size}, beyond the log's newest checkpoint ({log.Latest.Size})");
+                throw new VerificationException($"it is at size {size}, beyond the log's newest checkpoint ({latestSize})");
             }
 
-            var root = await new TiledTree(new Ledger.Storage.StoreLogSource(log.Reader), size).RootAsync(ct).ConfigureAwait(false);
+            var root = await new TiledTree(new Ledger.Storage.StoreLogSource(store), size).RootAsync(ct).ConfigureAwait(false);
             if (!root.AsSpan().SequenceEqual(verified.Checkpoint.Root))
             {
                 throw new VerificationException($"its root is not the stored tree's at size {size}");

@@ -7,11 +7,24 @@ namespace Sios.Node;
 /// <summary>Writes a stored log out as static tlog-tiles files.</summary>
 internal static class TileExport
 {
-    public static async Task<long> RunAsync(ILogReader store, string directory, CancellationToken ct)
+    /// <summary>
+    /// Exports the tree of the newest signed checkpoint, or with <paramref name="witnessed"/> that of the newest witnessed
+    /// one. The checkpoint written carries the witnesses' cosignatures whenever it is the witnessed one.
+    /// </summary>
+    public static async Task<long> RunAsync(DataFolder data, ILogReader store, string directory, bool witnessed, CancellationToken ct)
     {
         try
         {
-            return await ExportAsync(store, directory, ct).ConfigureAwait(false);
+            var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
+                ?? throw new NodeException("the log has no signed checkpoint yet");
+            var cosigned = await NodeWitnessing.ReadKeptAsync(data.WitnessedCheckpointPath, store, data.Config.Origin, data.LoadVerifierKeys(), latest.Size, ct).ConfigureAwait(false);
+            if (witnessed && cosigned is null)
+            {
+                throw new NodeException($"no witnessed checkpoint is kept in {data.WitnessedCheckpointPath} (serve with --witness-policy first)", NodeFailure.Usage);
+            }
+
+            var checkpoint = witnessed || cosigned?.Size == latest.Size ? new StoredCheckpoint(cosigned!.Size, cosigned.Note) : latest;
+            return await ExportAsync(store, directory, checkpoint, ct).ConfigureAwait(false);
         }
         catch (VerificationException e)
         {
@@ -20,10 +33,8 @@ internal static class TileExport
         }
     }
 
-    private static async Task<long> ExportAsync(ILogReader store, string directory, CancellationToken ct)
+    private static async Task<long> ExportAsync(ILogReader store, string directory, StoredCheckpoint latest, CancellationToken ct)
     {
-        var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
-            ?? throw new NodeException("the log has no signed checkpoint yet");
         var root = Path.GetFullPath(directory);
         Directory.CreateDirectory(root);
         var source = new StoreLogSource(store);

@@ -41,6 +41,12 @@ public sealed class WitnessAttackTests
         Assert.True(refused.GetProperty("size").GetInt64() >= held);
         Assert.True(refused.GetProperty("checkpoint").GetInt64() < refused.GetProperty("size").GetInt64());
         Assert.Equal("refused", await setup.WitnessStateAsync(watchdog.Token));
+
+        // The sovereignty report raises it.
+        var report = await SiosCli.RunAsync("report", "--format", "json", "--data", demo.Data);
+        using var json = JsonDocument.Parse(report.Out);
+        var refusals = json.RootElement.GetProperty("witnessing").GetProperty("refusals");
+        Assert.Contains(refusals.EnumerateArray(), r => r.GetProperty("status").GetInt32() == 409 && r.GetProperty("witness").GetString() == "witness.example/solo");
     }
 
     [Fact]

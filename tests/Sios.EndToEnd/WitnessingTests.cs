@@ -182,6 +182,14 @@ public sealed class WitnessingTests : IAsyncLifetime
             Assert.Contains("does not meet the policy's quorum 'both'", early.Err, StringComparison.Ordinal);
         }
 
+        // An export of the witnessed tree carries the cosignatures, and audits offline under the policy.
+        var export = Path.Combine(_demo.Root, "export");
+        var exported = await SiosCli.RunAsync("log", "export", export, "--witnessed", "--data", _demo.Data);
+        Assert.True(exported.ExitCode == 0, exported.Err);
+        var audited = await SiosCli.RunAsync("verify", "log", export, "--policy", _policy);
+        Assert.True(audited.ExitCode == 0, audited.Err);
+        Assert.Contains("quorum 'both' met", audited.Err, StringComparison.Ordinal);
+
         // /healthz shows both witnesses cosigning; system.started sealed the policy's digest.
         using var health = JsonDocument.Parse(await client.GetStringAsync("/healthz", watchdog.Token));
         var witnessing = health.RootElement.GetProperty("witnessing");

@@ -204,15 +204,19 @@ internal static class LogCommands
     private static Command Export()
     {
         var dir = new Argument<string>("DIR") { Description = "Folder to publish into (created if absent; existing full tiles are kept)" };
+        var witnessed = new Option<bool>("--witnessed") { Description = "Export the tree of the newest witnessed checkpoint (with its cosignatures), not of the newest signed one" };
         var command = new Command("export", """
             Publish the log as static c2sp.org/tlog-tiles files: DIR/checkpoint, DIR/tile/<L>/<N>[.p/<W>] and
             DIR/tile/entries/<N>[.p/<W>], ready for any static web server, or for 'sios verify log DIR' offline.
             The checkpoint is written last, so DIR never names tiles it does not hold. Prints the exported size.
-            """) { dir };
+            When the newest checkpoint is the one a witness policy's quorum cosigned ('serve --witness-policy'), the
+            exported checkpoint carries their cosignatures; --witnessed exports the tree of the newest witnessed one.
+            """) { dir, witnessed };
         command.SetAction(async (parse, ct) =>
         {
-            await using var store = CommonOptions.OpenData(parse).OpenReader();
-            var size = await TileExport.RunAsync(store, parse.GetValue(dir)!, ct).ConfigureAwait(false);
+            var data = CommonOptions.OpenData(parse);
+            await using var store = data.OpenReader();
+            var size = await TileExport.RunAsync(data, store, parse.GetValue(dir)!, parse.GetValue(witnessed), ct).ConfigureAwait(false);
             Terminal.Result(size.ToString(CultureInfo.InvariantCulture));
             return ExitCodes.Ok;
         });

@@ -80,6 +80,50 @@ internal static class ReportCommand
         return md.ToString().TrimEnd('\n');
     }
 
+    private static void Witnessing(Utf8JsonWriter json, Node.Sovereignty.WitnessFacts w)
+    {
+        json.WriteStartObject("witnessing");
+        if (w.WitnessedSize is { } size)
+        {
+            json.WriteNumber("witnessed_size", size);
+        }
+        else
+        {
+            json.WriteNull("witnessed_size");
+        }
+
+        json.WriteStartArray("cosigners");
+        w.Cosigners.ToList().ForEach(json.WriteStringValue);
+        json.WriteEndArray();
+        json.WriteStartArray("refusals");
+        foreach (var r in w.Refusals)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("index", r.Index);
+            json.WriteString("witness", r.Entry.Witness);
+            json.WriteNumber("status", r.Entry.Status);
+            if (r.Entry.Size is { } held)
+            {
+                json.WriteNumber("size", held);
+            }
+
+            if (r.Entry.Checkpoint is { } offered)
+            {
+                json.WriteNumber("checkpoint", offered);
+            }
+
+            if (r.Entry.Reason is { } reason)
+            {
+                json.WriteString("reason", reason);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
     private static string Json(SovereigntyFacts f)
     {
         using var buffer = new MemoryStream();
@@ -133,6 +177,7 @@ internal static class ReportCommand
             json.WriteStartObject("record");
             Location(json, f.Record);
             json.WriteEndObject();
+            Witnessing(json, f.Witnessing);
             json.WriteStartObject("verified");
             json.WriteString("at", AttestationStatement.FormatTime(f.Generated));
             json.WriteString("why_now", "no earlier verification is recorded, so the checks ran for this report");

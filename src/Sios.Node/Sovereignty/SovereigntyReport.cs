@@ -41,7 +41,11 @@ internal sealed record SovereigntyFacts(
     StorageLocation Record,
     AuditReport Audit,
     AttestationFact? Attestation,
-    IReadOnlyList<Answer> Answers);
+    IReadOnlyList<Answer> Answers)
+{
+    /// <summary>The witnesses' side of the record.</summary>
+    public WitnessFacts Witnessing { get; init; } = new(null, [], []);
+}
 
 /// <summary>Gathers the sovereignty report's facts from the data folder, running the checks it states now.</summary>
 internal static class SovereigntyReport
@@ -91,6 +95,7 @@ internal static class SovereigntyReport
         var apiKeys = File.Exists(data.ApiKeysPath) ? new ApiKeyStore(data.ApiKeysPath).List() : [];
 
         AuditReport audit;
+        WitnessFacts witnessing;
         await using (var store = data.OpenReader())
         {
             var chain = new SignerKeyChain(data.KeyFiles.ReadOriginalVerifierKeys());
@@ -99,11 +104,13 @@ internal static class SovereigntyReport
                 passphrase is null ? null : data.LoadTailKey(passphrase),
                 passphrase is null ? null : () => data.StateProblem(store, passphrase)).ConfigureAwait(false);
             audit = JsonSerializer.Deserialize(json, AuditReportJson.Default.AuditReport)!;
+            var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false);
+            witnessing = await WitnessFacts.GatherAsync(data, store, latest?.Size ?? 0, ct).ConfigureAwait(false);
         }
 
         var attestation = LatestAttestation(data, vkeys[0]);
         var facts = new SovereigntyFacts(generated, data.Path, data.Config.Origin, vkeys[0].ToString(), weights, upstreams, keys,
-            apiKeys.Count, apiKeys.Count(k => k.Revoked is null), MountTable.Locate(data.DatabasePath), audit, attestation, []);
+            apiKeys.Count, apiKeys.Count(k => k.Revoked is null), MountTable.Locate(data.DatabasePath), audit, attestation, []) { Witnessing = witnessing };
         return facts with { Answers = Answers(facts) };
     }
 
@@ -154,7 +161,8 @@ internal static class SovereigntyReport
             + $"API keys: {f.ApiKeys} ({f.ApiKeysActive} active), stored as hashes; their secrets are held only by the people they were given to. "
             + "There is no remote control plane: keys are changed only from this machine, through the data folder or the server's Unix control socket.";
         var record = $"The Open Audit Record is the SQLite database {f.Record.Path} on {f.Record.MountPoint ?? "an unknown mount"} (device {f.Record.Device ?? "unknown"}); "
-            + (f.Audit.Intact ? $"audited just now: {f.Audit.Entries} entries, {f.Audit.Tiles} tiles and {f.Audit.Checkpoints} signed checkpoints agree (size {f.Audit.Size})." : $"the audit just now FAILED: {f.Audit.Problem}");
+            + (f.Audit.Intact ? $"audited just now: {f.Audit.Entries} entries, {f.Audit.Tiles} tiles and {f.Audit.Checkpoints} signed checkpoints agree (size {f.Audit.Size})." : $"the audit just now FAILED: {f.Audit.Problem}")
+            + f.Witnessing.Describe();
         var verify = $"Yes: with only the ML-DSA-65 vkey {f.Vkey[..Math.Min(f.Vkey.Length, f.Origin.Length + 9)]}… anyone can check receipts ('sios verify receipt'), an exported log ('sios verify log') "
             + "and attestations ('sios verify attestation') offline, with no server and no word from the vendor.";
         var reach = f.Attestation?.Statement is { } s
