@@ -33,6 +33,7 @@ internal static class AttestCommand
             HelpName = "HOST",
         };
         var cors = ServeCommand.CorsOriginOption("Web origins the gateway lets browser apps in from (as given to 'sios serve --cors-origin'; part of the config digest); none by default");
+        var witness = ServeCommand.WitnessOptions.Create("The witness policy the gateway serves with (as given to 'sios serve --witness-policy'; part of the config digest, with --witness-interval and --witness-timeout); none by default");
         var command = new Command("attest", """
             Make a signed attestation: a c2sp.org/signed-note signed by the log's ML-DSA-65 key whose text
             (format sios-attestation/v1, documented in README) lists every brain with its pinned weights/adapter
@@ -45,11 +46,11 @@ internal static class AttestCommand
             With --check FILE: re-derive the statement on this machine and print every difference as
             '- LINE' (attested, no longer true) and '+ LINE' (true now, not attested); time and log lines are not
             compared, but the attested root must be the log's own at that size. Exit 0 no drift, 1 drift or invalid.
-            """) { output, check, urls, egress, cors };
+            """) { output, check, urls, egress, cors, witness.Policy, witness.Interval, witness.Timeout };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
-            var facts = Attestations.StandAlone(data, ServeCommand.Split(parse.GetValue(urls)), ServeCommand.Split(parse.GetValue(egress)), ServeCommand.CorsOrigins(parse, cors));
+            var facts = Attestations.StandAlone(data, ServeCommand.Split(parse.GetValue(urls)), ServeCommand.Split(parse.GetValue(egress)), ServeCommand.CorsOrigins(parse, cors), witness.Read(parse));
             if (parse.GetValue(check) is { } file)
             {
                 return await CheckAsync(data, file, facts, ct).ConfigureAwait(false);

@@ -33,13 +33,7 @@ internal static class ServeCommand
         };
         var offline = new Option<bool>("--offline") { Description = "Allow no outbound connection at all (the default when no --egress is given; with it, --egress is an error)" };
         var cors = CorsOriginOption("A web origin (scheme://host[:port], e.g. https://app.example.com) whose pages may call the API from a browser; repeat for more. None by default: browser apps on other origins are refused");
-        var witnessPolicy = new Option<string?>("--witness-policy")
-        {
-            Description = "A c2sp.org/tlog-policy file naming witnesses (with their URLs) and a quorum: the newest checkpoint is offered to them at an interval, and /log/checkpoint serves the newest one the quorum cosigned. Each witness host must be allowed with --egress",
-            HelpName = "FILE",
-        };
-        var witnessInterval = new Option<int?>("--witness-interval") { Description = "Seconds between offers of the newest checkpoint to the witnesses (default 5)", HelpName = "SECONDS" };
-        var witnessTimeout = new Option<int?>("--witness-timeout") { Description = "Longest one witness may take to answer, in seconds (default 10)", HelpName = "SECONDS" };
+        var witness = WitnessOptions.Create("A c2sp.org/tlog-policy file naming witnesses (with their URLs) and a quorum: the newest checkpoint is offered to them at an interval, and /log/checkpoint serves the newest one the quorum cosigned. Each witness host must be allowed with --egress");
         var verbose = new Option<bool>("--verbose") { Description = "Log every request's outcome, not only warnings and errors" };
         var command = new Command("serve", """
             Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models), the log
@@ -52,7 +46,7 @@ internal static class ServeCommand
             for 'sios log disclose'; expired content is purged (sealed as vault.purged) at start and daily.
             With --witness-policy, a witness that refuses a checkpoint (a fork, a rollback, a bad proof, an unknown log
             or key) is sealed as witness.refused and shown in /healthz and /metrics; answers never wait for witnesses.
-            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, witnessPolicy, witnessInterval, witnessTimeout, verbose };
+            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, witness.Policy, witness.Interval, witness.Timeout, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
@@ -80,12 +74,7 @@ internal static class ServeCommand
             };
             var settings = new ServeSettings(server, pool, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)
             {
-                Witnessing = parse.GetValue(witnessPolicy) is { } policyFile
-                    ? new WitnessSettings(
-                        TrustOptions.LoadPolicy(policyFile),
-                        TimeSpan.FromSeconds(Seconds(parse.GetValue(witnessInterval) ?? 5, "--witness-interval", 3600)),
-                        TimeSpan.FromSeconds(Seconds(parse.GetValue(witnessTimeout) ?? 10, "--witness-timeout", 300)))
-                    : null,
+                Witnessing = witness.Read(parse),
             };
             await NodeHost.ServeAsync(data, passphrase, settings, started => Terminal.Result(string.Join(' ', started.Addresses)), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -93,14 +82,31 @@ internal static class ServeCommand
         return command;
     }
 
-    private static int Seconds(int value, string option, int max) =>
-        value is >= 1 and var v && v <= max ? v : throw new CliException($"{option} must be 1 to {max} seconds, not {value}", ExitCodes.Usage);
-
     /// <summary><c>--cors-origin</c>, for serve and for the commands that state serve's config digest.</summary>
     internal static Option<string[]> CorsOriginOption(string description) => new("--cors-origin") { Description = description, HelpName = "ORIGIN" };
 
     /// <summary>The origins given, each once (they are checked when the server options are validated).</summary>
     internal static List<string> CorsOrigins(ParseResult parse, Option<string[]> option) => [.. Split(parse.GetValue(option)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>serve's witnessing options, shared with the commands that state serve's config digest.</summary>
+    internal sealed record WitnessOptions(Option<string?> Policy, Option<int?> Interval, Option<int?> Timeout)
+    {
+        public static WitnessOptions Create(string policyDescription) => new(
+            new Option<string?>("--witness-policy") { Description = policyDescription, HelpName = "FILE" },
+            new Option<int?>("--witness-interval") { Description = "Seconds between offers of the newest checkpoint to the witnesses (default 5)", HelpName = "SECONDS" },
+            new Option<int?>("--witness-timeout") { Description = "Longest one witness may take to answer, in seconds (default 10)", HelpName = "SECONDS" });
+
+        /// <summary>The settings given, or null without a policy.</summary>
+        public WitnessSettings? Read(ParseResult parse) => parse.GetValue(Policy) is { } file
+            ? new WitnessSettings(
+                TrustOptions.LoadPolicy(file),
+                TimeSpan.FromSeconds(Seconds(parse.GetValue(Interval) ?? 5, "--witness-interval", 3600)),
+                TimeSpan.FromSeconds(Seconds(parse.GetValue(Timeout) ?? 10, "--witness-timeout", 300)))
+            : null;
+
+        private static int Seconds(int value, string option, int max) =>
+            value is >= 1 and var v && v <= max ? v : throw new CliException($"{option} must be 1 to {max} seconds, not {value}", ExitCodes.Usage);
+    }
 
     /// <summary>Option values, each possibly a comma-separated list, as one list.</summary>
     internal static List<string> Split(string[]? values) =>

@@ -57,8 +57,8 @@ internal static class Attestations
             .FirstOrDefault();
     }
 
-    /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses, egress hosts and CORS origins.</summary>
-    public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress, IReadOnlyList<string> corsOrigins)
+    /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses, egress hosts, CORS origins and witnessing.</summary>
+    public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress, IReadOnlyList<string> corsOrigins, WitnessSettings? witnessing = null)
     {
         var allow = NodeHost.AllowList(egress);
         var server = NodeHost.AsUsage(() =>
@@ -68,7 +68,7 @@ internal static class Attestations
             return options;
         });
 
-        var settings = new ServeSettings(server, new BrainPoolOptions { Egress = allow }, LogLevel.Warning);
+        var settings = new ServeSettings(server, new BrainPoolOptions { Egress = allow }, LogLevel.Warning) { Witnessing = witnessing };
         return new GatewayFacts(NodeHost.ConfigDigest(data, settings), NodeHost.EgressHosts(allow), urls);
     }
 
