@@ -59,6 +59,22 @@ public sealed class WitnessServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+            {
+                // Host logging is off (its default output mixes with the result on stdout): the operator still needs to know.
+                Console.Error.Write($"witness: {context.Request.Method} {context.Request.Path} failed: {e.GetType().Name}: {e.Message}\n");
+                if (!context.Response.HasStarted)
+                {
+                    await WriteAsync(context, WitnessResponse.Text(500, "the witness could not handle the request; its operator's log says why")).ConfigureAwait(false);
+                }
+            }
+        });
         app.MapPost("/add-checkpoint", async context =>
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
