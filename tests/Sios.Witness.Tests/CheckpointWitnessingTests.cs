@@ -121,6 +121,24 @@ public sealed class CheckpointWitnessingTests : IAsyncLifetime
         Assert.DoesNotContain("b.test", Encoding.UTF8.GetString(stage.Witnessed!.Note), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WhileTheQuorumIsShortAWitnessIsNotAskedAgainForWhatItAlreadyCosigned()
+    {
+        var (policy, client) = Witnesses("group both all a b\nquorum both\n", true, true);
+        client.Down.Add(new Uri("http://b.test/"));
+        await using var stage = new CheckpointWitnessing(policy, client, _log.Reader, () => _log.Latest);
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.False(await stage.RoundAsync());
+        }
+
+        Assert.Single(client.Requests);
+        client.Down.Clear();
+        Assert.True(await stage.RoundAsync());
+        Assert.Equal(2, client.Requests.Count);
+        Assert.Equal(2, stage.Witnessed!.Note.AsSpan().Count("\n\u2014 witness.test/w1 "u8));
+    }
+
     private async Task AppendAsync(int count)
     {
         for (var i = 0; i < count; i++)

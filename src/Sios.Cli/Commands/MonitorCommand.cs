@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Sios.Cli.Hosting;
 using Sios.Ledger.Durable;
+using Sios.Node;
 using Sios.Verify;
 using Sios.Verify.Audit;
 using Sios.Verify.Monitoring;
@@ -62,7 +63,8 @@ internal static class MonitorCommand
                 return ExitCodes.Invalid;
             }
 
-            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            // Through an allow-list of the one host given: no redirect, proxy or DNS answer can take the monitor elsewhere.
+            using var http = new HttpClient(NodeHost.AllowList([prefix.IdnHost.Trim('[', ']')]).CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
             var monitor = new LogMonitor(new HttpLogSource(http, prefix, ApiKey(parse.GetValue(apiKeyFile))), chain);
             var statePath = parse.GetValue(state);
             if (statePath is not null && File.Exists(statePath))

@@ -192,6 +192,13 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
 
     private async Task<List<Cosignature>> SubmitAsync(Endpoint endpoint, PublishedCheckpoint checkpoint, Func<long, Task<IReadOnlyList<byte[]>>> proof, CancellationToken ct)
     {
+        // A witness that already cosigned this very checkpoint is not asked again (a round repeats while another witness
+        // is down and the log idles): it would only record the same cosignature once more.
+        if (endpoint.Cosignatures is { } kept && kept.Size == checkpoint.Size)
+        {
+            return kept.Lines;
+        }
+
         var old = endpoint.Held;
         if (old > checkpoint.Size)
         {
@@ -264,6 +271,7 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
         }
 
         endpoint.Held = checkpoint.Size;
+        endpoint.Cosignatures = (checkpoint.Size, accepted);
         endpoint.Cosigned++;
         endpoint.LastProblem = null;
         endpoint.LastRefusal = null;
@@ -320,6 +328,8 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
         public string? LastProblem { get; set; }
 
         public (int Status, long Held)? LastRefusal { get; set; }
+
+        public (long Size, List<Cosignature> Lines)? Cosignatures { get; set; }
 
         public long Cosigned { get; set; }
 

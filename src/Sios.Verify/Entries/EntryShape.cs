@@ -24,6 +24,7 @@ public static class EntryShape
         [EntryTypes.KeyCreated] = e => KeyCreatedEntry.Read(e),
         [EntryTypes.KeyRevoked] = e => KeyRevokedEntry.Read(e),
         [EntryTypes.SignerRotated] = e => SignerRotatedEntry.Read(e),
+        [EntryTypes.SignerAdded] = e => Rotation.SignerAddedEntry.Read(e),
         [EntryTypes.ConfigChanged] = e => ConfigChangedEntry.Read(e),
         [EntryTypes.SystemStarted] = e => SystemStartedEntry.Read(e),
         [EntryTypes.SystemStopped] = e => SystemStoppedEntry.Read(e),
