@@ -40,11 +40,17 @@ internal static class ServeCommand
         };
         var witnessInterval = new Option<int?>("--witness-interval") { Description = "Seconds between offers of the newest checkpoint to the witnesses (default 5)", HelpName = "SECONDS" };
         var witnessTimeout = new Option<int?>("--witness-timeout") { Description = "Longest one witness may take to answer, in seconds (default 10)", HelpName = "SECONDS" };
+        var tsa = new Option<string?>("--tsa")
+        {
+            Description = "An RFC 3161 time-stamp authority (http:// or https:// URL): at an interval the published checkpoint gets a token over SHA-256 of its note text, kept in log/timestamps and served at /log/timestamps/SIZE (queried again while the TSA is unreachable). Its host must be allowed with --egress",
+            HelpName = "URL",
+        };
+        var tsaInterval = new Option<int?>("--tsa-interval") { Description = "Least seconds between two queries to the TSA (default 60); a checkpoint published meanwhile waits, and only the newest is stamped", HelpName = "SECONDS" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request's outcome, not only warnings and errors" };
         var command = new Command("serve", """
             Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models), the log
-            (/log/checkpoint, /log/tile/..., /log/receipts/N), /healthz and /metrics. Every answer is sealed into the log
-            before it is sent, with its receipt headers; if it cannot be sealed the client gets a 503.
+            (/log/checkpoint, /log/tile/..., /log/receipts/N, /log/timestamps/SIZE), /healthz and /metrics. Every answer
+            is sealed into the log before it is sent, with its receipt headers; if it cannot be sealed the client gets a 503.
             Needs SIOS_KEY_PASSPHRASE. Seals system.started on start and system.stopped on Ctrl+C / SIGTERM, after
             in-flight requests have drained. Prints the bound address(es) on stdout once serving; logs go to stderr.
             Key changes ('sios key create|revoke') reach a running server through its control socket.
@@ -52,7 +58,9 @@ internal static class ServeCommand
             for 'sios log disclose'; expired content is purged (sealed as vault.purged) at start and daily.
             With --witness-policy, a witness that refuses a checkpoint (a fork, a rollback, a bad proof, an unknown log
             or key) is sealed as witness.refused and shown in /healthz and /metrics; answers never wait for witnesses.
-            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, witnessPolicy, witnessInterval, witnessTimeout, verbose };
+            With --tsa, a token from /log/timestamps/SIZE dates a receipt whose checkpoint has that size:
+            'sios verify receipt FILE --tsa-cert PEM --timestamp TOKEN'. Answers never wait for the TSA either.
+            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, witnessPolicy, witnessInterval, witnessTimeout, tsa, tsaInterval, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
@@ -86,12 +94,20 @@ internal static class ServeCommand
                         TimeSpan.FromSeconds(Seconds(parse.GetValue(witnessInterval) ?? 5, "--witness-interval", 3600)),
                         TimeSpan.FromSeconds(Seconds(parse.GetValue(witnessTimeout) ?? 10, "--witness-timeout", 300)))
                     : null,
+                Timestamping = parse.GetValue(tsa) is { } tsaUrl
+                    ? new TimestampSettings(TsaUrl(tsaUrl), TimeSpan.FromSeconds(Seconds(parse.GetValue(tsaInterval) ?? 60, "--tsa-interval", 86400)))
+                    : null,
             };
             await NodeHost.ServeAsync(data, passphrase, settings, started => Terminal.Result(string.Join(' ', started.Addresses)), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    private static Uri TsaUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps) && url.UserInfo.Length == 0
+            ? url
+            : throw new CliException($"--tsa must be an http:// or https:// URL without credentials, not '{value}'", ExitCodes.Usage);
 
     private static int Seconds(int value, string option, int max) =>
         value is >= 1 and var v && v <= max ? v : throw new CliException($"{option} must be 1 to {max} seconds, not {value}", ExitCodes.Usage);
