@@ -194,7 +194,7 @@ internal sealed class TsaHttpServer : IAsyncDisposable
     private Task? _loop;
     private int _requests;
 
-    public TsaHttpServer(OpenSslTsa tsa)
+    private TsaHttpServer(OpenSslTsa tsa)
     {
         _tsa = tsa;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
@@ -209,6 +209,9 @@ internal sealed class TsaHttpServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>A server for <paramref name="tsa"/> on a free port, not yet listening.</summary>
+    public static TsaHttpServer Create(OpenSslTsa tsa) => new(tsa);
 
     public Uri Url { get; }
 

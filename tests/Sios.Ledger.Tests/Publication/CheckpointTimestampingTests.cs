@@ -31,7 +31,7 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         if (OpenSslTsa.Executable is not null)
         {
             _tsa = await OpenSslTsa.CreateAsync();
-            _server = new TsaHttpServer(_tsa);
+            _server = TsaHttpServer.Create(_tsa);
             _client = new HttpTimestampClient(_server.Url, new SocketsHttpHandler(), TimeSpan.FromSeconds(20));
         }
     }
