@@ -104,10 +104,16 @@ internal static class ServeCommand
         return command;
     }
 
-    private static Uri TsaUrl(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps) && url.UserInfo.Length == 0
-            ? url
-            : throw new CliException($"--tsa must be an http:// or https:// URL without credentials, not '{value}'", ExitCodes.Usage);
+    private static Uri TsaUrl(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CliException($"--tsa must be an http:// or https:// URL, not '{value}'", ExitCodes.Usage);
+        }
+
+        // The URL is printed at start and hashed into the config digest: a password does not belong in it, nor in this message.
+        return url.UserInfo.Length == 0 ? url : throw new CliException("--tsa must be a URL without credentials (user:password@)", ExitCodes.Usage);
+    }
 
     private static int Seconds(int value, string option, int max) =>
         value is >= 1 and var v && v <= max ? v : throw new CliException($"{option} must be 1 to {max} seconds, not {value}", ExitCodes.Usage);

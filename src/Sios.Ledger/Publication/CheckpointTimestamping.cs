@@ -40,7 +40,10 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
     private Task? _loop;
     private string? _problem;
 
-    /// <summary>Creates the stage: tokens from <paramref name="client"/> over what <paramref name="published"/> returns, kept in <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Creates the stage: tokens from <paramref name="client"/> (owned from here on, disposed with the stage) over what
+    /// <paramref name="published"/> returns, kept in <paramref name="folder"/>.
+    /// </summary>
     public CheckpointTimestamping(ITimestampClient client, TimestampFolder folder, Func<PublishedCheckpoint> published, TimestampingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -118,6 +121,7 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
             await _loop.ConfigureAwait(false);
         }
 
+        (_client as IDisposable)?.Dispose();
         _stop.Dispose();
     }
 

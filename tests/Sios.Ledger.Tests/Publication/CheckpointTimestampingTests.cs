@@ -18,7 +18,6 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
     private readonly List<string> _warnings = [];
     private OpenSslTsa? _tsa;
     private TsaHttpServer? _server;
-    private HttpTimestampClient? _client;
     private PublishedCheckpoint _published = null!;
 
     private OpenSslTsa Tsa => _tsa!;
@@ -32,7 +31,6 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         {
             _tsa = await OpenSslTsa.CreateAsync();
             _server = TsaHttpServer.Create(_tsa);
-            _client = new HttpTimestampClient(_server.Url, new SocketsHttpHandler(), TimeSpan.FromSeconds(20));
         }
     }
 
@@ -46,7 +44,6 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
 
     public void Dispose()
     {
-        _client?.Dispose();
         _tsa?.Dispose();
         _signer.Dispose();
         if (Directory.Exists(_folder))
@@ -61,7 +58,7 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         _published = new PublishedCheckpoint(size, root, _signer.Sign(size, root));
     }
 
-    private CheckpointTimestamping Stage() => new(_client!, new TimestampFolder(_folder), () => _published, new TimestampingOptions
+    private CheckpointTimestamping Stage() => new(new HttpTimestampClient(Server.Url, new SocketsHttpHandler(), TimeSpan.FromSeconds(20)), new TimestampFolder(_folder), () => _published, new TimestampingOptions
     {
         Interval = TimeSpan.FromMilliseconds(200),
         Warn = w =>
