@@ -20,6 +20,9 @@ internal sealed record ServeSettings(SiosServerOptions Server, BrainPoolOptions 
 {
     /// <summary>The witness policy to apply, or null to publish the log's own signatures only.</summary>
     public WitnessSettings? Witnessing { get; init; }
+
+    /// <summary>The TSA to obtain RFC 3161 tokens from, or null for none.</summary>
+    public TimestampSettings? Timestamping { get; init; }
 }
 
 /// <summary>
@@ -51,6 +54,11 @@ internal static class NodeHost
             if (effective.Witnessing is { } witnessSettings)
             {
                 NodeWitnessing.Check(witnessSettings, effective.Pool.Egress, data.Config.Origin);
+            }
+
+            if (effective.Timestamping is { } timestampSettings)
+            {
+                NodeTimestamping.Check(timestampSettings, effective.Pool.Egress);
             }
         }
         catch (ArgumentException e)
@@ -92,6 +100,7 @@ internal static class NodeHost
             await using (pool.ConfigureAwait(false))
             {
                 var witnessing = effective.Witnessing is { } witness ? await NodeWitnessing.StartAsync(data, log, witness, effective.Pool.Egress, ct).ConfigureAwait(false) : null;
+                Ledger.Publication.CheckpointTimestamping? timestamping = null;
                 try
                 {
                     IReadOnlyList<string> listening = [];
@@ -100,7 +109,10 @@ internal static class NodeHost
                         // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
                         BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, token).ConfigureAwait(false)).Index,
                         Witnessing = witnessing,
+                        Timestamps = NodeTimestamping.Folder(data),
                     };
+                    // The checkpoint stamped is the one served at /log/checkpoint and in receipts.
+                    timestamping = effective.Timestamping is { } tsa ? NodeTimestamping.Start(data, tsa, effective.Pool.Egress, () => services.Published) : null;
                     var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
                     await using (server.ConfigureAwait(false))
                     {
@@ -128,6 +140,11 @@ internal static class NodeHost
                             Notice.Write(NodeWitnessing.Describe(witnessed));
                         }
 
+                        if (effective.Timestamping is { } stamped)
+                        {
+                            Notice.Write(NodeTimestamping.Describe(stamped));
+                        }
+
                         started(server);
                         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
                         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
@@ -138,6 +155,11 @@ internal static class NodeHost
                 }
                 finally
                 {
+                    if (timestamping is not null)
+                    {
+                        await timestamping.DisposeAsync().ConfigureAwait(false);
+                    }
+
                     if (witnessing is not null)
                     {
                         await witnessing.DisposeAsync().ConfigureAwait(false);
@@ -229,6 +251,12 @@ internal static class NodeHost
                 json.WriteString("witness_policy", witnessing.Digest);
                 json.WriteNumber("witness_interval_s", witnessing.Interval.TotalSeconds);
                 json.WriteNumber("witness_timeout_s", witnessing.Timeout.TotalSeconds);
+            }
+
+            if (settings.Timestamping is { } timestamping)
+            {
+                json.WriteString("tsa_url", timestamping.Url.AbsoluteUri);
+                json.WriteNumber("tsa_interval_s", timestamping.Interval.TotalSeconds);
             }
 
             json.WriteEndObject();

@@ -43,13 +43,9 @@ internal static class NodeWitnessing
                 continue;
             }
 
-            var host = url.IdnHost;
-            var allowed = IPAddress.TryParse(host, out var address)
-                ? egress.Addresses.Contains(address)
-                : egress.HostNames.Contains(host.ToLowerInvariant());
-            if (!allowed)
+            if (!Allows(egress, url))
             {
-                throw new NodeException($"witness {witness.Name} is at {url}, but {host} is not in the egress allow-list: add --egress {host}", NodeFailure.Usage);
+                throw new NodeException($"witness {witness.Name} is at {url}, but {url.IdnHost} is not in the egress allow-list: add --egress {url.IdnHost}", NodeFailure.Usage);
             }
         }
 
@@ -57,6 +53,15 @@ internal static class NodeWitnessing
         {
             Notice.Write($"warning: the witness policy lists no log named {origin}: verifiers using it will need this log's vkeys");
         }
+    }
+
+    /// <summary>Whether <paramref name="url"/>'s host is in the egress allow-list (the connection is checked again when made).</summary>
+    public static bool Allows(EgressAllowList egress, Uri url)
+    {
+        var host = url.IdnHost;
+        return IPAddress.TryParse(host, out var address)
+            ? egress.Addresses.Contains(address)
+            : egress.HostNames.Contains(host.ToLowerInvariant());
     }
 
     /// <summary>Creates and starts the stage over <paramref name="log"/>.</summary>

@@ -34,11 +34,17 @@ internal static class ServeCommand
         var offline = new Option<bool>("--offline") { Description = "Allow no outbound connection at all (the default when no --egress is given; with it, --egress is an error)" };
         var cors = CorsOriginOption("A web origin (scheme://host[:port], e.g. https://app.example.com) whose pages may call the API from a browser; repeat for more. None by default: browser apps on other origins are refused");
         var witness = WitnessOptions.Create("A c2sp.org/tlog-policy file naming witnesses (with their URLs) and a quorum: the newest checkpoint is offered to them at an interval, and /log/checkpoint serves the newest one the quorum cosigned. Each witness host must be allowed with --egress");
+        var tsa = new Option<string?>("--tsa")
+        {
+            Description = "An RFC 3161 time-stamp authority (http:// or https:// URL): at an interval the published checkpoint gets a token over SHA-256 of its note text, kept in log/timestamps and served at /log/timestamps/SIZE (queried again while the TSA is unreachable). Its host must be allowed with --egress",
+            HelpName = "URL",
+        };
+        var tsaInterval = new Option<int?>("--tsa-interval") { Description = "Least seconds between two queries to the TSA (default 60); a checkpoint published meanwhile waits, and only the newest is stamped", HelpName = "SECONDS" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request's outcome, not only warnings and errors" };
         var command = new Command("serve", """
             Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models), the log
-            (/log/checkpoint, /log/tile/..., /log/receipts/N), /healthz and /metrics. Every answer is sealed into the log
-            before it is sent, with its receipt headers; if it cannot be sealed the client gets a 503.
+            (/log/checkpoint, /log/tile/..., /log/receipts/N, /log/timestamps/SIZE), /healthz and /metrics. Every answer
+            is sealed into the log before it is sent, with its receipt headers; if it cannot be sealed the client gets a 503.
             Needs SIOS_KEY_PASSPHRASE. Seals system.started on start and system.stopped on Ctrl+C / SIGTERM, after
             in-flight requests have drained. Prints the bound address(es) on stdout once serving; logs go to stderr.
             Key changes ('sios key create|revoke') reach a running server through its control socket.
@@ -46,7 +52,9 @@ internal static class ServeCommand
             for 'sios log disclose'; expired content is purged (sealed as vault.purged) at start and daily.
             With --witness-policy, a witness that refuses a checkpoint (a fork, a rollback, a bad proof, an unknown log
             or key) is sealed as witness.refused and shown in /healthz and /metrics; answers never wait for witnesses.
-            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, witness.Policy, witness.Interval, witness.Timeout, verbose };
+            With --tsa, a token from /log/timestamps/SIZE dates a receipt whose checkpoint has that size:
+            'sios verify receipt FILE --tsa-cert PEM --timestamp TOKEN'. Answers never wait for the TSA either.
+            """) { urls, maxBody, timeout, headersTimeout, maxLoaded, budget, parallel, egress, offline, cors, witness.Policy, witness.Interval, witness.Timeout, tsa, tsaInterval, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var data = CommonOptions.OpenData(parse);
@@ -75,12 +83,29 @@ internal static class ServeCommand
             var settings = new ServeSettings(server, pool, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)
             {
                 Witnessing = witness.Read(parse),
+                Timestamping = parse.GetValue(tsa) is { } tsaUrl
+                    ? new TimestampSettings(TsaUrl(tsaUrl), TimeSpan.FromSeconds(Seconds(parse.GetValue(tsaInterval) ?? 60, "--tsa-interval", 86400)))
+                    : null,
             };
             await NodeHost.ServeAsync(data, passphrase, settings, started => Terminal.Result(string.Join(' ', started.Addresses)), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    private static Uri TsaUrl(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CliException($"--tsa must be an http:// or https:// URL, not '{value}'", ExitCodes.Usage);
+        }
+
+        // The URL is printed at start and hashed into the config digest: a password does not belong in it, nor in this message.
+        return url.UserInfo.Length == 0 ? url : throw new CliException("--tsa must be a URL without credentials (user:password@)", ExitCodes.Usage);
+    }
+
+    internal static int Seconds(int value, string option, int max) =>
+        value is >= 1 and var v && v <= max ? v : throw new CliException($"{option} must be 1 to {max} seconds, not {value}", ExitCodes.Usage);
 
     /// <summary><c>--cors-origin</c>, for serve and for the commands that state serve's config digest.</summary>
     internal static Option<string[]> CorsOriginOption(string description) => new("--cors-origin") { Description = description, HelpName = "ORIGIN" };
@@ -103,9 +128,6 @@ internal static class ServeCommand
                 TimeSpan.FromSeconds(Seconds(parse.GetValue(Interval) ?? 5, "--witness-interval", 3600)),
                 TimeSpan.FromSeconds(Seconds(parse.GetValue(Timeout) ?? 10, "--witness-timeout", 300)))
             : null;
-
-        private static int Seconds(int value, string option, int max) =>
-            value is >= 1 and var v && v <= max ? v : throw new CliException($"{option} must be 1 to {max} seconds, not {value}", ExitCodes.Usage);
     }
 
     /// <summary>Option values, each possibly a comma-separated list, as one list.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Sios.Cli.Hosting;
 using Sios.Node;
@@ -8,6 +9,7 @@ using Sios.Verify.Checkpoints;
 using Sios.Verify.Notes;
 using Sios.Verify.Receipts;
 using Sios.Verify.Rotation;
+using Sios.Verify.Timestamps;
 
 namespace Sios.Cli.Commands;
 
@@ -83,12 +85,35 @@ internal static class VerifyCommands
             On success prints the entry bytes on stdout. After a signer rotation, give the original vkeys and every
             rotation statement (--rotation), oldest first. A receipt fetched at answer time predates its witnessing:
             fetch it again from /log/receipts/N once the log's checkpoint is witnessed.
+            With --tsa-cert and --timestamp, the RFC 3161 token (from /log/timestamps/SIZE, SIZE the receipt's tree size)
+            must date this receipt's checkpoint, signed by a TSA that is, or chains to, a certificate of the PEM file and
+            has the critical timeStamping extended key usage; the time it gives is printed on stderr.
             Exit codes: 0 valid, 1 invalid (reason on stderr), 2 usage error.
             """) { file };
         var trustOptions = TrustOptions.AddTo(command);
+        var tsaCert = new Option<string?>("--tsa-cert")
+        {
+            Description = "A PEM file of the certificates trusted for time-stamps: the TSA's own, or the root CA that issued it. Needs --timestamp",
+            HelpName = "PEM",
+        };
+        var timestamp = new Option<string?>("--timestamp")
+        {
+            Description = "An RFC 3161 time-stamp token (DER, as served at /log/timestamps/SIZE) over the receipt's checkpoint. Needs --tsa-cert",
+            HelpName = "TOKEN",
+        };
+        command.Options.Add(tsaCert);
+        command.Options.Add(timestamp);
 
         command.SetAction(parse =>
         {
+            var (tsa, token) = (parse.GetValue(tsaCert), parse.GetValue(timestamp));
+            if ((tsa is null) != (token is null))
+            {
+                throw new CliException(tsa is null ? "--timestamp needs --tsa-cert: the TSA certificate to check it under" : "--tsa-cert needs --timestamp: the token to check", ExitCodes.Usage);
+            }
+
+            var timestamps = tsa is null ? null : LoadTsaCertificates(tsa);
+            var tokenBytes = token is null ? default : ReadInput(token, TimestampVerifier.MaxTokenBytes, "time-stamp token");
             if (trustOptions.Read(parse) is not { } trust)
             {
                 return ExitCodes.Invalid;
@@ -98,8 +123,24 @@ internal static class VerifyCommands
             try
             {
                 var receipt = trust.ReceiptVerifier().Verify(bytes);
+                VerifiedTimestamp? stamp = null;
+                try
+                {
+                    stamp = timestamps?.Verify(tokenBytes, receipt.Checkpoint.Note);
+                }
+                catch (VerificationException e)
+                {
+                    throw new VerificationException($"time-stamp token {token} does not date this receipt's checkpoint (tree size {receipt.Checkpoint.Checkpoint.Size}): {e.Message}", e);
+                }
+
                 Terminal.ResultBytes(receipt.Entry);
                 Terminal.Message($"valid: entry {receipt.Index} is in {receipt.Checkpoint.Checkpoint.Origin} at tree size {receipt.Checkpoint.Checkpoint.Size}, signed by {string.Join(" and ", receipt.Checkpoint.Signatures.Select(s => s.Key.Kind))}{TrustOptions.WitnessSummary(receipt.Checkpoint, trust)}");
+                if (stamp is not null)
+                {
+                    Terminal.Message($"time-stamped: the checkpoint at tree size {receipt.Checkpoint.Checkpoint.Size} existed by {stamp.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)}"
+                        + (stamp.Accuracy is { } accuracy ? $" (\u00b1{accuracy.TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture)} s)" : "") + $", per {stamp.Tsa} (token serial {stamp.SerialNumber})");
+                }
+
                 return ExitCodes.Ok;
             }
             catch (VerificationException e)
@@ -109,6 +150,20 @@ internal static class VerifyCommands
             }
         });
         return command;
+    }
+
+    /// <summary>The certificates of a <c>--tsa-cert</c> file, a usage error when it holds none.</summary>
+    private static TimestampVerifier LoadTsaCertificates(string path)
+    {
+        var pem = ReadInput(path, TimestampVerifier.MaxPemBytes, "certificate file");
+        try
+        {
+            return TimestampVerifier.FromPem(System.Text.Encoding.UTF8.GetString(pem));
+        }
+        catch (FormatViolationException e)
+        {
+            throw new CliException($"--tsa-cert {path}: {e.Message}", ExitCodes.Usage);
+        }
     }
 
     /// <summary>Reads a receipt file (or stdin for '-'), refusing one larger than any receipt.</summary>

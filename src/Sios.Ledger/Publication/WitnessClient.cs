@@ -101,7 +101,7 @@ public sealed class HttpWitnessClient : IWitnessClient, IDisposable
             using var content = new ByteArrayContent(Body(oldSize, proof, note));
             content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
             using var response = await _http.PostAsync(url, content, deadline.Token).ConfigureAwait(false);
-            var body = await ReadCappedAsync(response.Content, deadline.Token).ConfigureAwait(false);
+            var body = await HttpBodies.ReadCappedAsync(response.Content, MaxResponseBytes, deadline.Token).ConfigureAwait(false);
             return new WitnessReply((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -120,20 +120,4 @@ public sealed class HttpWitnessClient : IWitnessClient, IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
-
-    private static async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken ct)
-    {
-        var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            var buffer = new byte[MaxResponseBytes];
-            var read = 0;
-            while (read < buffer.Length && await stream.ReadAsync(buffer.AsMemory(read), ct).ConfigureAwait(false) is > 0 and var n)
-            {
-                read += n;
-            }
-
-            return buffer[..read];
-        }
-    }
 }

@@ -25,6 +25,9 @@ public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, Bra
     /// <summary>The witnessing stage when a witness policy is in force, else null.</summary>
     public Ledger.Publication.CheckpointWitnessing? Witnessing { get; init; }
 
+    /// <summary>Where the RFC 3161 tokens over published checkpoints are kept (served at /log/timestamps/SIZE), or null for none.</summary>
+    public Ledger.Publication.TimestampFolder? Timestamps { get; init; }
+
     /// <summary>
     /// The checkpoint the log publishes: with a witness policy, the newest one its quorum cosigned (with their lines);
     /// otherwise, or before the first is witnessed, the newest signed one.

@@ -16,7 +16,9 @@ namespace Sios.Server.Log;
 /// receipts. Tiles and bundles are served only as far as the latest signed checkpoint reaches, and, being
 /// immutable, with year-long cache headers. Reading the log needs an auditor or admin key; a user key may fetch
 /// the receipts of its own answers. With a witness policy the checkpoint served is the newest witnessed one (tiles reach
-/// the newest signed one, so a client holding either can read its tree).
+/// the newest signed one, so a client holding either can read its tree). <c>/log/timestamps/SIZE</c> serves the RFC 3161
+/// token over the checkpoint at SIZE (DER TimeStampToken, <c>application/octet-stream</c>) to any valid key: like a
+/// receipt it is what a user needs to check an answer, and it reveals only a time and a hash of a checkpoint.
 /// </summary>
 internal static class LogEndpoints
 {
@@ -28,6 +30,7 @@ internal static class LogEndpoints
         log.MapGet("/checkpoint", CheckpointAsync);
         log.MapGet("/tile/{**path}", TileAsync);
         log.MapGet("/receipts/{index}", ReceiptAsync);
+        log.MapGet("/timestamps/{size}", TimestampAsync);
         return log;
     }
 
@@ -104,6 +107,24 @@ internal static class LogEndpoints
         var receipt = await LogProofs.ReceiptAsync(reader, i, new StoredCheckpoint(against.Size, against.Note), context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers.CacheControl = "no-cache";
         await WriteAsync(context, "text/plain; charset=utf-8", receipt).ConfigureAwait(false);
+    }
+
+    private static async Task TimestampAsync(HttpContext context, string size, SiosServices services, SiosMetrics metrics)
+    {
+        Authentication.Require(context, services.Keys, metrics);
+        if (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            throw NotFound($"'{size}' is not a checkpoint size.");
+        }
+
+        if (services.Timestamps?.Read(n) is not { } token)
+        {
+            throw NotFound($"no time-stamp token is kept for the checkpoint at size {n}: only published checkpoints are stamped, and not every one (see sios serve --tsa).");
+        }
+
+        // A token is written once and never replaced.
+        context.Response.Headers.CacheControl = Immutable;
+        await WriteAsync(context, "application/octet-stream", token).ConfigureAwait(false);
     }
 
     private static void RequireAuditor(HttpContext context, SiosServices services, SiosMetrics metrics)
