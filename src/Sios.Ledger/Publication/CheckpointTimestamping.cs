@@ -36,8 +36,7 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
     private readonly ITimestampClient _client;
     private readonly Func<PublishedCheckpoint> _published;
     private readonly TimestampingOptions _options;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private readonly RoundLoop _rounds = new();
     private string? _problem;
 
     /// <summary>
@@ -59,7 +58,7 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
     public TimestampFolder Folder { get; }
 
     /// <summary>Starts the rounds at the configured interval (the first at once).</summary>
-    public void Start() => _loop ??= Task.Run(LoopAsync);
+    public void Start() => _rounds.Start(RoundAsync, _options.Interval, _options.Warn, "time-stamping");
 
     /// <summary>
     /// One round: when the published checkpoint has no token, asks the TSA for one and keeps it if it checks out.
@@ -115,14 +114,8 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
     /// <summary>Stops the rounds (a query under way is abandoned).</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
+        await _rounds.DisposeAsync().ConfigureAwait(false);
         (_client as IDisposable)?.Dispose();
-        _stop.Dispose();
     }
 
     private void Problem(long size, string problem)
@@ -133,34 +126,5 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
         }
 
         _problem = problem;
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                await RoundAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // A round that failed (the disk refused the token file) is retried at the next interval.
-                _options.Warn?.Invoke($"time-stamping round failed: {e.Message}");
-            }
-
-            try
-            {
-                await Task.Delay(_options.Interval, _stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
     }
 }

@@ -54,8 +54,7 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
     private readonly Func<PublishedCheckpoint> _latest;
     private readonly WitnessingOptions _options;
     private readonly Endpoint[] _endpoints;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private readonly RoundLoop _rounds = new();
     private PublishedCheckpoint? _witnessed;
 
     /// <summary>
@@ -96,7 +95,7 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
             : new WitnessProgress(w.Name, null, 0, null, "no URL in the policy: never asked", 0, 0, 0))];
 
     /// <summary>Starts the rounds at the configured interval (the first at once).</summary>
-    public void Start() => _loop ??= Task.Run(LoopAsync);
+    public void Start() => _rounds.Start(RoundAsync, _options.Interval, _options.Warn, "witnessing");
 
     /// <summary>
     /// One round: offers the newest checkpoint to every witness and publishes it if its cosignatures meet the quorum.
@@ -150,45 +149,7 @@ public sealed class CheckpointWitnessing : IAsyncDisposable
     }
 
     /// <summary>Stops the rounds (a round under way is abandoned).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                await RoundAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // A round that failed (the log stopped, a refusal that could not be sealed) is retried at the next interval.
-                _options.Warn?.Invoke($"witnessing round failed: {e.Message}");
-            }
-
-            try
-            {
-                await Task.Delay(_options.Interval, _stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => _rounds.DisposeAsync();
 
     private async Task<List<Cosignature>> SubmitAsync(Endpoint endpoint, PublishedCheckpoint checkpoint, Func<long, Task<IReadOnlyList<byte[]>>> proof, CancellationToken ct)
     {
