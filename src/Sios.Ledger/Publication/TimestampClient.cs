@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Sios.Verify;
 
 namespace Sios.Ledger.Publication;
 

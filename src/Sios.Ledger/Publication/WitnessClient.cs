@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using Sios.Verify;
 
 namespace Sios.Ledger.Publication;
 

@@ -112,11 +112,9 @@ public sealed class HttpLogSource : IPublishedLog
                 throw TooLarge(url, limit);
             }
 
-            var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
-            {
-                return await ReadCappedAsync(body, url, limit, timeout.Token).ConfigureAwait(false);
-            }
+            // Content-Length may be absent or lie: one byte past the cap proves the body longer than any valid one.
+            var bytes = await HttpBodies.ReadCappedAsync(response.Content, checked((int)limit + 1), timeout.Token).ConfigureAwait(false);
+            return bytes.Length > limit ? throw TooLarge(url, limit) : bytes;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -130,25 +128,6 @@ public sealed class HttpLogSource : IPublishedLog
         {
             throw new LogFetchException(url, $"GET {url}: the connection failed mid-answer: {e.Message}", null, transient: true, e);
         }
-    }
-
-    /// <summary>Reads at most <paramref name="limit"/> bytes, failing as soon as the body proves longer (Content-Length may be absent or lie).</summary>
-    private static async Task<byte[]> ReadCappedAsync(Stream body, Uri url, long limit, CancellationToken ct)
-    {
-        using var copy = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-        {
-            if (copy.Length + read > limit)
-            {
-                throw TooLarge(url, limit);
-            }
-
-            copy.Write(buffer, 0, read);
-        }
-
-        return copy.ToArray();
     }
 
     private static LogFetchException TooLarge(Uri url, long limit) =>
