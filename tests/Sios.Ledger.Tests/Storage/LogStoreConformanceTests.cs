@@ -39,7 +39,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Empty_store_holds_nothing()
     {
         await using var store = Open(LogDirectory);
@@ -51,7 +51,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Empty(await ToListAsync(store.ReadCheckpointsAsync(0)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Batches_read_back_exactly()
     {
         await using var store = await OpenWriterAsync();
@@ -76,7 +76,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Null(await store.ReadTileAsync(2, 0));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Tile_content_is_replaced_by_a_longer_prefix()
     {
         await using var store = await OpenWriterAsync();
@@ -90,7 +90,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Equal(ExpectedTile(0, 0, 30), tile);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Batch_with_wrong_start_is_rejected_with_nothing_visible()
     {
         await using (var store = await OpenWriterAsync())
@@ -110,7 +110,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         await AssertLogIsAsync(reopened, 10);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Batch_with_malformed_tile_is_rejected_with_nothing_visible()
     {
         await using var store = await OpenWriterAsync();
@@ -123,7 +123,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Null(await store.ReadTileAsync(0, 0));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Checkpoints_are_kept_in_order_and_filtered_by_size()
     {
         await using (var store = await OpenWriterAsync())
@@ -152,7 +152,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Equal(Note("d"), latest.Note);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Checkpoint_beyond_the_stored_size_is_rejected()
     {
         await using var store = await OpenWriterAsync();
@@ -164,7 +164,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Empty(await ToListAsync(store.ReadCheckpointsAsync(0)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Everything_survives_dispose_and_reopen()
     {
         await using (var store = await OpenWriterAsync())
@@ -185,7 +185,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         AssertCheckpoints([(260, "first"), (300, "second")], await ToListAsync(reopened.ReadCheckpointsAsync(0)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Writes_without_the_writer_lock_are_rejected()
     {
         await using var store = Open(LogDirectory);
@@ -197,7 +197,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Null(await store.GetLatestCheckpointAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Acquiring_the_writer_twice_on_one_instance_is_rejected()
     {
         await using var store = await OpenWriterAsync();
@@ -208,7 +208,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Equal(1, await store.GetStoredSizeAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Second_writer_is_refused_until_the_first_is_disposed()
     {
         var first = await OpenWriterAsync();
@@ -225,7 +225,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         await AssertLogIsAsync(second, 10);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_readers_see_only_consistent_prefixes()
     {
         const int Batches = 60;
@@ -291,7 +291,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         await Task.WhenAll(readers);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Large_and_empty_entries_round_trip()
     {
         var large = new byte[65_535];
@@ -310,7 +310,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Equal(new byte[] { 1 }, read[2]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Entries_given_as_slices_are_stored_as_the_slice()
     {
         var buffer = Encoding.ASCII.GetBytes("xxhelloyy");
@@ -322,7 +322,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Equal("hello"u8.ToArray(), (await store.ReadEntriesAsync(0, 1))[0]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancellation_is_honoured_and_a_cancelled_write_leaves_nothing()
     {
         using var cancelled = new CancellationTokenSource();
@@ -343,7 +343,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Null(await store.ReadTileAsync(0, 0));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancelled_checkpoint_write_leaves_nothing()
     {
         using var cancelled = new CancellationTokenSource();
@@ -357,7 +357,7 @@ public abstract partial class LogStoreConformanceTests : IDisposable
         Assert.Null(await store.GetLatestCheckpointAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Disposed_store_refuses_use_and_tolerates_a_second_dispose()
     {
         var store = await OpenWriterAsync();
