@@ -94,12 +94,17 @@ internal sealed class DataFolder
     /// <paramref name="ed25519"/> the log also gets an Ed25519 key, which signs from the size-0 checkpoint on, and whose
     /// signer.added is the log's first entry.
     /// </summary>
-    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct, int vaultRetentionDays = 0, bool ed25519 = false)
+    public static async Task<DataFolder> InitAsync(string path, string origin, string passphrase, CancellationToken ct, int vaultRetentionDays = 0, bool ed25519 = false, string? store = null)
     {
         var full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full) || (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()))
         {
             throw new NodeException($"{full} already exists and is not empty; choose another --data folder");
+        }
+
+        if (store is not null)
+        {
+            await RequireEmptyStoreAsync(store, ct).ConfigureAwait(false);
         }
 
         var staging = full.TrimEnd(System.IO.Path.DirectorySeparatorChar) + $".init-{Environment.ProcessId}";
@@ -111,7 +116,7 @@ internal sealed class DataFolder
         CreatePrivateDirectory(staging);
         CreatePrivateDirectory(System.IO.Path.Combine(staging, "keys"));
         CreatePrivateDirectory(System.IO.Path.Combine(staging, "log"));
-        var config = new DataConfig { Format = 1, Origin = origin, Created = DateTimeOffset.UtcNow, VaultRetentionDays = vaultRetentionDays };
+        var config = new DataConfig { Format = 1, Origin = origin, Created = DateTimeOffset.UtcNow, VaultRetentionDays = vaultRetentionDays, Store = store };
         try
         {
             using var primary = MlDsaPrivateKey.Generate(MlDsaAlgorithm.MlDsa65);
@@ -162,6 +167,21 @@ internal sealed class DataFolder
 
         Directory.Move(staging, full);
         return new DataFolder(full, config);
+    }
+
+    /// <summary>
+    /// A new data folder starts a new log: a shared store that already holds one (another folder's, under other keys) is
+    /// refused before any key is made, rather than found unverifiable at the first start.
+    /// </summary>
+    private static async Task RequireEmptyStoreAsync(string store, CancellationToken ct)
+    {
+        var location = LogStores.ParsePostgres(store);
+        await using var existing = LogStores.Open("", store);
+        var size = await existing.GetStoredSizeAsync(ct).ConfigureAwait(false);
+        if (size > 0 || await existing.GetLatestCheckpointAsync(ct).ConfigureAwait(false) is not null)
+        {
+            throw new NodeException($"the log store {location.Display} already holds a log ({size} entries); a new data folder starts a new log: name another schema (?schema=NAME), or copy the data folder of the node that made it to serve that log", NodeFailure.Usage);
+        }
     }
 
     /// <summary>The log's verifier keys from the public key files: ML-DSA-65 first, then the ML-DSA-44 cosigner.</summary>
@@ -232,7 +252,7 @@ internal sealed class DataFolder
     }
 
     /// <summary>The log's key files, and the rotation and passphrase changes made to them.</summary>
-    public SignerKeyFiles KeyFiles => new(Path, Config.Origin);
+    public SignerKeyFiles KeyFiles => new(Path, Config.Origin, Config.Store);
 
     /// <summary>Decrypts the log's signing keys with the passphrase: the ML-DSA pair, and the Ed25519 key when present.</summary>
     public LogSigner LoadSigner(string passphrase)
@@ -327,7 +347,7 @@ internal sealed class DataFolder
     }
 
     /// <summary>Opens the store for reading only (no writer lock; safe while a server runs).</summary>
-    public SqliteLogStore OpenReader() => SqliteLogStore.Open(DatabasePath);
+    public Ledger.Storage.ILogStore OpenReader() => LogStores.Open(Path, Config.Store);
 
     /// <summary>
     /// Opens the log for appending: finishes or drops a key change a crash interrupted, then writer lock, recovery and the
@@ -445,7 +465,7 @@ internal sealed class DataFolder
     public async Task<TransparencyLog> OpenLogWithAsync(LogSigner signer, byte[] tailKey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(signer);
-        var store = SqliteLogStore.Open(DatabasePath);
+        var store = LogStores.Open(Path, Config.Store);
         TransparencyLog log;
         try
         {
@@ -504,6 +524,10 @@ internal sealed class DataConfig
 
     /// <summary>Days the content vault keeps answered requests and responses for disclosure; 0 (the default) keeps nothing.</summary>
     public int VaultRetentionDays { get; init; }
+
+    /// <summary>Where the log lives when not in log/log.db: a PostgreSQL URL without secrets (<see cref="LogStores"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Store { get; init; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

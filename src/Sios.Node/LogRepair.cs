@@ -32,7 +32,7 @@ internal static class LogRepair
         var tailKey = folder.LoadTailKey(passphrase);
         var keys = folder.LoadVerifierKeys();
         (long From, long Count, byte[] Digest)? discarded;
-        await using (var store = Ledger.Sqlite.SqliteLogStore.Open(folder.DatabasePath))
+        await using (var store = folder.OpenReader())
         {
             await store.AcquireWriterAsync(ct).ConfigureAwait(false);
             var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
@@ -68,7 +68,7 @@ internal static class LogRepair
     }
 
     // The entries go to a private file before they leave the store, as a tlog-tiles entry bundle (uint16 length prefixes).
-    private static async Task<byte[]> KeepAsideAsync(DataFolder folder, Ledger.Sqlite.SqliteLogStore store, long from, long to, CancellationToken ct)
+    private static async Task<byte[]> KeepAsideAsync(DataFolder folder, Ledger.Storage.ILogStore store, long from, long to, CancellationToken ct)
     {
         var directory = Path.Combine(folder.Path, "log", "discarded");
         DurableFile.CreateDirectory(directory);

@@ -17,7 +17,7 @@ namespace Sios.Node;
 /// applied file by file with atomic renames. Whoever next takes the keys lock finishes a committed change, or drops an
 /// uncommitted one, so a crash at any point leaves keys that open the log and a log that verifies.
 /// </summary>
-internal sealed class SignerKeyFiles(string dataPath, string origin)
+internal sealed class SignerKeyFiles(string dataPath, string origin, string? store = null)
 {
     /// <summary>The staged rotation's sub-folder holding copies of the keys it retires.</summary>
     private const string Retiring = "retiring";
@@ -323,15 +323,15 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
 
     private bool LatestCheckpointVerifies(IReadOnlyList<VerifierKey> keys)
     {
-        if (!File.Exists(DatabasePath))
+        if (LogStores.IsEmbedded(store) && !File.Exists(DatabasePath))
         {
             return false;
         }
 
-        var store = SqliteLogStore.Open(DatabasePath);
+        var log = LogStores.Open(dataPath, store);
         try
         {
-            var latest = store.GetLatestCheckpointAsync().GetAwaiter().GetResult();
+            var latest = log.GetLatestCheckpointAsync().GetAwaiter().GetResult();
             if (latest is null)
             {
                 return false;
@@ -346,7 +346,7 @@ internal sealed class SignerKeyFiles(string dataPath, string origin)
         }
         finally
         {
-            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            log.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 

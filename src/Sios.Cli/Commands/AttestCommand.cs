@@ -133,7 +133,7 @@ internal static class AttestCommand
         return [.. before.Where(l => !afterSet.Contains(l)).Select(l => "- " + l), .. after.Where(l => !beforeSet.Contains(l)).Select(l => "+ " + l)];
     }
 
-    private static async Task<byte[]?> StoredRootAsync(SqliteLogStore store, CheckpointVerifier verifier, long size, CancellationToken ct)
+    private static async Task<byte[]?> StoredRootAsync(Sios.Ledger.Storage.ILogReader store, CheckpointVerifier verifier, long size, CancellationToken ct)
     {
         await foreach (var stored in store.ReadCheckpointsAsync(size, ct).ConfigureAwait(false))
         {

@@ -27,13 +27,18 @@ internal static class InitCommand
         {
             Description = "Also make an Ed25519 log key: every checkpoint gets a third signature line (type 0x01) after the two post-quantum ones, for witnesses that accept only Ed25519 log keys (an existing folder: 'sios key add-ed25519')",
         };
+        var store = new Option<string>("--store")
+        {
+            Description = "Keep the log in PostgreSQL instead of log/log.db: postgres://[USER@]HOST[:PORT]/DATABASE[?schema=NAME&sslmode=MODE] (schema sios by default; stored in sios.json as store). No password in the URL: PostgreSQL's PGPASSWORD or PGPASSFILE gives it",
+            HelpName = "URL",
+        };
         var command = new Command("init", """
             Create a data folder: an ML-DSA-65 key pair (the log's signature), an ML-DSA-44 key pair (its C2SP
             cosignature), with --ed25519 an Ed25519 key pair, and a master secret (from which the commitment nonces are
             derived), all encrypted at rest with the passphrase in SIOS_KEY_PASSPHRASE, and an empty log with a signed
             size-0 checkpoint (with --ed25519, the log's first entry is the signer.added naming the Ed25519 key). Prints
             the vkeys on stdout, one per line: ML-DSA-65, ML-DSA-44, then Ed25519 if made.
-            """) { origin, retention, ed25519 };
+            """) { origin, retention, ed25519, store };
         command.SetAction(async (parse, ct) =>
         {
             var name = parse.GetValue(origin)!;
@@ -48,8 +53,15 @@ internal static class InitCommand
                 throw new CliException($"--retention-days must be 0 to {ContentVault.MaxRetentionDays}, not {days}", ExitCodes.Usage);
             }
 
+            var storeUrl = parse.GetValue(store);
+            if (storeUrl is not null)
+            {
+                _ = LogStores.ParsePostgres(storeUrl);
+            }
+
             var passphrase = CommonOptions.Passphrase();
-            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct, days, parse.GetValue(ed25519)).ConfigureAwait(false);
+
+            var folder = await DataFolder.InitAsync(parse.GetValue(CommonOptions.Data)!, name, passphrase, ct, days, parse.GetValue(ed25519), storeUrl).ConfigureAwait(false);
             foreach (var key in folder.LoadSigningKeys())
             {
                 Terminal.Result(key.ToString());

@@ -16,7 +16,7 @@ internal static class ExitCodes
           1  verification failed: the artefact or the stored log is not intact (the reason is printed)
           2  usage error: unknown command, bad or missing argument
           3  could not run: no data folder, SIOS_KEY_PASSPHRASE missing or wrong, entry not found, I/O error
-          4  the log is in use by another process (its PID is printed)
+          4  the log is in use by another process (its PID is printed) or, on a shared store, another node (named)
           5  refused: the stored log disagrees with its own last signed checkpoint
         """;
 }

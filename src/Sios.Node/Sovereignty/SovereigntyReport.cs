@@ -110,9 +110,13 @@ internal static class SovereigntyReport
 
         var attestation = LatestAttestation(data, vkeys[0]);
         var facts = new SovereigntyFacts(generated, data.Path, data.Config.Origin, vkeys[0].ToString(), weights, upstreams, keys,
-            apiKeys.Count, apiKeys.Count(k => k.Revoked is null), MountTable.Locate(data.DatabasePath), audit, attestation, []) { Witnessing = witnessing };
+            apiKeys.Count, apiKeys.Count(k => k.Revoked is null), LogLocation(data), audit, attestation, []) { Witnessing = witnessing };
         return facts with { Answers = Answers(facts) };
     }
+
+    // A shared store is named by its URL (which holds no secret), not by a mount of this machine: the record is not on it.
+    private static StorageLocation LogLocation(DataFolder data) =>
+        data.Config.Store is { } store ? new StorageLocation(LogStores.ParsePostgres(store).Display, true, null, null, "postgresql", null) : MountTable.Locate(data.DatabasePath);
 
     private static string DiskOf(WeightCheck check, string path) =>
         check.Mismatch is not { } m || !string.Equals(m.File, path, StringComparison.Ordinal) ? "ok" : m.Actual is null ? "missing" : "changed";
