@@ -33,20 +33,14 @@ public sealed partial class PostgresLogStore
     /// <inheritdoc />
     public async Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
-        ValidateBatch(batch);
+        StoreArguments.Batch(batch);
         await WriteAsync(writer => writer.WriteBatchAsync(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        ArgumentNullException.ThrowIfNull(checkpoint.Note);
-        ArgumentOutOfRangeException.ThrowIfNegative(checkpoint.Size);
-        if (checkpoint.Note.Length == 0)
-        {
-            throw new ArgumentException("the checkpoint note is empty; store the signed note bytes", nameof(checkpoint));
-        }
+        StoreArguments.Checkpoint(checkpoint);
 
         await WriteAsync(writer => writer.WriteCheckpointAsync(checkpoint, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
@@ -60,31 +54,6 @@ public sealed partial class PostgresLogStore
 
     /// <summary>The server process ID of the writer's session, for tests that cut it off; null when not the writer.</summary>
     internal int? WriterBackendId => _writer?.BackendId;
-
-    private static void ValidateBatch(LogBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(batch.Entries);
-        ArgumentNullException.ThrowIfNull(batch.Tiles);
-        ArgumentOutOfRangeException.ThrowIfNegative(batch.Start);
-        foreach (var tile in batch.Tiles)
-        {
-            if (tile is null || tile.Hashes is null)
-            {
-                throw new ArgumentException("the batch holds a null tile or tile content", nameof(batch));
-            }
-
-            if (tile.Level < 0 || tile.Index < 0)
-            {
-                throw new ArgumentException($"tile ({tile.Level}, {tile.Index}) has a negative coordinate", nameof(batch));
-            }
-
-            if (tile.Hashes.Length == 0 || tile.Hashes.Length > MaxTileBytes || tile.Hashes.Length % 32 != 0)
-            {
-                throw new ArgumentException($"tile ({tile.Level}, {tile.Index}) holds {tile.Hashes.Length} bytes; a tile is 1 to 256 hashes of 32 bytes", nameof(batch));
-            }
-        }
-    }
 
     /// <summary>Runs one write under the gate; a rejection throws and leaves the writer usable, any other failure poisons it.</summary>
     private async Task WriteAsync(Func<WriterState, Task<string?>> write, CancellationToken cancellationToken)

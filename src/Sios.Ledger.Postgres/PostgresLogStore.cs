@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Npgsql;
 using Sios.Ledger.Storage;
 
@@ -13,7 +12,6 @@ namespace Sios.Ledger.Postgres;
 public sealed partial class PostgresLogStore : ILogStore
 {
     private const int CheckpointPageSize = 256;
-    private const int MaxTileBytes = 256 * 32;
 
     private readonly NpgsqlDataSource _readers;
     private readonly NpgsqlConnectionStringBuilder _settings;
@@ -85,27 +83,9 @@ public sealed partial class PostgresLogStore : ILogStore
             cancellationToken);
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(long fromSize, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(fromSize);
-        var next = fromSize;
-        while (true)
-        {
-            // Paged, one short statement per page, so a slow consumer holds no snapshot and no pooled connection.
-            var page = await ReadAsync((connection, token) => ReadCheckpointPageAsync(connection, next, token), cancellationToken).ConfigureAwait(false);
-            foreach (var checkpoint in page)
-            {
-                yield return checkpoint;
-            }
-
-            if (page.Count < CheckpointPageSize)
-            {
-                yield break;
-            }
-
-            next = page[^1].Size + 1;
-        }
-    }
+    public IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(long fromSize, CancellationToken cancellationToken = default) =>
+        // Paged, one short statement per page, so a slow consumer holds no snapshot and no pooled connection.
+        StoreArguments.PagedCheckpointsAsync(fromSize, CheckpointPageSize, (next, token) => ReadAsync((connection, t) => ReadCheckpointPageAsync(connection, next, t), token), cancellationToken);
 
     /// <inheritdoc />
     public Task<byte[]?> ReadTileAsync(int level, long index, CancellationToken cancellationToken = default)

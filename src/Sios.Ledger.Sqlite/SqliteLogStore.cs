@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Sios.Ledger.Storage;
 
@@ -12,7 +11,6 @@ namespace Sios.Ledger.Sqlite;
 public sealed partial class SqliteLogStore : ILogStore
 {
     private const int CheckpointPageSize = 256;
-    private const int MaxTileBytes = 256 * 32;
 
     private const string StoredSizeSql = "SELECT coalesce(max(idx) + 1, 0) FROM entries;";
     private const string LatestCheckpointSizeSql = "SELECT max(size) FROM checkpoints;";
@@ -81,29 +79,9 @@ public sealed partial class SqliteLogStore : ILogStore
             cancellationToken);
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(
-        long fromSize, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(fromSize);
-        var next = fromSize;
-        while (true)
-        {
-            // Paged, one short read transaction per page, so a slow consumer never pins a WAL snapshot.
-            var page = await ReadAsync((connection, token) => ReadCheckpointPage(connection, next, token), cancellationToken)
-                .ConfigureAwait(false);
-            foreach (var checkpoint in page)
-            {
-                yield return checkpoint;
-            }
-
-            if (page.Count < CheckpointPageSize)
-            {
-                yield break;
-            }
-
-            next = page[^1].Size + 1;
-        }
-    }
+    public IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(long fromSize, CancellationToken cancellationToken = default) =>
+        // Paged, one short read transaction per page, so a slow consumer never pins a WAL snapshot.
+        StoreArguments.PagedCheckpointsAsync(fromSize, CheckpointPageSize, (next, token) => ReadAsync((connection, t) => ReadCheckpointPage(connection, next, t), token), cancellationToken);
 
     /// <inheritdoc />
     public Task<byte[]?> ReadTileAsync(int level, long index, CancellationToken cancellationToken = default)
@@ -209,20 +187,14 @@ public sealed partial class SqliteLogStore : ILogStore
     /// <inheritdoc />
     public async Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
-        ValidateBatch(batch);
+        StoreArguments.Batch(batch);
         await WriteAsync(writer => writer.WriteBatch(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        ArgumentNullException.ThrowIfNull(checkpoint.Note);
-        ArgumentOutOfRangeException.ThrowIfNegative(checkpoint.Size);
-        if (checkpoint.Note.Length == 0)
-        {
-            throw new ArgumentException("the checkpoint note is empty; store the signed note bytes", nameof(checkpoint));
-        }
+        StoreArguments.Checkpoint(checkpoint);
 
         await WriteAsync(writer => writer.WriteCheckpoint(checkpoint, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
@@ -285,33 +257,6 @@ public sealed partial class SqliteLogStore : ILogStore
         finally
         {
             _writeGate.Release();
-        }
-    }
-
-    private static void ValidateBatch(LogBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(batch.Entries);
-        ArgumentNullException.ThrowIfNull(batch.Tiles);
-        ArgumentOutOfRangeException.ThrowIfNegative(batch.Start);
-        foreach (var tile in batch.Tiles)
-        {
-            if (tile is null || tile.Hashes is null)
-            {
-                throw new ArgumentException("the batch holds a null tile or tile content", nameof(batch));
-            }
-
-            if (tile.Level < 0 || tile.Index < 0)
-            {
-                throw new ArgumentException($"tile ({tile.Level}, {tile.Index}) has a negative coordinate", nameof(batch));
-            }
-
-            if (tile.Hashes.Length == 0 || tile.Hashes.Length > MaxTileBytes || tile.Hashes.Length % 32 != 0)
-            {
-                throw new ArgumentException(
-                    $"tile ({tile.Level}, {tile.Index}) holds {tile.Hashes.Length} bytes; a tile is 1 to 256 hashes of 32 bytes",
-                    nameof(batch));
-            }
         }
     }
 

@@ -11,8 +11,6 @@ namespace Sios.Ledger.Tests.Storage;
 /// </summary>
 public sealed class MemoryLogStore : ILogStore
 {
-    private const int MaxTileBytes = 256 * 32;
-
     private static readonly ConcurrentDictionary<string, SharedLog> Logs = new(StringComparer.Ordinal);
 
     private readonly string _directory;
@@ -128,7 +126,7 @@ public sealed class MemoryLogStore : ILogStore
     /// <inheritdoc />
     public Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
-        ValidateBatch(batch);
+        StoreArguments.Batch(batch);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_log.Gate)
         {
@@ -160,13 +158,7 @@ public sealed class MemoryLogStore : ILogStore
     /// <inheritdoc />
     public Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        ArgumentNullException.ThrowIfNull(checkpoint.Note);
-        ArgumentOutOfRangeException.ThrowIfNegative(checkpoint.Size);
-        if (checkpoint.Note.Length == 0)
-        {
-            throw new ArgumentException("the checkpoint note is empty", nameof(checkpoint));
-        }
+        StoreArguments.Checkpoint(checkpoint);
 
         cancellationToken.ThrowIfCancellationRequested();
         lock (_log.Gate)
@@ -252,22 +244,6 @@ public sealed class MemoryLogStore : ILogStore
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private static void ValidateBatch(LogBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(batch.Entries);
-        ArgumentNullException.ThrowIfNull(batch.Tiles);
-        ArgumentOutOfRangeException.ThrowIfNegative(batch.Start);
-        foreach (var tile in batch.Tiles)
-        {
-            if (tile?.Hashes is null || tile.Level < 0 || tile.Index < 0
-                || tile.Hashes.Length == 0 || tile.Hashes.Length > MaxTileBytes || tile.Hashes.Length % 32 != 0)
-            {
-                throw new ArgumentException("a tile is 1 to 256 hashes of 32 bytes at non-negative coordinates", nameof(batch));
-            }
-        }
     }
 
     private static StoredCheckpoint Stored(long size, (byte[] Note, long Previous) row) =>
