@@ -45,9 +45,9 @@ public sealed class HealthTests : IDisposable
 
         Assert.DoesNotContain(ErrorTsa.Words, text, StringComparison.Ordinal);
         var metrics = await client.GetStringAsync("/metrics");
-        Assert.Contains("sios_tsa_failures", metrics, StringComparison.Ordinal);
-        Assert.Contains("sios_tsa_tokens", metrics, StringComparison.Ordinal);
-        Assert.Contains("sios_tsa_stamped_size", metrics, StringComparison.Ordinal);
+        Assert.Equal("1", Sample(metrics, "sios_tsa_failures_total"));
+        Assert.Equal("0", Sample(metrics, "sios_tsa_tokens_total"));
+        Assert.Equal("0", Sample(metrics, "sios_tsa_stamped_size"));
     }
 
     [Fact]
@@ -59,6 +59,12 @@ public sealed class HealthTests : IDisposable
         Assert.False(health.RootElement.TryGetProperty("timestamping", out _));
         Assert.DoesNotContain("sios_tsa_", await client.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
+
+    // The value of the sample named name (with or without labels) in a Prometheus text exposition, or the text itself when there is none.
+    private static string Sample(string metrics, string name) =>
+        metrics.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+            .Select(l => l[name.Length..]).Select(l => l.StartsWith('{') ? l[(l.LastIndexOf('}') + 1)..] : l)
+            .Select(l => l.Trim().Split(' ')[0]).SingleOrDefault() ?? metrics;
 
     /// <summary>A TSA that answers every query with a 503 and a sentence that must not reach /healthz.</summary>
     private sealed class ErrorTsa : ITimestampClient
