@@ -104,15 +104,19 @@ internal static class NodeHost
                 try
                 {
                     IReadOnlyList<string> listening = [];
-                    var services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
+                    // The checkpoint stamped is the one served at /log/checkpoint and in receipts, so the stage reads the
+                    // services it is part of: made before them, it is started only once they exist.
+                    SiosServices? services = null;
+                    timestamping = effective.Timestamping is { } tsa ? NodeTimestamping.Create(data, tsa, effective.Pool.Egress, () => services!.Published) : null;
+                    services = new SiosServices(log, registry, pool, apiKeys, commitmentSecret, TimeProvider.System, vault)
                     {
                         // A brain added or removed through the control socket gets a fresh statement of what this machine serves.
                         BrainsChanged = async token => (await Sovereignty.Attestations.SealWhileServingAsync(data, log, effective, listening, token).ConfigureAwait(false)).Index,
                         Witnessing = witnessing,
+                        Timestamping = timestamping,
                         Timestamps = NodeTimestamping.Folder(data),
                     };
-                    // The checkpoint stamped is the one served at /log/checkpoint and in receipts.
-                    timestamping = effective.Timestamping is { } tsa ? NodeTimestamping.Start(data, tsa, effective.Pool.Egress, () => services.Published) : null;
+                    timestamping?.Start();
                     var server = SiosServer.Create(effective.Server, services, effective.LogLevel);
                     await using (server.ConfigureAwait(false))
                     {

@@ -32,14 +32,21 @@ internal static class NodeTimestamping
         }
     }
 
-    /// <summary>Creates and starts the stage over the checkpoint <paramref name="published"/> returns.</summary>
-    public static CheckpointTimestamping Start(DataFolder data, TimestampSettings settings, EgressAllowList egress, Func<PublishedCheckpoint> published)
+    /// <summary>
+    /// Creates the stage over the checkpoint <paramref name="published"/> returns, not yet started: the server's services
+    /// refer to it (for /healthz and metrics) and it reads what they publish, so it is made first and started after them.
+    /// </summary>
+    public static CheckpointTimestamping Create(DataFolder data, TimestampSettings settings, EgressAllowList egress, Func<PublishedCheckpoint> published)
     {
         var client = new HttpTimestampClient(settings.Url, egress.CreateHandler(), TimestampSettings.Timeout);
-        var stage = new CheckpointTimestamping(client, Folder(data), published, new TimestampingOptions { Interval = settings.Interval, Warn = Notice.Write });
-        stage.Start();
-        return stage;
+        return new CheckpointTimestamping(client, Folder(data), published, new TimestampingOptions { Interval = settings.Interval, Warn = Notice.Write, Tsa = Name(settings.Url) });
     }
+
+    /// <summary>
+    /// How /healthz names the TSA: scheme, host and port only. Credentials are refused at startup already, and a path or
+    /// query may still carry an API key, which an endpoint that needs no key must not show.
+    /// </summary>
+    internal static string Name(Uri url) => url.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
 
     /// <summary>The line for the start notice.</summary>
     public static string Describe(TimestampSettings settings) =>

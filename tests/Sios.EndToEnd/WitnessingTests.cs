@@ -54,6 +54,27 @@ internal sealed class WitnessProcess : IAsyncDisposable
         Url = new Uri(line!.Trim());
     }
 
+    /// <summary>
+    /// Starts witnesses witness.example/a and witness.example/b of <paramref name="demo"/>'s log (added to
+    /// <paramref name="started"/>, which the caller disposes) and writes a policy whose quorum needs both; returns its path.
+    /// </summary>
+    public static async Task<string> StartPairAsync(ServedDemo demo, List<WitnessProcess> started)
+    {
+        var origin = demo.Vkeys[0].Name;
+        foreach (var name in new[] { "witness.example/a", "witness.example/b" })
+        {
+            var witness = await CreateAsync(demo.Root, name, origin, demo.Vkeys);
+            started.Add(witness);
+            await witness.StartAsync();
+        }
+
+        var policy = Path.Combine(demo.Root, "quorum2.policy");
+        await File.WriteAllTextAsync(policy, string.Concat(demo.Vkeys.Select(k => $"log {k}\n"))
+            + started[^2].PolicyLines("a") + started[^1].PolicyLines("b")
+            + "group a any a-pq a-ed\ngroup b any b-pq b-ed\ngroup both all a b\nquorum both\n");
+        return policy;
+    }
+
     /// <summary>The policy's witness lines for it: both keys, under names NAME-pq and NAME-ed, one URL.</summary>
     public string PolicyLines(string alias) =>
         $"witness {alias}-pq {Vkeys[0]} {Url}\nwitness {alias}-ed {Vkeys[1]} {Url}\n";
@@ -86,18 +107,7 @@ public sealed class WitnessingTests : IAsyncLifetime
     {
         _demo.BeforeServe = async demo =>
         {
-            var origin = demo.Vkeys[0].Name;
-            foreach (var name in new[] { "witness.example/a", "witness.example/b" })
-            {
-                var witness = await WitnessProcess.CreateAsync(demo.Root, name, origin, demo.Vkeys);
-                await witness.StartAsync();
-                _witnesses.Add(witness);
-            }
-
-            _policy = Path.Combine(demo.Root, "quorum2.policy");
-            await File.WriteAllTextAsync(_policy, string.Concat(demo.Vkeys.Select(k => $"log {k}\n"))
-                + _witnesses[0].PolicyLines("a") + _witnesses[1].PolicyLines("b")
-                + "group a any a-pq a-ed\ngroup b any b-pq b-ed\ngroup both all a b\nquorum both\n");
+            _policy = await WitnessProcess.StartPairAsync(demo, _witnesses);
             demo.ServeArgs = ["--witness-policy", _policy, "--egress", "127.0.0.1", "--witness-interval", "1"];
         };
         await _demo.InitializeAsync();

@@ -14,7 +14,35 @@ public sealed class TimestampingOptions
 
     /// <summary>Told when the TSA cannot be reached or its answer is refused (once per change of problem, not every round).</summary>
     public Action<string>? Warn { get; init; }
+
+    /// <summary>How <see cref="TimestampProgress.Tsa"/> names the TSA: its scheme, host and port, never a credential, path or query.</summary>
+    public string Tsa { get; init; } = "tsa";
 }
+
+/// <summary>Where the time-stamping stage stands (<see cref="TimestampProgress.State"/>).</summary>
+public enum TimestampState
+{
+    /// <summary>No round has run yet.</summary>
+    Pending,
+
+    /// <summary>The last round kept a token, or found the published checkpoint already stamped.</summary>
+    Stamping,
+
+    /// <summary>The last query got no answer: the TSA could not be reached, did not answer in time, or answered too much.</summary>
+    Unreachable,
+
+    /// <summary>The last query was answered with an HTTP error, or with a reply that failed the checks.</summary>
+    Refused,
+}
+
+/// <summary>What the time-stamping stage has done since start (for <c>/healthz</c> and metrics): names, sizes and counts, never the TSA's words.</summary>
+/// <param name="Tsa">The TSA as <see cref="TimestampingOptions.Tsa"/> names it.</param>
+/// <param name="State">Where the last round left it.</param>
+/// <param name="StampedSize">The newest published size seen with a token (kept now or before a restart), or null before the first.</param>
+/// <param name="Tokens">Tokens kept since start.</param>
+/// <param name="Failures">Rounds since start whose query got no token (unreachable or refused).</param>
+/// <param name="LastStatus">The HTTP status of the last answer when it was not 200, else null (no answer at all included).</param>
+public sealed record TimestampProgress(string Tsa, TimestampState State, long? StampedSize, long Tokens, long Failures, int? LastStatus);
 
 /// <summary>
 /// The publication stage's trusted time (SPEC §6): at an interval, when the checkpoint the log publishes (the newest
@@ -37,6 +65,8 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
     private readonly Func<PublishedCheckpoint> _published;
     private readonly TimestampingOptions _options;
     private readonly RoundLoop _rounds = new();
+    private readonly Lock _gate = new();
+    private TimestampProgress _progress;
     private string? _problem;
 
     /// <summary>
@@ -52,10 +82,14 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
         Folder = folder;
         _published = published;
         _options = options ?? new TimestampingOptions();
+        _progress = new TimestampProgress(_options.Tsa, TimestampState.Pending, null, 0, 0, null);
     }
 
     /// <summary>Where the tokens are kept.</summary>
     public TimestampFolder Folder { get; }
+
+    /// <summary>Where the stage stands; read from any thread (the rounds replace it whole).</summary>
+    public TimestampProgress Progress => Volatile.Read(ref _progress);
 
     /// <summary>Starts the rounds at the configured interval (the first at once).</summary>
     public void Start() => _rounds.Start(RoundAsync, _options.Interval, _options.Warn, "time-stamping");
@@ -69,6 +103,8 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
         var checkpoint = _published();
         if (Folder.Contains(checkpoint.Size))
         {
+            // Nothing to ask, which is the healthy idle state: after a restart too, its token kept by the run before.
+            Record(p => p with { State = TimestampState.Stamping, StampedSize = Math.Max(p.StampedSize ?? 0, checkpoint.Size), LastStatus = null });
             return false;
         }
 
@@ -78,6 +114,12 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
         if (reply.Status != 200)
         {
             Problem(checkpoint.Size, reply.Status == 0 ? reply.Error ?? "no answer" : $"the TSA answered HTTP {reply.Status}");
+            Record(p => p with
+            {
+                State = reply.Status == 0 ? TimestampState.Unreachable : TimestampState.Refused,
+                Failures = p.Failures + 1,
+                LastStatus = reply.Status == 0 ? null : reply.Status,
+            });
             return false;
         }
 
@@ -98,10 +140,12 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
         catch (Exception e) when (e is CryptographicException or VerificationException)
         {
             Problem(checkpoint.Size, $"its reply is refused: {e.Message}");
+            Record(p => p with { State = TimestampState.Refused, Failures = p.Failures + 1, LastStatus = null });
             return false;
         }
 
         Folder.Save(checkpoint.Size, token);
+        Record(p => p with { State = TimestampState.Stamping, StampedSize = Math.Max(p.StampedSize ?? 0, checkpoint.Size), Tokens = p.Tokens + 1, LastStatus = null });
         if (_problem is not null)
         {
             _options.Warn?.Invoke($"time-stamping: the TSA answers again; the checkpoint at size {checkpoint.Size} is stamped");
@@ -116,6 +160,15 @@ public sealed class CheckpointTimestamping : IAsyncDisposable
     {
         await _rounds.DisposeAsync().ConfigureAwait(false);
         (_client as IDisposable)?.Dispose();
+    }
+
+    // One writer at a time (a test may run rounds beside the loop); readers take the snapshot without the lock.
+    private void Record(Func<TimestampProgress, TimestampProgress> change)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _progress, change(_progress));
+        }
     }
 
     private void Problem(long size, string problem)

@@ -36,6 +36,11 @@ internal static class HealthEndpoints
                     WriteWitnessing(json, witnessing);
                 }
 
+                if (services.Timestamping is { } timestamping)
+                {
+                    WriteTimestamping(json, timestamping.Progress);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -45,6 +50,38 @@ internal static class HealthEndpoints
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    // Names, sizes, counts and states only, as for witnesses: the TSA's own words (a failure's text names URLs and
+    // errors) stay in the server log, and its name was cut to scheme, host and port by the host.
+    private static void WriteTimestamping(Utf8JsonWriter json, Ledger.Publication.TimestampProgress progress)
+    {
+        json.WriteStartObject("timestamping");
+        json.WriteString("tsa", progress.Tsa);
+        json.WriteString("state", progress.State switch
+        {
+            Ledger.Publication.TimestampState.Pending => "pending",
+            Ledger.Publication.TimestampState.Stamping => "stamping",
+            Ledger.Publication.TimestampState.Unreachable => "unreachable",
+            _ => "refused",
+        });
+        if (progress.StampedSize is { } stamped)
+        {
+            json.WriteNumber("stamped_size", stamped);
+        }
+        else
+        {
+            json.WriteNull("stamped_size");
+        }
+
+        if (progress.LastStatus is { } status)
+        {
+            json.WriteNumber("last_status", status);
+        }
+
+        json.WriteNumber("tokens", progress.Tokens);
+        json.WriteNumber("failures", progress.Failures);
+        json.WriteEndObject();
     }
 
     // Names, sizes and statuses only: what a witness answered in words stays in the server log and the sealed entry.

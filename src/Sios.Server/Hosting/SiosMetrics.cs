@@ -75,6 +75,15 @@ public sealed class SiosMetrics : IDisposable
         _meter.CreateObservableGauge("sios.witness.witnessed_size", () => witnessing.Witnessed?.Size ?? 0, "{entry}", "Tree size of the newest checkpoint that met the witness quorum.");
     }
 
+    /// <summary>Publishes the time-stamping stage's counts: tokens kept, failed rounds, and the newest stamped size.</summary>
+    public void Observe(Ledger.Publication.CheckpointTimestamping timestamping)
+    {
+        ArgumentNullException.ThrowIfNull(timestamping);
+        _meter.CreateObservableCounter("sios.tsa.tokens", () => timestamping.Progress.Tokens, "{token}", "RFC 3161 tokens obtained from the TSA and kept, over published checkpoints.");
+        _meter.CreateObservableCounter("sios.tsa.failures", () => timestamping.Progress.Failures, "{round}", "Rounds in which the TSA could not be reached, answered an HTTP error, or sent a reply that failed the checks.");
+        _meter.CreateObservableGauge("sios.tsa.stamped_size", () => timestamping.Progress.StampedSize ?? 0, "{entry}", "Tree size of the newest published checkpoint with a time-stamp token.");
+    }
+
     private static IEnumerable<Measurement<long>> PerWitness(Ledger.Publication.CheckpointWitnessing witnessing, Func<Ledger.Publication.WitnessProgress, long> value) =>
         witnessing.Progress.Select(w => new Measurement<long>(value(w), new KeyValuePair<string, object?>("witness", w.Name)));
 }

@@ -121,6 +121,11 @@ public sealed class SiosServer : IAsyncDisposable
             app.Services.GetRequiredService<SiosMetrics>().Observe(witnessing);
         }
 
+        if (services.Timestamping is { } timestamping)
+        {
+            app.Services.GetRequiredService<SiosMetrics>().Observe(timestamping);
+        }
+
         // Outside the error middleware, so that the errors it writes carry the CORS headers too.
         app.UseCorsPolicy(options.CorsOrigins);
         app.UseApiErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sios.Server"));

@@ -25,6 +25,9 @@ public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, Bra
     /// <summary>The witnessing stage when a witness policy is in force, else null.</summary>
     public Ledger.Publication.CheckpointWitnessing? Witnessing { get; init; }
 
+    /// <summary>The time-stamping stage when a TSA is configured (for /healthz and metrics), else null.</summary>
+    public Ledger.Publication.CheckpointTimestamping? Timestamping { get; init; }
+
     /// <summary>Where the RFC 3161 tokens over published checkpoints are kept (served at /log/timestamps/SIZE), or null for none.</summary>
     public Ledger.Publication.TimestampFolder? Timestamps { get; init; }
 

@@ -58,9 +58,10 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         _published = new PublishedCheckpoint(size, root, _signer.Sign(size, root));
     }
 
-    private CheckpointTimestamping Stage() => new(new HttpTimestampClient(Server.Url, new SocketsHttpHandler(), TimeSpan.FromSeconds(20)), new TimestampFolder(_folder), () => _published, new TimestampingOptions
+    private CheckpointTimestamping Stage(ITimestampClient? client = null) => new(client ?? new HttpTimestampClient(Server.Url, new SocketsHttpHandler(), TimeSpan.FromSeconds(20)), new TimestampFolder(_folder), () => _published, new TimestampingOptions
     {
         Interval = TimeSpan.FromMilliseconds(200),
+        Tsa = "http://tsa.test",
         Warn = w =>
         {
             lock (_warnings)
@@ -83,9 +84,12 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
     {
         Server.Start();
         await using var stage = Stage();
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Pending, null, 0, 0, null), stage.Progress);
         Assert.True(await stage.RoundAsync(), Warnings());
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Stamping, 3, 1, 0, null), stage.Progress);
         Assert.False(await stage.RoundAsync());
         Assert.Equal(1, Server.Requests);
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Stamping, 3, 1, 0, null), stage.Progress);
 
         var token = stage.Folder.Read(3);
         Assert.NotNull(token);
@@ -101,9 +105,12 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         // A new published checkpoint gets its own token; a stage over the same folder (a restart) asks for none again.
         Publish(7);
         Assert.True(await stage.RoundAsync(), Warnings());
+        Assert.Equal((TimestampState.Stamping, 7L, 2L), (stage.Progress.State, stage.Progress.StampedSize, stage.Progress.Tokens));
         await using var restarted = Stage();
         Assert.False(await restarted.RoundAsync());
         Assert.Equal(2, Server.Requests);
+        // After a restart the token kept by the run before counts as stamped, not as a token of this run.
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Stamping, 7, 0, 0, null), restarted.Progress);
     }
 
     [OpenSslFact]
@@ -134,6 +141,8 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         Assert.False(await stage.RoundAsync());
         Assert.Contains("its reply is refused", Warnings(), StringComparison.Ordinal);
         Assert.False(stage.Folder.Contains(3));
+        // Answered with 200 but refused: no HTTP status to show, and nothing stamped.
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Refused, null, 0, 1, null), stage.Progress);
 
         Server.RewriteQuery = q => OpenSslTsa.Rewrite(q, nonce: [1, 2, 3]);
         Assert.False(await stage.RoundAsync());
@@ -144,6 +153,29 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         Server.RewriteQuery = null;
         Assert.True(await stage.RoundAsync(), Warnings());
         Assert.True(stage.Folder.Contains(3));
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Stamping, 3, 1, 2, null), stage.Progress);
+    }
+
+    [Fact]
+    public async Task The_progress_tells_an_unreachable_TSA_from_one_that_answers_an_error_and_counts_both()
+    {
+        var client = new ScriptedClient();
+        await using var stage = Stage(client);
+        Assert.Equal(TimestampState.Pending, stage.Progress.State);
+
+        client.Next = new TimestampReply(0, [], "cannot reach http://tsa.test/: connection refused");
+        Assert.False(await stage.RoundAsync());
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Unreachable, null, 0, 1, null), stage.Progress);
+
+        client.Next = new TimestampReply(503, "busy"u8.ToArray());
+        Assert.False(await stage.RoundAsync());
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Refused, null, 0, 2, 503), stage.Progress);
+
+        // Back to unreachable: the status of an earlier answer is not shown as the last one.
+        client.Next = new TimestampReply(0, [], "no answer");
+        Assert.False(await stage.RoundAsync());
+        Assert.Equal(new TimestampProgress("http://tsa.test", TimestampState.Unreachable, null, 0, 3, null), stage.Progress);
+        Assert.Equal(3, client.Queries);
     }
 
     [Fact]
@@ -163,6 +195,19 @@ public sealed class CheckpointTimestampingTests : IAsyncLifetime, IDisposable
         {
             Assert.False(watchdog.IsCancellationRequested, failure);
             await Task.Delay(50);
+        }
+    }
+
+    private sealed class ScriptedClient : ITimestampClient
+    {
+        public TimestampReply Next { get; set; } = new(0, [], "no answer");
+
+        public int Queries { get; private set; }
+
+        public Task<TimestampReply> RequestAsync(byte[] query, CancellationToken cancellationToken)
+        {
+            Queries++;
+            return Task.FromResult(Next);
         }
     }
 

@@ -42,7 +42,8 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public Uri Url => new(Server.Addresses[0]);
 
-    public static async Task<InProcessGateway> StartAsync(TransparencyLogOptions? logOptions = null, IReadOnlyList<string>? corsOrigins = null, int refusalsSealedPerMinute = 20)
+    /// <summary>Starts a gateway; <paramref name="configure"/> may change its services (a publication stage) before the server is made.</summary>
+    public static async Task<InProcessGateway> StartAsync(TransparencyLogOptions? logOptions = null, IReadOnlyList<string>? corsOrigins = null, int refusalsSealedPerMinute = 20, Func<SiosServices, SiosServices>? configure = null)
     {
         var folder = Directory.CreateTempSubdirectory("sios-gateway-").FullName;
         var model = Path.Combine(folder, "tiny.gguf");
@@ -57,6 +58,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
         var keys = new ApiKeyStore(Path.Combine(folder, ApiKeyStore.FileName));
         keys.Add(keys.Prepare("admin", ApiKeyRole.Admin, ["*"], out var secret));
         var services = new SiosServices(log, registry, pool, keys, new byte[32], TimeProvider.System);
+        services = configure?.Invoke(services) ?? services;
         var server = SiosServer.Create(new SiosServerOptions { Urls = ["http://127.0.0.1:0"], Version = "test", CorsOrigins = corsOrigins ?? [], RefusalsSealedPerMinute = refusalsSealedPerMinute }, services, LogLevel.None);
         await server.StartAsync();
         return new InProcessGateway(folder, store, log, pool, server, secret);
