@@ -7,22 +7,40 @@ using Sios.Verify.Tiles;
 
 namespace Sios.Ledger.Postgres;
 
-// The writer side: one unpooled session that holds the log's advisory lock and runs every write.
+// The writer side: the writes, each one transaction on the writer's session (WriterSession), within a turn.
 public sealed partial class PostgresLogStore
 {
+    private bool _turnHeld;
+
     /// <inheritdoc />
-    public async Task AcquireWriterAsync(CancellationToken cancellationToken = default)
+    public bool SharedWriters => _writer is { Session.Sole: false };
+
+    /// <inheritdoc />
+    public Task AcquireWriterAsync(CancellationToken cancellationToken = default) => JoinWritersAsync(sole: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task AcquireSoleWriterAsync(CancellationToken cancellationToken = default) => JoinWritersAsync(sole: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IAsyncDisposable> TakeTurnAsync(CancellationToken cancellationToken = default)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            if (_writer is not null)
+            var writer = RequireWriter();
+            if (_turnHeld)
             {
-                throw new InvalidOperationException("AcquireWriterAsync was already called on this store; call it once.");
+                throw new InvalidOperationException("this writer already holds its turn");
             }
 
-            _writer = await WriterState.AcquireAsync(_settings, Schema, cancellationToken).ConfigureAwait(false);
+            if (!writer.Session.Sole)
+            {
+                writer.CommitStarted = false;
+                await PoisonOnFailureAsync(() => writer.Session.LockTurnAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+
+            _turnHeld = true;
+            return new Turn(this);
         }
         finally
         {
@@ -53,44 +71,79 @@ public sealed partial class PostgresLogStore
     }
 
     /// <summary>The server process ID of the writer's session, for tests that cut it off; null when not the writer.</summary>
-    internal int? WriterBackendId => _writer?.BackendId;
+    internal int? WriterBackendId => _writer?.Session.BackendId;
 
-    /// <summary>Runs one write under the gate; a rejection throws and leaves the writer usable, any other failure poisons it.</summary>
-    private async Task WriteAsync(Func<WriterState, Task<string?>> write, CancellationToken cancellationToken)
+    private async Task JoinWritersAsync(bool sole, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            if (_writer is null)
+            if (_writer is not null)
             {
-                throw new InvalidOperationException("this store is not the writer; call AcquireWriterAsync before writing");
+                throw new InvalidOperationException("AcquireWriterAsync was already called on this store; call it once.");
             }
 
-            if (_writeFailure is not null)
-            {
-                throw new InvalidOperationException("an earlier write failed, so this writer is unusable; dispose the store and reopen it to recover", _writeFailure);
-            }
+            _writer = new WriterState(await WriterSession.OpenAsync(_settings, Schema, sole, cancellationToken).ConfigureAwait(false), Schema);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
 
+    private WriterState RequireWriter()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_writer is null)
+        {
+            throw new InvalidOperationException("this store is not the writer; call AcquireWriterAsync before writing");
+        }
+
+        if (_writeFailure is not null)
+        {
+            throw new InvalidOperationException("an earlier write failed, so this writer is unusable; dispose the store and reopen it to recover", _writeFailure);
+        }
+
+        return _writer;
+    }
+
+    /// <summary>
+    /// Runs one write under the gate, inside the writer's turn (a turn of its own when none is held); a rejection throws
+    /// and leaves the writer usable, any other failure poisons it.
+    /// </summary>
+    private async Task WriteAsync(Func<WriterState, Task<string?>> write, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = RequireWriter();
             cancellationToken.ThrowIfCancellationRequested();
-            string? rejection;
-            try
-            {
-                rejection = await write(_writer).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !_writer.CommitStarted)
-            {
-                // Cancelled before COMMIT was sent: the transaction rolled back, and the session (and lock) is intact.
-                throw;
-            }
-            catch (Exception e)
-            {
-                // Once COMMIT may have reached the server, or the session broke, whether the write landed is unknown here:
-                // the writer stops, and the log recovers from what the store holds when it is reopened.
-                _writeFailure = e;
-                throw;
-            }
+            var ownTurn = !_turnHeld && !writer.Session.Sole;
+            writer.CommitStarted = false;
+            string? rejection = null;
+            await PoisonOnFailureAsync(
+                async () =>
+                {
+                    if (ownTurn)
+                    {
+                        await writer.Session.LockTurnAsync(cancellationToken).ConfigureAwait(false);
+                    }
 
+                    try
+                    {
+                        rejection = await write(writer).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // A session that broke cannot unlock, and throws here: it has lost the turn anyway, and is poisoned.
+                        if (ownTurn)
+                        {
+                            await writer.Session.UnlockTurnAsync().ConfigureAwait(false);
+                        }
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
             if (rejection is not null)
             {
                 throw new InvalidOperationException(rejection);
@@ -102,58 +155,70 @@ public sealed partial class PostgresLogStore
         }
     }
 
-    private sealed class WriterState : IAsyncDisposable
+    private async Task PoisonOnFailureAsync(Func<Task> action, CancellationToken cancellationToken)
     {
-        private readonly NpgsqlConnection _connection;
-        private readonly string _s;
-
-        private WriterState(NpgsqlConnection connection, string schema)
+        try
         {
-            _connection = connection;
-            _s = schema;
-            BackendId = connection.ProcessID;
+            await action().ConfigureAwait(false);
         }
-
-        public int BackendId { get; }
-
-        public bool CommitStarted { get; private set; }
-
-        public static async Task<WriterState> AcquireAsync(NpgsqlConnectionStringBuilder settings, string schema, CancellationToken ct)
+        catch (Exception e) when (e is Sios.Ledger.Pipeline.LogBackpressureException
+            || (e is OperationCanceledException && cancellationToken.IsCancellationRequested && _writer?.CommitStarted != true))
         {
-            var own = new NpgsqlConnectionStringBuilder(settings.ConnectionString)
-            {
-                // Unpooled: closing the connection must end the session, and with it the session-level lock.
-                Pooling = false,
-                ApplicationName = $"sios-writer {Environment.MachineName} pid {Environment.ProcessId}",
-            };
-            var connection = new NpgsqlConnection(own.ConnectionString);
-            try
-            {
-                await connection.OpenAsync(ct).ConfigureAwait(false);
-                await CheckDurabilityAsync(connection, ct).ConfigureAwait(false);
-                var key = await ScalarLongAsync(connection, null, $"SELECT ({PostgresSchema.LockSpace}::bigint << 32) | oid::bigint FROM pg_namespace WHERE nspname = '{schema}';", ct).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"the PostgreSQL schema '{schema}' is gone");
-                await using (var take = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key);", connection))
-                {
-                    take.Parameters.AddWithValue("key", key);
-                    if (await take.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true)
-                    {
-                        throw new LogInUseException(await DescribeHolderAsync(connection, schema, key, ct).ConfigureAwait(false));
-                    }
-                }
+            // Waited too long for the turn, or cancelled before COMMIT was sent: nothing was written, the session is intact.
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Once COMMIT may have reached the server, or the session broke, whether the write landed is unknown here:
+            // the writer stops, and the log recovers from what the store holds when it is reopened.
+            _writeFailure = e;
+            throw;
+        }
+    }
 
-                return new WriterState(connection, schema);
-            }
-            catch
+    private async Task EndTurnAsync()
+    {
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_turnHeld && _writer is { } writer && _writeFailure is null && _disposed == 0 && !writer.Session.Sole)
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                throw;
+                await PoisonOnFailureAsync(writer.Session.UnlockTurnAsync, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            _turnHeld = false;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>A held turn; disposing it lets the next writer write.</summary>
+    private sealed class Turn(PostgresLogStore store) : IAsyncDisposable
+    {
+        private int _ended;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                await store.EndTurnAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private sealed class WriterState(WriterSession session, string schema) : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection _connection = session.Connection;
+        private readonly string _s = schema;
+
+        public WriterSession Session { get; } = session;
+
+        public bool CommitStarted { get; set; }
 
         public async Task<string?> WriteBatchAsync(LogBatch batch, CancellationToken ct)
         {
-            CommitStarted = false;
             await using var transaction = await _connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             var stored = await ScalarLongAsync(_connection, transaction, $"SELECT coalesce(max(idx) + 1, 0) FROM {_s}.entries;", ct).ConfigureAwait(false) ?? 0;
             if (batch.Start != stored)
@@ -211,7 +276,6 @@ public sealed partial class PostgresLogStore
 
         public async Task<string?> WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken ct)
         {
-            CommitStarted = false;
             await using var transaction = await _connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             var latest = await ScalarLongAsync(_connection, transaction, $"SELECT max(size) FROM {_s}.checkpoints;", ct).ConfigureAwait(false);
             if (checkpoint.Size < latest)
@@ -240,7 +304,6 @@ public sealed partial class PostgresLogStore
 
         public async Task<string?> DiscardTailAsync(long size, CancellationToken ct)
         {
-            CommitStarted = false;
             await using var transaction = await _connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             var latest = await ScalarLongAsync(_connection, transaction, $"SELECT max(size) FROM {_s}.checkpoints;", ct).ConfigureAwait(false);
             if (latest > size)
@@ -271,51 +334,7 @@ public sealed partial class PostgresLogStore
             return null;
         }
 
-        public ValueTask DisposeAsync() => _connection.DisposeAsync();
-
-        /// <summary>
-        /// Refuses a server that could lose a commit it acknowledged: fsync off, or commits acknowledged before they are
-        /// flushed (synchronous_commit off), which the writer's own session then raises back to on.
-        /// </summary>
-        private static async Task CheckDurabilityAsync(NpgsqlConnection connection, CancellationToken ct)
-        {
-            if (!string.Equals(PostgresSchema.Setting(connection, "fsync"), "on", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidOperationException("the PostgreSQL server runs with fsync=off, so a crash can lose entries it acknowledged; SIOS refuses to write its log there (set fsync = on)");
-            }
-
-            if (string.Equals(PostgresSchema.Setting(connection, "synchronous_commit"), "off", StringComparison.OrdinalIgnoreCase))
-            {
-                await using var raise = new NpgsqlCommand("SET synchronous_commit = on;", connection);
-                await raise.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-        }
-
-        private static async Task<string> DescribeHolderAsync(NpgsqlConnection connection, string schema, long key, CancellationToken ct)
-        {
-            var message = $"the log in PostgreSQL schema '{schema}' is being written by another node";
-            try
-            {
-                await using var who = new NpgsqlCommand(
-                    "SELECT a.application_name, host(a.client_addr), a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    + "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = @high AND l.objid = @low AND l.objsubid = 1 LIMIT 1;",
-                    connection);
-                who.Parameters.AddWithValue("high", NpgsqlDbType.Oid, (uint)(key >> 32));
-                who.Parameters.AddWithValue("low", NpgsqlDbType.Oid, (uint)(key & 0xFFFFFFFF));
-                await using var reader = await who.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                if (await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0))
-                {
-                    var from = reader.IsDBNull(1) ? "a local socket" : reader.GetString(1);
-                    message += $" ({reader.GetString(0)}, connected from {from} since {reader.GetDateTime(2):u})";
-                }
-            }
-            catch (PostgresException)
-            {
-                // Naming the holder is a courtesy; a server that hides pg_stat_activity still refuses the second writer.
-            }
-
-            return message;
-        }
+        public ValueTask DisposeAsync() => Session.DisposeAsync();
 
         // The driver binds byte[] only; an entry that already is a whole array is passed without a copy.
         private static byte[] AsArray(ReadOnlyMemory<byte> entry) =>

@@ -462,14 +462,14 @@ internal sealed class DataFolder
     /// Opens the log for appending with <paramref name="signer"/> (owned from here on) and the tail seal key; the caller
     /// holds the keys lock.
     /// </summary>
-    public async Task<TransparencyLog> OpenLogWithAsync(LogSigner signer, byte[] tailKey, CancellationToken ct)
+    public async Task<TransparencyLog> OpenLogWithAsync(LogSigner signer, byte[] tailKey, CancellationToken ct, bool sole = false)
     {
         ArgumentNullException.ThrowIfNull(signer);
         var store = LogStores.Open(Path, Config.Store);
         TransparencyLog log;
         try
         {
-            var options = new TransparencyLogOptions { Published = RollbackGuard.Recorder(PublishedCheckpointPath), TailKey = tailKey };
+            var options = new TransparencyLogOptions { Published = RollbackGuard.Recorder(PublishedCheckpointPath), TailKey = tailKey, SoleWriter = sole };
             log = await TransparencyLog.OpenAsync(store, signer, options, ct).ConfigureAwait(false);
         }
         catch

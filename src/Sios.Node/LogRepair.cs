@@ -34,7 +34,7 @@ internal static class LogRepair
         (long From, long Count, byte[] Digest)? discarded;
         await using (var store = folder.OpenReader())
         {
-            await store.AcquireWriterAsync(ct).ConfigureAwait(false);
+            await store.AcquireSoleWriterAsync(ct).ConfigureAwait(false);
             var latest = await store.GetLatestCheckpointAsync(ct).ConfigureAwait(false)
                 ?? throw new NodeException("the log has no signed checkpoint; there is no tail to tell apart", NodeFailure.Integrity);
             try

@@ -38,7 +38,7 @@ internal static class NodeKeys
             try
             {
                 // Recover under the current keys alone first, so the four-key signer signs nothing but the rotation.
-                await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct, sole: true).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
             }
             catch (LogInUseException e)
             {
@@ -64,7 +64,7 @@ internal static class NodeKeys
             }
 
             var newKeys = signer.SuccessorKeys;
-            var log = await folder.OpenLogWithAsync(signer, tailKey, ct).ConfigureAwait(false);
+            var log = await folder.OpenLogWithAsync(signer, tailKey, ct, sole: true).ConfigureAwait(false);
             long index, size;
             await using (log.ConfigureAwait(false))
             {
@@ -98,7 +98,7 @@ internal static class NodeKeys
             try
             {
                 // Recover under the current keys alone first, so the new key signs nothing the log sealed before signer.added.
-                await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                await (await folder.OpenLogWithAsync(folder.LoadSigner(passphrase), tailKey, ct, sole: true).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
             }
             catch (LogInUseException e)
             {
@@ -120,7 +120,7 @@ internal static class NodeKeys
             }
 
             var vkey = signer.Ed25519Key!;
-            var log = await folder.OpenLogWithAsync(signer, tailKey, ct).ConfigureAwait(false);
+            var log = await folder.OpenLogWithAsync(signer, tailKey, ct, sole: true).ConfigureAwait(false);
             long index, size;
             await using (log.ConfigureAwait(false))
             {

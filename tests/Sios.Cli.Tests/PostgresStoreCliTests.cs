@@ -72,13 +72,21 @@ public sealed class PostgresStoreCliTests(PostgresFixture postgres) : IAsyncLife
         Assert.Contains("already holds a log", second.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_root, "node-b")));
 
-        // A node holding the writer is named to the one refused.
+        // Another node writing the log is no obstacle: the writers take turns.
+        await using (var member = PostgresLogStore.Open(postgres.ConnectionString, _schema))
+        {
+            await member.AcquireWriterAsync();
+            var beside = await SiosProcess.RunAsync(["log", "note", "beside another node", "--data", data]);
+            Assert.True(beside.ExitCode == 0, beside.Stderr);
+        }
+
+        // A sole writer (a signer rotation in progress, say) is named to the one refused.
         await using (var holder = PostgresLogStore.Open(postgres.ConnectionString, _schema))
         {
-            await holder.AcquireWriterAsync();
+            await holder.AcquireSoleWriterAsync();
             var blocked = await SiosProcess.RunAsync(["log", "note", "blocked", "--data", data]);
             Assert.Equal(4, blocked.ExitCode);
-            Assert.Contains("is being written by another node (sios-writer", blocked.Stderr, StringComparison.Ordinal);
+            Assert.Contains("is held by its only writer (sios-writer", blocked.Stderr, StringComparison.Ordinal);
         }
 
         Assert.Equal(0, (await SiosProcess.RunAsync(["log", "note", "free again", "--data", data])).ExitCode);

@@ -60,7 +60,7 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [SkippableFact]
-    public async Task Of_many_nodes_racing_for_the_writer_exactly_one_wins_and_the_refusal_names_it()
+    public async Task Of_many_nodes_racing_to_be_the_sole_writer_exactly_one_wins_and_the_others_are_told_who()
     {
         var schema = Schema();
         var stores = Enumerable.Range(0, 8).Select(_ => PostgresLogStore.Open(postgres.ConnectionString, schema)).ToList();
@@ -70,7 +70,7 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
             {
                 try
                 {
-                    await store.AcquireWriterAsync();
+                    await store.AcquireSoleWriterAsync();
                     return null;
                 }
                 catch (LogInUseException e)
@@ -80,7 +80,10 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
             }));
 
             Assert.Single(outcomes, o => o is null);
-            Assert.All(outcomes.Where(o => o is not null), o => Assert.Contains($"schema '{schema}' is being written by another node (sios-writer", o, StringComparison.Ordinal));
+            Assert.All(outcomes.Where(o => o is not null), o => Assert.Contains($"schema '{schema}' has other writers, and this needs to be its only one: stop them first (sios-writer", o, StringComparison.Ordinal));
+            await using var member = PostgresLogStore.Open(postgres.ConnectionString, schema);
+            var refused = await Assert.ThrowsAsync<LogInUseException>(() => member.AcquireWriterAsync());
+            Assert.Contains("is held by its only writer (sios-writer", refused.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -88,6 +91,43 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
             {
                 await store.DisposeAsync();
             }
+        }
+    }
+
+    [SkippableFact]
+    public async Task Three_nodes_on_one_database_append_at_once_into_one_history()
+    {
+        var schema = Schema();
+        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var nodes = new List<TransparencyLog>();
+        for (var n = 0; n < 3; n++)
+        {
+            nodes.Add(await TransparencyLog.OpenAsync(await OpenAsync(schema), Signer(), new TransparencyLogOptions { TailKey = TailKey }, watchdog.Token));
+        }
+
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
+        await Task.WhenAll(Enumerable.Range(0, 24).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var n = (t * 1000) + i;
+                var result = await nodes[t % 3].AppendAsync(Entry(n), watchdog.Token);
+                Assert.True(result.Checkpoint.Size > result.Index);
+                Assert.True(acknowledged.TryAdd(result.Index, n), $"index {result.Index} handed out twice");
+            }
+        })));
+
+        Assert.Equal(Enumerable.Range(0, 960).Select(i => (long)i), acknowledged.Keys.Order());
+        var stored = await nodes[0].Reader.ReadEntriesAsync(0, 960);
+        foreach (var (index, n) in acknowledged)
+        {
+            Assert.Equal(Entry(n), stored[(int)index]);
+        }
+
+        await AssertOneHistoryAsync(nodes[0].Reader, 960);
+        foreach (var node in nodes)
+        {
+            await node.DisposeAsync();
         }
     }
 
@@ -196,16 +236,23 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
             Assert.Equal(Entry(n), stored[(int)index]);
         }
 
+        await AssertOneHistoryAsync(reopened.Reader, size);
+        Assert.Equal(Rfc6962.HashSize, reopened.Latest.Root.Length);
+    }
+
+    /// <summary>Every stored checkpoint verifies and commits to the tree the entries make: one history, every pair consistent.</summary>
+    private static async Task AssertOneHistoryAsync(ILogReader store, long size)
+    {
         var verifier = CheckpointVerifier.ForLogKeys(Signer().VerifierKeys);
         var claims = new List<RootClaim>();
-        await foreach (var checkpoint in reopened.Reader.ReadCheckpointsAsync(0))
+        await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
         {
             claims.Add(new RootClaim(checkpoint.Size, verifier.Verify(checkpoint.Note).Checkpoint.Root, $"checkpoint {checkpoint.Size}"));
         }
 
-        var audit = await new LogAuditor(new StoreLogSource(reopened.Reader)).AuditAsync(size, claims);
+        Assert.Equal(size, claims[^1].Size);
+        var audit = await new LogAuditor(new StoreLogSource(store)).AuditAsync(size, claims);
         Assert.True(audit.Intact, audit.Problem);
-        Assert.Equal(Rfc6962.HashSize, reopened.Latest.Root.Length);
     }
 
     private static LogSigner Signer() => new(

@@ -93,7 +93,7 @@ internal static class LogRecovery
     /// (<c>signer.added</c>) and reports any later checkpoint that lacks it, and every checkpoint signed from now on
     /// carries it.
     /// </summary>
-    private static IReadOnlyList<Verify.Notes.VerifierKey> RecoveryKeys(LogSigner signer, byte[] note)
+    internal static IReadOnlyList<Verify.Notes.VerifierKey> RecoveryKeys(LogSigner signer, byte[] note)
     {
         if (signer.Ed25519Key is not { } ed25519)
         {

@@ -24,9 +24,12 @@ public sealed class TransparencyLog : IAsyncDisposable
     private readonly SemaphoreSlim _integratedSignal = new(0);
     private readonly Lock _integratedLock = new();
     private readonly List<Integrated> _integrated = [];
-    private readonly TreeBuilder _builder;
+    private readonly Lock _latestLock = new();
+    private readonly CancellationTokenSource _stopFollowing = new();
+    private TreeBuilder _builder;
     private readonly Task _sequencer;
     private readonly Task _publisher;
+    private readonly Task _follower;
     private PublishedCheckpoint _latest;
     private volatile Exception? _failure;
     private volatile bool _sequencerDone;
@@ -45,7 +48,11 @@ public sealed class TransparencyLog : IAsyncDisposable
         });
         _sequencer = Task.Run(SequenceLoopAsync);
         _publisher = Task.Run(PublishLoopAsync);
+        _follower = store.SharedWriters ? Task.Run(FollowLoopAsync) : Task.CompletedTask;
     }
+
+    /// <summary>How often a writer of a shared store looks for checkpoints the other writers published.</summary>
+    public static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The newest durable signed checkpoint.</summary>
     public PublishedCheckpoint Latest => Volatile.Read(ref _latest);
@@ -77,8 +84,8 @@ public sealed class TransparencyLog : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(signer);
-        await store.AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
         options ??= new TransparencyLogOptions();
+        await (options.SoleWriter ? store.AcquireSoleWriterAsync(cancellationToken) : store.AcquireWriterAsync(cancellationToken)).ConfigureAwait(false);
         if (options.TailKey is { Length: not TailSeals.Size })
         {
             throw new ArgumentException($"the tail seal key is {TailSeals.Size} bytes", nameof(options));
@@ -120,6 +127,8 @@ public sealed class TransparencyLog : IAsyncDisposable
         {
             await _sequencer.ConfigureAwait(false);
             await _publisher.ConfigureAwait(false);
+            await _stopFollowing.CancelAsync().ConfigureAwait(false);
+            await _follower.ConfigureAwait(false);
             NotifyPublished(Latest);
         }
         finally
@@ -128,6 +137,7 @@ public sealed class TransparencyLog : IAsyncDisposable
             _signer.Dispose();
             _writeLock.Dispose();
             _integratedSignal.Dispose();
+            _stopFollowing.Dispose();
         }
     }
 
@@ -186,6 +196,12 @@ public sealed class TransparencyLog : IAsyncDisposable
     private async Task IntegrateAsync(List<Pending> batch)
     {
         ThrowIfFailed();
+        if (_store.SharedWriters)
+        {
+            await IntegrateInTurnAsync(batch).ConfigureAwait(false);
+            return;
+        }
+
         var start = _builder.Size;
         var hashes = new byte[batch.Count][];
         var entries = new ReadOnlyMemory<byte>[batch.Count];
@@ -223,6 +239,127 @@ public sealed class TransparencyLog : IAsyncDisposable
         }
 
         _integratedSignal.Release();
+    }
+
+    /// <summary>
+    /// A batch on a store several writers share: all of it (catching up with what the others appended, the entries, the
+    /// signature, the checkpoint) within this writer's turn, so no other batch lands between this one and its checkpoint,
+    /// and every checkpoint extends the stored tree it was built on: the writers never sign two inconsistent trees.
+    /// </summary>
+    private async Task IntegrateInTurnAsync(List<Pending> batch)
+    {
+        IAsyncDisposable turn;
+        try
+        {
+            turn = await _store.TakeTurnAsync().ConfigureAwait(false);
+        }
+        catch (LogBackpressureException e)
+        {
+            // Another writer kept the turn too long: these appends are refused (503 and Retry-After), the log goes on.
+            foreach (var p in batch)
+            {
+                p.Done.TrySetException(e);
+            }
+
+            return;
+        }
+
+        PublishedCheckpoint checkpoint;
+        long start;
+        await using (turn.ConfigureAwait(false))
+        {
+            await CatchUpAsync().ConfigureAwait(false);
+            start = _builder.Size;
+            var entries = new ReadOnlyMemory<byte>[batch.Count];
+            var hashes = new byte[batch.Count][];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                entries[i] = batch[i].Entry;
+                hashes[i] = Rfc6962.LeafHash(batch[i].Entry.Span);
+            }
+
+            var tiles = _builder.Append(hashes);
+            var root = _builder.Root();
+            var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, root) : null;
+            // Durability point 1, then 2, as for a single writer; a crash between them leaves a sealed tail that the next
+            // writer's turn (or this node's restart) signs after checking its seal.
+            await _store.WriteBatchAsync(new LogBatch(start, entries, tiles) { TailSeal = seal }).ConfigureAwait(false);
+            var note = _signer.Sign(_builder.Size, root);
+            await _store.WriteCheckpointAsync(new StoredCheckpoint(_builder.Size, note)).ConfigureAwait(false);
+            checkpoint = new PublishedCheckpoint(_builder.Size, root, note);
+        }
+
+        Adopt(checkpoint);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Done.TrySetResult(new AppendResult(start + i, checkpoint));
+        }
+    }
+
+    /// <summary>
+    /// At the start of a turn: when other writers have appended since this one's last turn (or left a durable unsigned
+    /// tail by crashing between their two writes), rebuilds the tree edge from the store exactly as a restart would: the
+    /// newest stored checkpoint must verify under this log's keys and match the stored tiles, and a tail must carry its seal.
+    /// </summary>
+    private async Task CatchUpAsync()
+    {
+        var stored = await _store.GetStoredSizeAsync().ConfigureAwait(false);
+        var latest = await _store.GetLatestCheckpointAsync().ConfigureAwait(false);
+        if (stored == _builder.Size && latest?.Size == _builder.Size)
+        {
+            return;
+        }
+
+        var (builder, recovered) = await LogRecovery.RecoverAsync(_store, _signer, _options.TailKey, CancellationToken.None).ConfigureAwait(false);
+        _builder = builder;
+        Adopt(recovered);
+    }
+
+    /// <summary>Makes <paramref name="checkpoint"/> the latest when it is newer, and tells the observer.</summary>
+    private void Adopt(PublishedCheckpoint checkpoint)
+    {
+        lock (_latestLock)
+        {
+            if (checkpoint.Size <= Latest.Size)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _latest, checkpoint);
+            NotifyPublished(checkpoint);
+        }
+    }
+
+    /// <summary>
+    /// On a shared store, adopts the checkpoints the other writers publish, so this node serves a fresh checkpoint and
+    /// receipts for every writer's entries even while it appends nothing. Each is verified under this log's keys first;
+    /// the tree edge is left to the next turn's catch-up.
+    /// </summary>
+    private async Task FollowLoopAsync()
+    {
+        while (!_stopFollowing.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(FollowInterval, _stopFollowing.Token).ConfigureAwait(false);
+                if (await _store.GetLatestCheckpointAsync(_stopFollowing.Token).ConfigureAwait(false) is { } stored && stored.Size > Latest.Size)
+                {
+                    var verified = new CheckpointVerifier(_signer.Origin, LogRecovery.RecoveryKeys(_signer, stored.Note)).Verify(stored.Note);
+                    if (verified.Checkpoint.Size == stored.Size)
+                    {
+                        Adopt(new PublishedCheckpoint(stored.Size, verified.Checkpoint.Root, stored.Note));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stopFollowing.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // An unreachable store or a checkpoint that does not verify is not adopted; appends find out for themselves.
+            }
+        }
     }
 
     private async Task PublishLoopAsync()

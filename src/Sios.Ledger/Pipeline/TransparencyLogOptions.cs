@@ -26,6 +26,12 @@ public sealed class TransparencyLogOptions
     /// rows it cannot tell from forged ones.
     /// </summary>
     public byte[]? TailKey { get; init; }
+
+    /// <summary>
+    /// Open the log as its only writer (<see cref="Storage.ILogStore.AcquireSoleWriterAsync"/>), refused while any other
+    /// writer has it open: for what must not run beside other nodes, such as a signer rotation.
+    /// </summary>
+    public bool SoleWriter { get; init; }
 }
 
 /// <summary>A checkpoint the log has signed and made durable.</summary>

@@ -46,12 +46,35 @@ public interface ILogReader
 /// data that could be lost. The store records with each new checkpoint the size of the one stored before it
 /// (<see cref="StoredCheckpoint.Previous"/>), so the history of checkpoints is a chain an audit can walk.</item>
 /// <item>A failure of either write leaves the writer unusable: the pipeline stops and recovers at restart.</item>
+/// <item>A store whose log several writers share (<see cref="SharedWriters"/>, e.g. nodes on one database) lets them write
+/// in turns (<see cref="TakeTurnAsync"/>): within a turn no other writer writes, so a writer that finds the log grown
+/// since its last turn catches up from the store before it writes. A write made outside a turn is a turn of its own.
+/// A store with one writer for its life keeps the defaults: its writer's turn never ends.</item>
 /// </list>
 /// </summary>
 public interface ILogStore : ILogReader, IAsyncDisposable
 {
-    /// <summary>Takes the single-writer lock for this log, or throws <see cref="LogInUseException"/>.</summary>
+    /// <summary>
+    /// Makes this instance a writer of the log: the only one across all processes until disposal for a store with one
+    /// writer, one of several for a <see cref="SharedWriters"/> store; throws <see cref="LogInUseException"/> when refused
+    /// (another writer holds the log, or, on a shared store, one holds it as its sole writer).
+    /// </summary>
     Task AcquireWriterAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes this instance the log's only writer until disposal, even on a <see cref="SharedWriters"/> store (for what must
+    /// not run beside any other writer: a signer rotation, a tail discard), or throws <see cref="LogInUseException"/>.
+    /// </summary>
+    Task AcquireSoleWriterAsync(CancellationToken cancellationToken = default) => AcquireWriterAsync(cancellationToken);
+
+    /// <summary>Whether other writers may write this log between this writer's turns.</summary>
+    bool SharedWriters => false;
+
+    /// <summary>
+    /// Waits for this writer's turn and holds it until the result is disposed; throws <see cref="Pipeline.LogBackpressureException"/>
+    /// when another writer holds it too long. For a store with one writer, returns at once.
+    /// </summary>
+    Task<IAsyncDisposable> TakeTurnAsync(CancellationToken cancellationToken = default) => Task.FromResult<IAsyncDisposable>(NoTurn.Instance);
 
     /// <summary>Atomically and durably appends <paramref name="batch"/>'s entries and replaces its tiles.</summary>
     Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default);
@@ -111,6 +134,14 @@ public sealed record LogBatch(long Start, IReadOnlyList<ReadOnlyMemory<byte>> En
     /// null to store none. The store keeps it opaque: only the pipeline computes and checks it.
     /// </summary>
     public byte[]? TailSeal { get; init; }
+}
+
+/// <summary>The turn of a writer that never shares its log: nothing to release.</summary>
+internal sealed class NoTurn : IAsyncDisposable
+{
+    public static readonly NoTurn Instance = new();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>Another process holds this log's writer lock.</summary>

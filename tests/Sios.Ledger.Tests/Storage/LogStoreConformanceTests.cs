@@ -209,9 +209,10 @@ public abstract partial class LogStoreConformanceTests : IDisposable
     }
 
     [SkippableFact]
-    public async Task Second_writer_is_refused_until_the_first_is_disposed()
+    public async Task Second_writer_is_refused_until_a_sole_first_is_disposed()
     {
-        var first = await OpenWriterAsync();
+        var first = Open(LogDirectory);
+        await first.AcquireSoleWriterAsync();
         await first.WriteBatchAsync(Batch(0, 4));
         await using var second = Open(LogDirectory);
 

@@ -6,7 +6,8 @@ namespace Sios.Ledger.Tests.Storage;
 
 /// <summary>
 /// An in-memory <see cref="ILogStore"/> for tests. Every instance opened on the same directory string shares one log,
-/// so reopening sees earlier writes, and the writer lock excludes a second instance as a real backend's would.
+/// so reopening sees earlier writes, and the writer lock excludes a second instance as a real backend's would; a log
+/// opened <c>shared</c> lets several writers take turns instead, as nodes on one database do.
 /// <see cref="Fault"/> injects failures at the durability points.
 /// </summary>
 public sealed class MemoryLogStore : ILogStore
@@ -16,6 +17,8 @@ public sealed class MemoryLogStore : ILogStore
     private readonly string _directory;
     private readonly SharedLog _log;
     private bool _isWriter;
+    private bool _sole;
+    private bool _turnHeld;
     private Exception? _writeFailure;
     private bool _disposed;
 
@@ -32,12 +35,66 @@ public sealed class MemoryLogStore : ILogStore
     /// </summary>
     public Func<string, Exception?>? Fault { get; set; }
 
-    /// <summary>Opens (creating on first use) the shared in-memory log named by <paramref name="directory"/>.</summary>
-    public static MemoryLogStore Open(string directory)
+    /// <summary>
+    /// Opens (creating on first use) the in-memory log named by <paramref name="directory"/>; a log first opened
+    /// <paramref name="shared"/> takes several writers in turns.
+    /// </summary>
+    public static MemoryLogStore Open(string directory, bool shared = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        return new MemoryLogStore(directory, Logs.GetOrAdd(directory, _ => new SharedLog()));
+        return new MemoryLogStore(directory, Logs.GetOrAdd(directory, _ => new SharedLog(shared)));
     }
+
+    /// <inheritdoc />
+    public bool SharedWriters => _log.Shared && _isWriter && !_sole;
+
+    /// <inheritdoc />
+    public Task AcquireSoleWriterAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_log.Shared)
+        {
+            return AcquireWriterAsync(cancellationToken);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_log.Gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_log.Members > 0 || _log.Writer is not null)
+            {
+                throw new LogInUseException($"the memory log {_directory} has other writers");
+            }
+
+            (_log.Writer, _isWriter, _sole) = (this, true, true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<IAsyncDisposable> TakeTurnAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_log.Gate)
+        {
+            RequireWriter();
+        }
+
+        if (!SharedWriters)
+        {
+            return new Turn(null);
+        }
+
+        if (!await _log.Turn.WaitAsync(TurnTimeout, cancellationToken))
+        {
+            throw new Sios.Ledger.Pipeline.LogBackpressureException($"another writer has held the turn of {_directory} too long");
+        }
+
+        _turnHeld = true;
+        return new Turn(this);
+    }
+
+    /// <summary>How long <see cref="TakeTurnAsync"/> waits; tests that hold a turn on purpose shorten it.</summary>
+    public TimeSpan TurnTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc />
     public Task<long> GetStoredSizeAsync(CancellationToken cancellationToken = default) =>
@@ -116,6 +173,13 @@ public sealed class MemoryLogStore : ILogStore
                 throw new LogInUseException($"log is in use by PID {Environment.ProcessId} (memory log {_directory})");
             }
 
+            if (_log.Shared)
+            {
+                _log.Members++;
+                _isWriter = true;
+                return Task.CompletedTask;
+            }
+
             _log.Writer = this;
             _isWriter = true;
         }
@@ -124,10 +188,11 @@ public sealed class MemoryLogStore : ILogStore
     }
 
     /// <inheritdoc />
-    public Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
+    public async Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
         StoreArguments.Batch(batch);
         cancellationToken.ThrowIfCancellationRequested();
+        using var turn = await OwnTurnAsync(cancellationToken);
         lock (_log.Gate)
         {
             RequireWriter();
@@ -151,16 +216,14 @@ public sealed class MemoryLogStore : ILogStore
             _log.Seal = batch.TailSeal is { } seal ? new TailSeal(_log.Entries.Count, (byte[])seal.Clone()) : null;
             InjectFault("batch.after");
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default)
+    public async Task WriteCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         StoreArguments.Checkpoint(checkpoint);
-
         cancellationToken.ThrowIfCancellationRequested();
+        using var turn = await OwnTurnAsync(cancellationToken);
         lock (_log.Gate)
         {
             RequireWriter();
@@ -183,8 +246,6 @@ public sealed class MemoryLogStore : ILogStore
                 : ((byte[])checkpoint.Note.Clone(), previous);
             InjectFault("checkpoint.after");
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -192,10 +253,11 @@ public sealed class MemoryLogStore : ILogStore
         Read(log => log.Seal is { } seal ? new TailSeal(seal.Size, (byte[])seal.Tag.Clone()) : null, cancellationToken);
 
     /// <inheritdoc />
-    public Task DiscardTailAsync(long size, CancellationToken cancellationToken = default)
+    public async Task DiscardTailAsync(long size, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         cancellationToken.ThrowIfCancellationRequested();
+        using var turn = await OwnTurnAsync(cancellationToken);
         lock (_log.Gate)
         {
             RequireWriter();
@@ -225,8 +287,6 @@ public sealed class MemoryLogStore : ILogStore
 
             _log.Seal = null;
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>Releases the writer lock if this instance holds it.</summary>
@@ -234,10 +294,25 @@ public sealed class MemoryLogStore : ILogStore
     {
         lock (_log.Gate)
         {
+            if (_disposed)
+            {
+                return ValueTask.CompletedTask;
+            }
+
             _disposed = true;
             if (_isWriter && ReferenceEquals(_log.Writer, this))
             {
                 _log.Writer = null;
+            }
+            else if (_isWriter && _log.Shared)
+            {
+                _log.Members--;
+            }
+
+            if (_turnHeld)
+            {
+                _turnHeld = false;
+                _log.Turn.Release();
             }
 
             _isWriter = false;
@@ -285,8 +360,58 @@ public sealed class MemoryLogStore : ILogStore
         }
     }
 
-    private sealed class SharedLog
+    // A write outside a held turn is a turn of its own on a shared log (the gate alone would let it land between another
+    // writer's batch and its checkpoint).
+    private async Task<SemaphoreReleaser?> OwnTurnAsync(CancellationToken cancellationToken)
     {
+        if (!SharedWriters || _turnHeld)
+        {
+            return null;
+        }
+
+        if (!await _log.Turn.WaitAsync(TurnTimeout, cancellationToken))
+        {
+            throw new Sios.Ledger.Pipeline.LogBackpressureException($"another writer has held the turn of {_directory} too long");
+        }
+
+        return new SemaphoreReleaser(_log.Turn);
+    }
+
+    private sealed class SemaphoreReleaser(SemaphoreSlim semaphore) : IDisposable
+    {
+        public void Dispose() => semaphore.Release();
+    }
+
+    private sealed class Turn(MemoryLogStore? store) : IAsyncDisposable
+    {
+        private int _ended;
+
+        public ValueTask DisposeAsync()
+        {
+            if (store is not null && Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                lock (store._log.Gate)
+                {
+                    if (store._turnHeld)
+                    {
+                        store._turnHeld = false;
+                        store._log.Turn.Release();
+                    }
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class SharedLog(bool shared)
+    {
+        public bool Shared { get; } = shared;
+
+        public int Members { get; set; }
+
+        public SemaphoreSlim Turn { get; } = new(1, 1);
+
         public Lock Gate { get; } = new();
 
         public List<byte[]> Entries { get; } = [];

@@ -8,6 +8,12 @@ public sealed class MemoryLogStoreConformanceTests : LogStoreConformanceTests
     protected override ILogStore Open(string directory) => MemoryLogStore.Open(directory);
 }
 
+/// <summary>The in-memory test double opened for several writers passes the same suite, turns included.</summary>
+public sealed class SharedMemoryLogStoreConformanceTests : LogStoreConformanceTests
+{
+    protected override ILogStore Open(string directory) => MemoryLogStore.Open(directory, shared: true);
+}
+
 /// <summary>The fault injection of <see cref="MemoryLogStore"/>, which later pipeline tests rely on.</summary>
 public sealed class MemoryLogStoreFaultTests
 {

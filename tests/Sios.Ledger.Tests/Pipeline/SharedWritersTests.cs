@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Sios.Ledger.Checkpoints;
+using Sios.Ledger.Pipeline;
+using Sios.Ledger.Storage;
+using Sios.Ledger.Tests.Storage;
+using Sios.Signing;
+using Sios.Verify.Audit;
+using Sios.Verify.Checkpoints;
+using Sios.Verify.Crypto;
+
+namespace Sios.Ledger.Tests.Pipeline;
+
+/// <summary>
+/// Several nodes appending to one log through a store they share (the in-memory double in its shared form): one
+/// history, every acknowledged entry under a checkpoint, a batch that persisted although its node failed signed by the
+/// next node, and rows added by hand refused.
+/// </summary>
+public sealed class SharedWritersTests
+{
+    private const string Origin = "test.example/shared";
+    private static readonly byte[] TailKey = Enumerable.Range(7, 32).Select(i => (byte)i).ToArray();
+
+    [Fact]
+    public async Task Three_nodes_append_at_once_and_every_acknowledged_entry_is_in_one_history()
+    {
+        var directory = "shared-" + Guid.NewGuid().ToString("N");
+        var nodes = new List<TransparencyLog>();
+        for (var n = 0; n < 3; n++)
+        {
+            nodes.Add(await OpenAsync(MemoryLogStore.Open(directory, shared: true)));
+        }
+
+        var acknowledged = new ConcurrentDictionary<long, string>();
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(t => Task.Run(async () =>
+        {
+            var node = nodes[t % nodes.Count];
+            for (var i = 0; i < 50; i++)
+            {
+                var text = $"node {t % nodes.Count} appender {t} entry {i}";
+                var result = await node.AppendAsync(Entry(text));
+                Assert.True(result.Checkpoint.Size > result.Index, "acknowledged before a checkpoint covered the entry");
+                Assert.True(acknowledged.TryAdd(result.Index, text), $"index {result.Index} was handed out twice");
+            }
+        })));
+
+        Assert.Equal(Enumerable.Range(0, 600).Select(i => (long)i), acknowledged.Keys.Order());
+        var store = MemoryLogStore.Open(directory, shared: true);
+        var stored = await store.ReadEntriesAsync(0, 600);
+        foreach (var (index, text) in acknowledged)
+        {
+            Assert.Equal(Entry(text), stored[(int)index]);
+        }
+
+        await AssertOneHistoryAsync(store, 600);
+
+        // Each node follows what the others publish, so all serve the same newest checkpoint.
+        using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (nodes.Any(n => n.Latest.Size != 600))
+        {
+            await Task.Delay(50, watchdog.Token);
+        }
+
+        foreach (var node in nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_that_persisted_although_its_node_failed_is_signed_by_the_next_node()
+    {
+        var directory = "shared-" + Guid.NewGuid().ToString("N");
+        var failingStore = MemoryLogStore.Open(directory, shared: true);
+        var a = await OpenAsync(failingStore);
+        var b = await OpenAsync(MemoryLogStore.Open(directory, shared: true));
+        await a.AppendAsync(Entry("before"));
+
+        // Node A's batch reaches the store, then A dies before it can sign (the write "fails but persists").
+        failingStore.Fault = point => point == "batch.after" ? new IOException("power lost after the write") : null;
+        await Assert.ThrowsAsync<LogFailedException>(() => a.AppendAsync(Entry("persisted, never acknowledged")));
+        Assert.NotNull(a.Failure);
+
+        var result = await b.AppendAsync(Entry("after"));
+
+        Assert.Equal(2, result.Index);
+        Assert.Equal(3, result.Checkpoint.Size);
+        var store = MemoryLogStore.Open(directory, shared: true);
+        Assert.Equal(Entry("persisted, never acknowledged"), (await store.ReadEntriesAsync(1, 1))[0]);
+        await AssertOneHistoryAsync(store, 3);
+        Assert.Contains(2L, await SizesAsync(store));
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Rows_added_to_the_shared_store_by_hand_stop_the_next_node_instead_of_being_signed()
+    {
+        var directory = "shared-" + Guid.NewGuid().ToString("N");
+        var node = await OpenAsync(MemoryLogStore.Open(directory, shared: true));
+        await node.AppendAsync(Entry("genuine"));
+
+        // Someone with write access to the database, but not the nodes' keys, appends a row and its tiles (no seal).
+        var forger = MemoryLogStore.Open(directory, shared: true);
+        await forger.AcquireWriterAsync();
+        var builder = await Sios.Ledger.Merkle.TreeBuilder.LoadAsync(1, new StoreLogSource(forger), CancellationToken.None);
+        var forged = Entry("forged");
+        var tiles = builder.Append([Verify.Merkle.Rfc6962.LeafHash(forged)]);
+        await forger.WriteBatchAsync(new LogBatch(1, [forged], tiles));
+
+        var refused = await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(Entry("next")));
+        Assert.IsType<LogIntegrityException>(refused.InnerException);
+        Assert.Equal(new long[] { 0, 1 }, await SizesAsync(MemoryLogStore.Open(directory, shared: true)));
+        await node.DisposeAsync();
+    }
+
+    private static Task<TransparencyLog> OpenAsync(ILogStore store) =>
+        TransparencyLog.OpenAsync(store, Signer(), new TransparencyLogOptions { TailKey = TailKey });
+
+    private static LogSigner Signer() => new(
+        Origin,
+        MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa65, [.. Enumerable.Range(1, 32).Select(i => (byte)i)]),
+        MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa44, [.. Enumerable.Range(2, 32).Select(i => (byte)i)]));
+
+    private static byte[] Entry(string text) => Encoding.UTF8.GetBytes($"{{\"v\":1,\"type\":\"operator.note\",\"text\":\"{text}\"}}");
+
+    private static async Task<List<long>> SizesAsync(MemoryLogStore store)
+    {
+        var sizes = new List<long>();
+        await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
+        {
+            sizes.Add(checkpoint.Size);
+        }
+
+        return sizes;
+    }
+
+    /// <summary>Every stored checkpoint verifies and commits to the tree the entries make: all of them are one history.</summary>
+    private static async Task AssertOneHistoryAsync(MemoryLogStore store, long size)
+    {
+        var verifier = CheckpointVerifier.ForLogKeys(Signer().VerifierKeys);
+        var claims = new List<RootClaim>();
+        await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
+        {
+            claims.Add(new RootClaim(checkpoint.Size, verifier.Verify(checkpoint.Note).Checkpoint.Root, $"checkpoint {checkpoint.Size}"));
+        }
+
+        Assert.Equal(size, claims[^1].Size);
+        var audit = await new LogAuditor(new StoreLogSource(store)).AuditAsync(size, claims);
+        Assert.True(audit.Intact, audit.Problem);
+    }
+}
