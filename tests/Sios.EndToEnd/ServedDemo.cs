@@ -79,6 +79,12 @@ public sealed class ServedDemo : IAsyncLifetime
 
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
+    /// <summary>More arguments for <c>sios demo --no-serve</c> (e.g. <c>--store URL</c>).</summary>
+    public string[] DemoArgs { get; set; } = [];
+
+    /// <summary>A demo folder to copy instead of making one: a second node of the same log, as an operator copies it.</summary>
+    public string? CopyOf { get; set; }
+
     /// <summary>More arguments for <c>sios serve</c>.</summary>
     public string[] ServeArgs { get; set; } = [];
 
@@ -112,8 +118,17 @@ public sealed class ServedDemo : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Root);
-        var setup = await SiosCli.RunAsync("demo", "--no-serve", "--data", Data);
-        Assert.True(setup.ExitCode == 0, setup.Err);
+        if (CopyOf is not null)
+        {
+            using var copy = Process.Start("cp", ["-a", CopyOf, Data])!;
+            await copy.WaitForExitAsync();
+            Assert.Equal(0, copy.ExitCode);
+        }
+        else
+        {
+            var setup = await SiosCli.RunAsync(["demo", "--no-serve", "--data", Data, .. DemoArgs]);
+            Assert.True(setup.ExitCode == 0, setup.Err);
+        }
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(Data, "demo-api-key.txt"))).Trim();
         var vkeys = await SiosCli.RunAsync("key", "vkeys", "--data", Data);
         Vkeys = [.. vkeys.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(VerifierKey.Parse)];

@@ -47,6 +47,11 @@ internal static class DemoCommand
     {
         var urls = new Option<string>("--urls") { Description = $"Where to serve (default {SiosServerOptions.DefaultUrl}; port 0 picks a free one)", HelpName = "URL" };
         var noServe = new Option<bool>("--no-serve") { Description = "Set the folder up and exit without serving; prints the folder's path" };
+        var store = new Option<string>("--store")
+        {
+            Description = "For a new folder: keep its log in PostgreSQL (postgres://[USER@]HOST[:PORT]/DATABASE[?schema=NAME], as for 'sios init --store'); copy the folder to run a second node on the same log",
+            HelpName = "URL",
+        };
         var command = new Command("demo", $"""
             A first run: creates the data folder if absent (--data DIR; for the demo the default is ./{DefaultFolder}) (origin {Origin}, keys encrypted with the demo passphrase
             '{DemoPassphrase}' unless SIOS_KEY_PASSPHRASE is set, a generated base model registered as brain
@@ -54,13 +59,19 @@ internal static class DemoCommand
             admin API key), then serves it: prints the URL, the key and a curl line to try. Every answer is sealed
             into the Open Audit Record and comes with a receipt. Ctrl+C stops. Prints the URL on stdout once serving
             (with --no-serve, the folder's path).
-            """) { urls, noServe };
+            """) { urls, noServe, store };
         command.SetAction(async (parse, ct) =>
         {
             // --data names the folder, as for every command; only its default differs, so a demo never lands in ./sios-data.
             var path = Path.GetFullPath(parse.GetResult(CommonOptions.Data) is { Implicit: false } ? parse.GetValue(CommonOptions.Data)! : DefaultFolder);
             var passphrase = Environment.GetEnvironmentVariable("SIOS_KEY_PASSPHRASE") is { Length: > 0 } set ? set : DemoPassphrase;
-            var data = await SetUpAsync(path, passphrase, ct).ConfigureAwait(false);
+            var storeUrl = parse.GetValue(store);
+            if (storeUrl is not null)
+            {
+                _ = LogStores.ParsePostgres(storeUrl);
+            }
+
+            var data = await SetUpAsync(path, passphrase, storeUrl, ct).ConfigureAwait(false);
             var key = (await File.ReadAllTextAsync(Path.Combine(path, KeyFile), ct).ConfigureAwait(false)).Trim();
             if (parse.GetValue(noServe))
             {
@@ -101,18 +112,23 @@ internal static class DemoCommand
     }
 
     /// <summary>Creates the demo folder, its brains and its key on first use; later runs reuse them.</summary>
-    private static async Task<DataFolder> SetUpAsync(string path, string passphrase, CancellationToken ct)
+    private static async Task<DataFolder> SetUpAsync(string path, string passphrase, string? store, CancellationToken ct)
     {
         DataFolder data;
         if (File.Exists(Path.Combine(path, "sios.json")))
         {
             data = DataFolder.Open(path);
+            if (store is not null && !string.Equals(store, data.Config.Store, StringComparison.Ordinal))
+            {
+                throw new CliException($"--store applies to a new demo folder; {path} exists and keeps its log {(data.Config.Store is null ? "in log/log.db" : "elsewhere")}", ExitCodes.Usage);
+            }
+
             Terminal.Message($"Using the existing demo folder {path}.");
         }
         else
         {
             Terminal.Message($"Creating {path} (origin {Origin}); its keys are encrypted with the passphrase '{passphrase}'.");
-            data = await DataFolder.InitAsync(path, Origin, passphrase, ct, VaultRetentionDays).ConfigureAwait(false);
+            data = await DataFolder.InitAsync(path, Origin, passphrase, ct, VaultRetentionDays, store: store).ConfigureAwait(false);
         }
 
         if (File.Exists(Path.Combine(path, KeyFile)))

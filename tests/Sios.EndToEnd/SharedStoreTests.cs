@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using Sios.Ledger.Postgres;
+using Sios.Tests.Postgres;
+using Sios.Verify.Receipts;
+
+namespace Sios.EndToEnd;
+
+/// <summary>
+/// Two real <c>sios serve</c> nodes on one log in PostgreSQL, from outside the processes: the demo folder made with
+/// <c>--store</c> and copied for the second node, clients spread over both, every answer's receipt fetched from the
+/// other node and verified offline, one node killed with SIGKILL under load while the other goes on answering, and the
+/// whole record audited clean afterwards.
+/// </summary>
+[Collection(PostgresTests.Name)]
+public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private readonly string _schema = PostgresFixture.NewSchema();
+    private readonly ServedDemo _a = new();
+    private readonly ServedDemo _b = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _b.DisposeAsync();
+        await _a.DisposeAsync();
+        if (postgres.Unavailable is null)
+        {
+            await postgres.DropSchemaAsync(_schema);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Two_nodes_serve_one_record_and_it_survives_one_of_them_being_killed()
+    {
+        Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
+        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var settings = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+        _a.DemoArgs = ["--store", $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?schema={_schema}"];
+        _a.BeforeServe = async a =>
+        {
+            // The operator copies the data folder (its encrypted keys, brains and API keys) to the second node.
+            _b.CopyOf = a.Data;
+            await _b.InitializeAsync();
+        };
+        await _a.InitializeAsync();
+
+        var answered = new ConcurrentDictionary<long, string>();
+        using var clientA = _a.Client();
+        using var clientB = _b.Client();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var (name, client) = (t + i) % 2 == 0 ? ("a", clientA) : ("b", clientB);
+                answered[await AskAsync(client, watchdog.Token)] = name;
+            }
+        })));
+        Assert.Equal(24, answered.Count);
+
+        // One record: each answer's receipt comes from the node that did not answer it, and verifies offline.
+        foreach (var (index, node) in answered)
+        {
+            var receipt = await ReceiptAsync(node == "a" ? clientB : clientA, index, watchdog.Token);
+            var verified = new ReceiptVerifier(_a.Vkeys).Verify(receipt);
+            Assert.Equal(index, verified.Index);
+            Assert.Equal("inference", JsonDocument.Parse(verified.Entry).RootElement.GetProperty("type").GetString());
+        }
+
+        // Node A dies mid-load; node B goes on sealing and answering.
+        var load = Task.Run(async () =>
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                answered[await AskAsync(clientB, watchdog.Token)] = "b";
+            }
+        });
+        await _a.KillAsync();
+        await load.WaitAsync(watchdog.Token);
+        Assert.Equal(0, await _b.StopAsync());
+
+        var audit = await SiosCli.RunAsync("log", "verify", "--data", _b.Data);
+        Assert.True(audit.ExitCode == 0, audit.Err + audit.Out);
+        Assert.True(JsonDocument.Parse(audit.Out).RootElement.GetProperty("intact").GetBoolean(), audit.Out);
+        await using var store = PostgresLogStore.Open(postgres.ConnectionString, _schema);
+        foreach (var index in answered.Keys)
+        {
+            var entry = (await store.ReadEntriesAsync(index, 1))[0];
+            Assert.Equal("inference", JsonDocument.Parse(entry).RootElement.GetProperty("type").GetString());
+        }
+
+        // Both nodes said who they were when they started.
+        var starts = 0;
+        for (long i = 0, size = await store.GetStoredSizeAsync(); i < size; i += 256)
+        {
+            starts += (await store.ReadEntriesAsync(i, 256)).Count(e => JsonDocument.Parse(e).RootElement.GetProperty("type").GetString() == "system.started");
+        }
+
+        Assert.True(starts >= 2, $"{starts} system.started entries");
+    }
+
+    private static async Task<long> AskAsync(HttpClient client, CancellationToken ct)
+    {
+        using var answer = await client.PostAsync("/v1/chat/completions", new StringContent(
+            JsonSerializer.Serialize(new { model = "demo", max_tokens = 2, messages = new[] { new { role = "user", content = "which node?" } } }), Encoding.UTF8, "application/json"), ct);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        return long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture);
+    }
+
+    // A node learns of the other's checkpoints within a follow interval; until then the entry is not yet under its checkpoint.
+    private static async Task<byte[]> ReceiptAsync(HttpClient client, long index, CancellationToken ct)
+    {
+        while (true)
+        {
+            using var response = await client.GetAsync($"/log/receipts/{index}", ct);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return await response.Content.ReadAsByteArrayAsync(ct);
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+}
