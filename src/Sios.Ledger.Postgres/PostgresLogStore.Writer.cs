@@ -11,9 +11,45 @@ namespace Sios.Ledger.Postgres;
 public sealed partial class PostgresLogStore
 {
     private bool _turnHeld;
+    private bool _member;
 
     /// <inheritdoc />
-    public bool SharedWriters => _writer is { Session.Sole: false };
+    public bool SharedWriters => _member;
+
+    /// <inheritdoc />
+    public async Task RejoinAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            if (!_member)
+            {
+                throw new InvalidOperationException("only a writer that shares the log rejoins it; a sole writer reopens the store");
+            }
+
+            if (_writer is { } old)
+            {
+                _writer = null;
+                _turnHeld = false;
+                try
+                {
+                    await old.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException)
+                {
+                    // The old session is broken: closing it is all that was left to do, and the server already ended it.
+                }
+            }
+
+            _writer = new WriterState(await WriterSession.OpenAsync(_settings, Schema, sole: false, cancellationToken).ConfigureAwait(false), Schema);
+            _writeFailure = null;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
 
     /// <inheritdoc />
     public Task AcquireWriterAsync(CancellationToken cancellationToken = default) => JoinWritersAsync(sole: false, cancellationToken);
@@ -85,6 +121,7 @@ public sealed partial class PostgresLogStore
             }
 
             _writer = new WriterState(await WriterSession.OpenAsync(_settings, Schema, sole, cancellationToken).ConfigureAwait(false), Schema);
+            _member = !sole;
         }
         finally
         {

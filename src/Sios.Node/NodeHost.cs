@@ -49,6 +49,7 @@ internal static class NodeHost
                     EgressPolicy = settings.Pool.Egress.Describe(),
                     InflightPath = Path.Combine(data.Path, "run", "inflight"),
                     WitnessPolicyDigest = settings.Witnessing?.Digest,
+                    NodeId = data.Config.Store is null ? null : NodeIdentity(data),
                 },
             };
             if (effective.Witnessing is { } witnessSettings)
@@ -218,6 +219,14 @@ internal static class NodeHost
             throw new NodeException(e.Message, NodeFailure.Usage);
         }
     }
+
+    /// <summary>
+    /// A node's name among those serving one shared log: the host's name and the first 8 hex digits of SHA-256 over the
+    /// data folder's full path, so two copies of a folder on one host, or on hosts of the same name in different places,
+    /// are told apart without a file that a copy of the folder would carry along.
+    /// </summary>
+    internal static string NodeIdentity(DataFolder data) =>
+        $"{Environment.MachineName}:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(data.Path)))[..8]}";
 
     /// <summary>The program's informational version, as sealed in system.started.</summary>
     internal static string Version() =>

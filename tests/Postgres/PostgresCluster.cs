@@ -73,6 +73,9 @@ public sealed class PostgresCluster : IAsyncDisposable
         await StartServerAsync(settings);
     }
 
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data.</summary>
+    public Task StartAgainAsync(params string[] settings) => StartServerAsync(settings);
+
     /// <summary>Stops the server; <paramref name="mode"/> is pg_ctl's (<c>fast</c>, or <c>immediate</c> for a crash).</summary>
     public Task StopAsync(string mode = "fast") => RunServerToolAsync("pg_ctl", ["-D", Data, "-m", mode, "-w", "stop"]);
 

@@ -104,10 +104,109 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.True(starts >= 2, $"{starts} system.started entries");
     }
 
+    [SkippableFact]
+    public async Task The_nodes_refuse_while_the_database_restarts_and_resume_by_themselves_losing_nothing_acknowledged()
+    {
+        Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
+        Skip.If(postgres.Cluster is null, "restarts the server, so it needs the throwaway cluster (SIOS_TEST_POSTGRES names a given server)");
+        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var settings = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+        _a.DemoArgs = ["--store", $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?schema={_schema}"];
+        _a.BeforeServe = async a =>
+        {
+            _b.CopyOf = a.Data;
+            await _b.InitializeAsync();
+        };
+        await _a.InitializeAsync();
+        using var clientA = _a.Client();
+        using var clientB = _b.Client();
+
+        // Clients keep asking both nodes while the database crashes and comes back; every answer given was sealed.
+        var answered = new ConcurrentDictionary<long, string>();
+        var refused = 0;
+        var ok = 0;
+        using var stopLoad = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
+        {
+            var client = t % 2 == 0 ? clientA : clientB;
+            while (!stopLoad.IsCancellationRequested)
+            {
+                using var answer = await client.PostAsync("/v1/chat/completions", Question(), watchdog.Token);
+                if (answer.StatusCode == HttpStatusCode.OK)
+                {
+                    answered[long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture)] = t.ToString(CultureInfo.InvariantCulture);
+                    Interlocked.Increment(ref ok);
+                }
+                else
+                {
+                    // Refused, never answered unsealed: the refusal is itself sealed when the store takes it (then it carries
+                    // its receipt, checked below like any answer's), or it carries none.
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+                    if (answer.Headers.Contains("Sios-Log-Index"))
+                    {
+                        answered[long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture)] = "refusal";
+                    }
+
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        })).ToList();
+        while (Volatile.Read(ref ok) < 8)
+        {
+            await Task.Delay(50, watchdog.Token);
+        }
+
+        await postgres.Cluster.StopAsync("immediate");
+        using (var health = await clientB.GetAsync("/healthz", watchdog.Token))
+        {
+            // Within a follow interval the node sees its store gone and says so.
+            for (var i = 0; i < 100 && health.StatusCode == HttpStatusCode.OK; i++)
+            {
+                await Task.Delay(100, watchdog.Token);
+                using var again = await clientB.GetAsync("/healthz", watchdog.Token);
+                if (again.StatusCode != HttpStatusCode.OK)
+                {
+                    Assert.Contains("\"reachable\":false", await again.Content.ReadAsStringAsync(watchdog.Token), StringComparison.Ordinal);
+                    break;
+                }
+            }
+        }
+
+        await Task.Delay(1000, watchdog.Token);
+        await postgres.Cluster.StartAgainAsync();
+        var before = Volatile.Read(ref ok);
+        var resumed = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref ok) < before + 8)
+        {
+            Assert.True(resumed.Elapsed < TimeSpan.FromSeconds(90), $"the nodes did not resume: A said {_a.Stderr}; B said {_b.Stderr}");
+            await Task.Delay(100, watchdog.Token);
+        }
+
+        await stopLoad.CancelAsync();
+        await Task.WhenAll(load).WaitAsync(watchdog.Token);
+        Assert.True(refused > 0, "no answer was refused while the database was down");
+        using (var healthy = await clientA.GetAsync("/healthz", watchdog.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+        }
+
+        foreach (var (index, _) in answered)
+        {
+            new ReceiptVerifier(_a.Vkeys).Verify(await ReceiptAsync(clientA, index, watchdog.Token));
+        }
+
+        Assert.Equal(0, await _a.StopAsync());
+        Assert.Equal(0, await _b.StopAsync());
+        var audit = await SiosCli.RunAsync("log", "verify", "--data", _a.Data);
+        Assert.True(audit.ExitCode == 0, audit.Err + audit.Out);
+    }
+
+    private static StringContent Question() => new(
+        JsonSerializer.Serialize(new { model = "demo", max_tokens = 2, messages = new[] { new { role = "user", content = "which node?" } } }), Encoding.UTF8, "application/json");
+
     private static async Task<long> AskAsync(HttpClient client, CancellationToken ct)
     {
-        using var answer = await client.PostAsync("/v1/chat/completions", new StringContent(
-            JsonSerializer.Serialize(new { model = "demo", max_tokens = 2, messages = new[] { new { role = "user", content = "which node?" } } }), Encoding.UTF8, "application/json"), ct);
+        using var answer = await client.PostAsync("/v1/chat/completions", Question(), ct);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         return long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture);
     }

@@ -26,7 +26,12 @@ public sealed class TransparencyLog : IAsyncDisposable
     private readonly List<Integrated> _integrated = [];
     private readonly Lock _latestLock = new();
     private readonly CancellationTokenSource _stopFollowing = new();
+    private readonly bool _shared;
     private TreeBuilder _builder;
+    private bool _rejoin;
+    private bool _rejoinedSinceFailure;
+    private volatile string? _turnProblem;
+    private volatile string? _followProblem;
     private readonly Task _sequencer;
     private readonly Task _publisher;
     private readonly Task _follower;
@@ -48,7 +53,8 @@ public sealed class TransparencyLog : IAsyncDisposable
         });
         _sequencer = Task.Run(SequenceLoopAsync);
         _publisher = Task.Run(PublishLoopAsync);
-        _follower = store.SharedWriters ? Task.Run(FollowLoopAsync) : Task.CompletedTask;
+        _shared = store.SharedWriters;
+        _follower = _shared ? Task.Run(FollowLoopAsync) : Task.CompletedTask;
     }
 
     /// <summary>How often a writer of a shared store looks for checkpoints the other writers published.</summary>
@@ -62,6 +68,15 @@ public sealed class TransparencyLog : IAsyncDisposable
     /// every append fails until the log is reopened and recovered.
     /// </summary>
     public Exception? Failure => _failure;
+
+    /// <summary>Whether other nodes write this log too (a shared store): then a failed store write is not the log's end.</summary>
+    public bool Shared => _shared;
+
+    /// <summary>
+    /// On a shared store, why this node cannot seal right now (its last batch failed, or the store cannot be read), or
+    /// null: the node refuses answers meanwhile and rejoins the store by itself once it is back.
+    /// </summary>
+    public string? StoreProblem => _turnProblem ?? _followProblem;
 
     /// <summary>The log's origin.</summary>
     public string Origin => _signer.Origin;
@@ -196,7 +211,7 @@ public sealed class TransparencyLog : IAsyncDisposable
     private async Task IntegrateAsync(List<Pending> batch)
     {
         ThrowIfFailed();
-        if (_store.SharedWriters)
+        if (_shared)
         {
             await IntegrateInTurnAsync(batch).ConfigureAwait(false);
             return;
@@ -248,21 +263,46 @@ public sealed class TransparencyLog : IAsyncDisposable
     /// </summary>
     private async Task IntegrateInTurnAsync(List<Pending> batch)
     {
-        IAsyncDisposable turn;
         try
         {
-            turn = await _store.TakeTurnAsync().ConfigureAwait(false);
+            if (_rejoin)
+            {
+                await _store.RejoinAsync().ConfigureAwait(false);
+                _rejoin = false;
+            }
+
+            await WriteInTurnAsync(batch).ConfigureAwait(false);
+            (_turnProblem, _followProblem) = (null, null);
         }
         catch (LogBackpressureException e)
         {
             // Another writer kept the turn too long: these appends are refused (503 and Retry-After), the log goes on.
-            foreach (var p in batch)
-            {
-                p.Done.TrySetException(e);
-            }
-
-            return;
+            Refuse(batch, e);
         }
+        catch (Exception e) when (e is not (LogIntegrityException or OutOfMemoryException))
+        {
+            // The store failed (unreachable, restarted, failed over): this batch is refused, never acknowledged unsealed.
+            // Whether its write landed is unknown, so the next batch rejoins and rebuilds the tree from the store first: a
+            // landed batch is then a sealed tail that gets signed, a lost one is simply absent. A store that holds
+            // something this log refuses to sign (LogIntegrityException) stops the log instead.
+            _rejoin = true;
+            _rejoinedSinceFailure = true;
+            _turnProblem = $"the log store failed: {e.Message}";
+            Refuse(batch, new LogFailedException($"the log store failed, so this batch was not sealed; the node rejoins the store for the next one: {e.Message}", e));
+        }
+    }
+
+    private static void Refuse(List<Pending> batch, Exception error)
+    {
+        foreach (var p in batch)
+        {
+            p.Done.TrySetException(error);
+        }
+    }
+
+    private async Task WriteInTurnAsync(List<Pending> batch)
+    {
+        var turn = await _store.TakeTurnAsync().ConfigureAwait(false);
 
         PublishedCheckpoint checkpoint;
         long start;
@@ -305,10 +345,14 @@ public sealed class TransparencyLog : IAsyncDisposable
     {
         var stored = await _store.GetStoredSizeAsync().ConfigureAwait(false);
         var latest = await _store.GetLatestCheckpointAsync().ConfigureAwait(false);
-        if (stored == _builder.Size && latest?.Size == _builder.Size)
+        // After a failed batch the in-memory tree holds hashes the store may lack even where the sizes agree (another
+        // node may have appended as many), so only a turn after a success may trust it.
+        if (!_rejoinedSinceFailure && stored == _builder.Size && latest?.Size == _builder.Size)
         {
             return;
         }
+
+        _rejoinedSinceFailure = false;
 
         var (builder, recovered) = await LogRecovery.RecoverAsync(_store, _signer, _options.TailKey, CancellationToken.None).ConfigureAwait(false);
         _builder = builder;
@@ -342,7 +386,11 @@ public sealed class TransparencyLog : IAsyncDisposable
             try
             {
                 await Task.Delay(FollowInterval, _stopFollowing.Token).ConfigureAwait(false);
-                if (await _store.GetLatestCheckpointAsync(_stopFollowing.Token).ConfigureAwait(false) is { } stored && stored.Size > Latest.Size)
+                var stored = await _store.GetLatestCheckpointAsync(_stopFollowing.Token).ConfigureAwait(false);
+                // Readable again: the next batch rejoins by itself, so the node may take answers again.
+                _followProblem = null;
+                _turnProblem = null;
+                if (stored is not null && stored.Size > Latest.Size)
                 {
                     var verified = new CheckpointVerifier(_signer.Origin, LogRecovery.RecoveryKeys(_signer, stored.Note)).Verify(stored.Note);
                     if (verified.Checkpoint.Size == stored.Size)
@@ -357,7 +405,8 @@ public sealed class TransparencyLog : IAsyncDisposable
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // An unreachable store or a checkpoint that does not verify is not adopted; appends find out for themselves.
+                // An unreachable store, or a checkpoint that does not verify, is not adopted; /healthz says why meanwhile.
+                _followProblem = $"the log store cannot be read: {e.Message}";
             }
         }
     }

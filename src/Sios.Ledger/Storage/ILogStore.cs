@@ -76,6 +76,15 @@ public interface ILogStore : ILogReader, IAsyncDisposable
     /// </summary>
     Task<IAsyncDisposable> TakeTurnAsync(CancellationToken cancellationToken = default) => Task.FromResult<IAsyncDisposable>(NoTurn.Instance);
 
+    /// <summary>
+    /// After a failed write on a <see cref="SharedWriters"/> store: drops this writer's session (and any turn it held) and
+    /// joins the log's writers again, so the node resumes once the store is back; the caller must then catch up from the
+    /// store before it writes, since the failed write may or may not have landed. Throws while the store is unreachable.
+    /// A store with one writer for its life cannot rejoin: it is reopened and recovered instead.
+    /// </summary>
+    Task RejoinAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("a store with one writer is reopened and recovered after a failed write, not rejoined");
+
     /// <summary>Atomically and durably appends <paramref name="batch"/>'s entries and replaces its tiles.</summary>
     Task WriteBatchAsync(LogBatch batch, CancellationToken cancellationToken = default);
 

@@ -18,19 +18,36 @@ internal static class HealthEndpoints
             // a probe that restarts unready instances is exactly the recovery it needs. The cause stays in the server
             // log: this endpoint needs no key, and a store error names paths.
             var stopped = services.Log.Failure is not null;
+            // A node of a shared log whose store is away refuses answers until it is back, then resumes by itself.
+            var storeProblem = services.Log.StoreProblem;
+            var unavailable = stopped || storeProblem is not null;
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
             {
                 json.WriteStartObject();
-                json.WriteString("status", stopped ? "unavailable" : "ok");
+                json.WriteString("status", unavailable ? "unavailable" : "ok");
                 if (stopped)
                 {
                     json.WriteString("reason", "the audit record stopped sealing after a failure (see the server log), so every answer is refused; fix the cause and restart the server");
+                }
+                else if (storeProblem is not null)
+                {
+                    json.WriteString("reason", "the shared log store cannot be reached (see the server log), so every answer is refused until it is back; the node resumes by itself");
                 }
 
                 json.WriteString("version", options.Version);
                 json.WriteString("origin", services.Log.Origin);
                 json.WriteNumber("log_size", latest.Size);
+                json.WriteStartObject("store");
+                json.WriteString("kind", services.Log.Shared ? "shared" : "embedded");
+                json.WriteString("role", services.Log.Shared ? "writer, in turns with the other nodes" : "sole writer");
+                if (options.NodeId is { } node)
+                {
+                    json.WriteString("node", node);
+                }
+
+                json.WriteBoolean("reachable", storeProblem is null);
+                json.WriteEndObject();
                 if (services.Witnessing is { } witnessing)
                 {
                     WriteWitnessing(json, witnessing);
@@ -45,7 +62,7 @@ internal static class HealthEndpoints
             }
 
             context.Response.Headers.CacheControl = "no-store";
-            context.Response.StatusCode = stopped ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+            context.Response.StatusCode = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
             return Results.Bytes(buffer.ToArray(), "application/json");
         });
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -210,7 +210,7 @@ public sealed class SiosServer : IAsyncDisposable
 
     private async Task SealLifecycleAsync(Func<GatewayFacts, TypedEntry> entry, IReadOnlyList<string> addresses, CancellationToken cancellationToken)
     {
-        var gateway = new GatewayFacts(_options.Version, _options.ConfigDigest, _options.EgressPolicy, addresses) { WitnessPolicy = _options.WitnessPolicyDigest };
+        var gateway = new GatewayFacts(_options.Version, _options.ConfigDigest, _options.EgressPolicy, addresses) { WitnessPolicy = _options.WitnessPolicyDigest, Node = _options.NodeId };
         await _services.Log.AppendAsync(entry(gateway).Write(_services.Clock), cancellationToken).ConfigureAwait(false);
     }
 

@@ -56,6 +56,9 @@ public sealed record SiosServerOptions
     /// <summary>The witness policy's digest (<c>sha256:&lt;hex&gt;</c>) sealed in <c>system.started</c>, or null without a policy.</summary>
     public string? WitnessPolicyDigest { get; init; }
 
+    /// <summary>This node's name among the nodes of a shared log (<c>HOST:ID</c>), sealed in <c>system.started</c> and shown in /healthz; null for a log with one node.</summary>
+    public string? NodeId { get; init; }
+
     /// <summary>
     /// The config digest this data folder last served with, when known: a different <see cref="ConfigDigest"/> is
     /// sealed as <c>config.changed</c> just before <c>system.started</c>.

@@ -36,6 +36,12 @@ public sealed record GatewayFacts(string Version, string Config, string Egress, 
     /// <summary>The witness policy in force (<c>sha256:&lt;hex&gt;</c> of the policy file), or null when there is none.</summary>
     public string? WitnessPolicy { get; init; }
 
+    /// <summary>
+    /// Which node of a log that several nodes serve (a shared store) this is, as <c>HOST:ID</c>, or null for a log with one
+    /// node: the record then says which node started, stopped and sealed what.
+    /// </summary>
+    public string? Node { get; init; }
+
     internal void Write(Utf8JsonWriter json)
     {
         json.WriteString("version", Version);
@@ -46,10 +52,15 @@ public sealed record GatewayFacts(string Version, string Config, string Egress, 
         {
             json.WriteString("witness_policy", WitnessPolicy);
         }
+
+        if (Node is not null)
+        {
+            json.WriteString("node", Node);
+        }
     }
 
     internal static GatewayFacts Read(EntryMembers m) =>
-        new(m.String("version"), m.String("config"), m.String("egress"), m.Strings("listen")) { WitnessPolicy = m.OptionalString("witness_policy") };
+        new(m.String("version"), m.String("config"), m.String("egress"), m.Strings("listen")) { WitnessPolicy = m.OptionalString("witness_policy"), Node = m.OptionalString("node") };
 
     internal static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
     {

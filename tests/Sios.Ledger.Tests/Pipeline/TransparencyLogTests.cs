@@ -99,10 +99,12 @@ public sealed class TransparencyLogTests
         var store = MemoryLogStore.Open(NewDirectory());
         await using var log = await OpenAsync(store, new TransparencyLogOptions { QueueCapacity = 4, MaxBatchSize = 1 });
         using var gate = new ManualResetEventSlim(false);
+        using var reached = new ManualResetEventSlim(false);
         store.Fault = point =>
         {
             if (point == "batch.before")
             {
+                reached.Set();
                 gate.Wait();
             }
 
@@ -110,7 +112,8 @@ public sealed class TransparencyLogTests
         };
 
         var accepted = new List<Task<AppendResult>> { log.AppendAsync(Entry(0)) };
-        await Task.Delay(100);
+        // The first entry has left the queue once the sequencer is held inside its batch write (a fixed delay flakes under load).
+        Assert.True(reached.Wait(TimeSpan.FromSeconds(30)), "the sequencer never reached the batch write");
         for (var i = 1; i <= 4; i++)
         {
             accepted.Add(log.AppendAsync(Entry(i)));

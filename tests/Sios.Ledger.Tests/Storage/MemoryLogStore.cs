@@ -49,6 +49,36 @@ public sealed class MemoryLogStore : ILogStore
     public bool SharedWriters => _log.Shared && _isWriter && !_sole;
 
     /// <inheritdoc />
+    public Task RejoinAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_log.Gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!SharedWriters)
+            {
+                throw new InvalidOperationException("only a writer that shares the log rejoins it");
+            }
+
+            if (Unreachable)
+            {
+                throw new IOException("the memory store is unreachable");
+            }
+
+            _writeFailure = null;
+            if (_turnHeld)
+            {
+                _turnHeld = false;
+                _log.Turn.Release();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>While set, every read and write of this instance fails as a database that went away would.</summary>
+    public bool Unreachable { get; set; }
+
+    /// <inheritdoc />
     public Task AcquireSoleWriterAsync(CancellationToken cancellationToken = default)
     {
         if (!_log.Shared)
@@ -331,6 +361,11 @@ public sealed class MemoryLogStore : ILogStore
             return Task.FromCanceled<T>(cancellationToken);
         }
 
+        if (Unreachable)
+        {
+            return Task.FromException<T>(new IOException("the memory store is unreachable"));
+        }
+
         lock (_log.Gate)
         {
             return _disposed ? Task.FromException<T>(new ObjectDisposedException(GetType().Name)) : Task.FromResult(read(_log));
@@ -340,6 +375,11 @@ public sealed class MemoryLogStore : ILogStore
     private void RequireWriter()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Unreachable)
+        {
+            _writeFailure ??= new IOException("the memory store is unreachable");
+        }
+
         if (!_isWriter)
         {
             throw new InvalidOperationException("this store is not the writer; call AcquireWriterAsync before writing");
