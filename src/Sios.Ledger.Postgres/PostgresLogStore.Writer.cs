@@ -207,8 +207,21 @@ public sealed partial class PostgresLogStore
         catch (Exception e)
         {
             // Once COMMIT may have reached the server, or the session broke, whether the write landed is unknown here:
-            // the writer stops, and the log recovers from what the store holds when it is reopened.
+            // the writer stops, and the log recovers from what the store holds when it is reopened or rejoined. Its
+            // session ends now: a live session would keep the turn (and every other node waiting) until then.
             _writeFailure = e;
+            if (_writer is { } writer)
+            {
+                try
+                {
+                    await writer.Session.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception close) when (close is NpgsqlException or IOException or System.Net.Sockets.SocketException)
+                {
+                    // Already broken: the server ended the session, and its locks with it.
+                }
+            }
+
             throw;
         }
     }

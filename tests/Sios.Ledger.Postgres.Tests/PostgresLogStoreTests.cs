@@ -132,6 +132,33 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [SkippableFact]
+    public async Task A_writer_whose_write_fails_in_its_turn_lets_the_other_nodes_write_at_once()
+    {
+        var schema = Schema();
+        await using var a = PostgresLogStore.Open(postgres.ConnectionString, schema);
+        await using var b = PostgresLogStore.Open(postgres.ConnectionString, schema);
+        await a.AcquireWriterAsync();
+        await b.AcquireWriterAsync();
+        // The server refuses a checkpoint row (a trigger stands in for any error that leaves the session alive).
+        await postgres.ScalarAsync(
+            $"CREATE FUNCTION {schema}.refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$ LANGUAGE plpgsql; "
+            + $"CREATE TRIGGER refuse BEFORE INSERT ON {schema}.checkpoints FOR EACH ROW EXECUTE FUNCTION {schema}.refuse();");
+
+        var turn = await a.TakeTurnAsync();
+        await a.WriteBatchAsync(Batch(0, 2));
+        await Assert.ThrowsAsync<PostgresException>(() => a.WriteCheckpointAsync(new StoredCheckpoint(2, [1])));
+
+        // A's turn object is still alive, but its session ended with the failure: B need not wait out the turn timeout.
+        await using (await b.TakeTurnAsync().WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            await b.WriteBatchAsync(Batch(2, 1));
+        }
+
+        await turn.DisposeAsync();
+        Assert.Equal(3, await b.GetStoredSizeAsync());
+    }
+
+    [SkippableFact]
     public async Task Two_logs_in_one_database_are_written_at_once_and_never_see_each_other()
     {
         await using var a = PostgresLogStore.Open(postgres.ConnectionString, Schema());
@@ -191,9 +218,10 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
         var log = await TransparencyLog.OpenAsync(await OpenAsync(schema), Signer(), new TransparencyLogOptions { TailKey = TailKey });
         var crashed = 0;
+        var refused = 0;
         var appenders = Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
         {
-            for (var i = 0; !watchdog.IsCancellationRequested; i++)
+            for (var i = 0; !watchdog.IsCancellationRequested && Volatile.Read(ref crashed) < 2; i++)
             {
                 var n = (t * 1_000_000) + i;
                 try
@@ -208,7 +236,8 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
                 catch (LogFailedException)
                 {
                     Assert.True(Volatile.Read(ref crashed) != 0, "the log failed before the database crashed");
-                    return;
+                    Interlocked.Increment(ref refused);
+                    await Task.Delay(10, watchdog.Token);
                 }
             }
         })).ToList();
@@ -221,12 +250,18 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
         // The server dies as in a power cut (no shutdown checkpoint) while appends are in flight, and comes back.
         Volatile.Write(ref crashed, 1);
         await postgres.Cluster.RestartAsync();
+        Volatile.Write(ref crashed, 2);
         await Task.WhenAll(appenders).WaitAsync(watchdog.Token);
-        Assert.NotNull(log.Failure);
+        Assert.True(refused > 0, "no append was refused while the database was down");
+
+        // The node itself was refused meanwhile, not stopped: once the server is back it rejoins and seals again.
+        Assert.Null(log.Failure);
+        var resumed = await log.AppendAsync(Entry(-1), watchdog.Token);
+        acknowledged[resumed.Index] = -1;
         await log.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
 
-        // A node reopening the store recovers: what the crash left durable but unsigned is signed, nothing acknowledged is missing.
+        // A node opening the store afresh recovers the same: nothing acknowledged is missing, the whole history verifies.
         await using var reopened = await TransparencyLog.OpenAsync(await OpenAsync(schema), Signer(), new TransparencyLogOptions { TailKey = TailKey });
         var size = reopened.Latest.Size;
         Assert.True(size >= acknowledged.Count, $"the log holds {size} entries but {acknowledged.Count} were acknowledged");
