@@ -252,6 +252,11 @@ internal static class NodeHost
             json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);
             WriteSorted(json, "egress", EgressHosts(settings.Pool.Egress));
             json.WriteNumber("vault_retention_days", data.Config.VaultRetentionDays);
+            // Where the record is kept is part of what a node does; absent for the embedded store, whose digest stays as it was.
+            if (data.Config.Store is { } store)
+            {
+                json.WriteString("store", store);
+            }
             // Absent when none are listed, so that a gateway without CORS keeps the digest it had before the option
             // existed and an upgrade alone seals no config.changed.
             if (settings.Server.CorsOrigins.Count > 0)
