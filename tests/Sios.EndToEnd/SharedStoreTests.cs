@@ -40,15 +40,7 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var settings = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
-        _a.DemoArgs = ["--store", $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?schema={_schema}"];
-        _a.BeforeServe = async a =>
-        {
-            // The operator copies the data folder (its encrypted keys, brains and API keys) to the second node.
-            _b.CopyOf = a.Data;
-            await _b.InitializeAsync();
-        };
-        await _a.InitializeAsync();
+        await StartTwoNodesAsync();
 
         var answered = new ConcurrentDictionary<long, string>();
         using var clientA = _a.Client();
@@ -110,14 +102,7 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         Skip.If(postgres.Cluster is null, "restarts the server, so it needs the throwaway cluster (SIOS_TEST_POSTGRES names a given server)");
         using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var settings = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
-        _a.DemoArgs = ["--store", $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?schema={_schema}"];
-        _a.BeforeServe = async a =>
-        {
-            _b.CopyOf = a.Data;
-            await _b.InitializeAsync();
-        };
-        await _a.InitializeAsync();
+        await StartTwoNodesAsync();
         using var clientA = _a.Client();
         using var clientB = _b.Client();
 
@@ -199,6 +184,20 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(0, await _b.StopAsync());
         var audit = await SiosCli.RunAsync("log", "verify", "--data", _a.Data);
         Assert.True(audit.ExitCode == 0, audit.Err + audit.Out);
+    }
+
+    /// <summary>Node A from <c>sios demo --store</c>; node B from a copy of A's folder, as the operator makes it; both serving.</summary>
+    private async Task StartTwoNodesAsync()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+        _a.DemoArgs = ["--store", $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?schema={_schema}"];
+        _a.BeforeServe = async a =>
+        {
+            // The encrypted keys, brains and API keys go along with the folder; no key material goes into the database.
+            _b.CopyOf = a.Data;
+            await _b.InitializeAsync();
+        };
+        await _a.InitializeAsync();
     }
 
     private static StringContent Question() => new(

@@ -3,6 +3,7 @@ using Npgsql;
 using Sios.Ledger.Checkpoints;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.Storage;
+using Sios.Ledger.Tests.Pipeline;
 using Sios.Signing;
 using Sios.Tests.Postgres;
 using Sios.Verify.Audit;
@@ -20,7 +21,6 @@ namespace Sios.Ledger.Postgres.Tests;
 public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const string Origin = "test.example/postgres";
-    private static readonly byte[] TailKey = Enumerable.Range(7, 32).Select(i => (byte)i).ToArray();
     private readonly List<string> _schemas = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -102,7 +102,7 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
         var nodes = new List<TransparencyLog>();
         for (var n = 0; n < 3; n++)
         {
-            nodes.Add(await TransparencyLog.OpenAsync(await OpenAsync(schema), Signer(), new TransparencyLogOptions { TailKey = TailKey }, watchdog.Token));
+            nodes.Add(await TransparencyLog.OpenAsync(await OpenAsync(schema), SharedLogTesting.Signer(Origin), new TransparencyLogOptions { TailKey = SharedLogTesting.TailKey }, watchdog.Token));
         }
 
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
@@ -124,7 +124,7 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
             Assert.Equal(Entry(n), stored[(int)index]);
         }
 
-        await AssertOneHistoryAsync(nodes[0].Reader, 960);
+        await SharedLogTesting.AssertOneHistoryAsync(nodes[0].Reader, Origin, 960);
         foreach (var node in nodes)
         {
             await node.DisposeAsync();
@@ -216,7 +216,7 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
         using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var schema = Schema();
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
-        var log = await TransparencyLog.OpenAsync(await OpenAsync(schema), Signer(), new TransparencyLogOptions { TailKey = TailKey });
+        var log = await TransparencyLog.OpenAsync(await OpenAsync(schema), SharedLogTesting.Signer(Origin), new TransparencyLogOptions { TailKey = SharedLogTesting.TailKey });
         var crashed = 0;
         var refused = 0;
         var appenders = Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
@@ -262,7 +262,7 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
         NpgsqlConnection.ClearAllPools();
 
         // A node opening the store afresh recovers the same: nothing acknowledged is missing, the whole history verifies.
-        await using var reopened = await TransparencyLog.OpenAsync(await OpenAsync(schema), Signer(), new TransparencyLogOptions { TailKey = TailKey });
+        await using var reopened = await TransparencyLog.OpenAsync(await OpenAsync(schema), SharedLogTesting.Signer(Origin), new TransparencyLogOptions { TailKey = SharedLogTesting.TailKey });
         var size = reopened.Latest.Size;
         Assert.True(size >= acknowledged.Count, $"the log holds {size} entries but {acknowledged.Count} were acknowledged");
         var stored = await reopened.Reader.ReadEntriesAsync(0, (int)size);
@@ -271,31 +271,11 @@ public sealed class PostgresLogStoreTests(PostgresFixture postgres) : IAsyncLife
             Assert.Equal(Entry(n), stored[(int)index]);
         }
 
-        await AssertOneHistoryAsync(reopened.Reader, size);
+        await SharedLogTesting.AssertOneHistoryAsync(reopened.Reader, Origin, size);
         Assert.Equal(Rfc6962.HashSize, reopened.Latest.Root.Length);
     }
 
-    /// <summary>Every stored checkpoint verifies and commits to the tree the entries make: one history, every pair consistent.</summary>
-    private static async Task AssertOneHistoryAsync(ILogReader store, long size)
-    {
-        var verifier = CheckpointVerifier.ForLogKeys(Signer().VerifierKeys);
-        var claims = new List<RootClaim>();
-        await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
-        {
-            claims.Add(new RootClaim(checkpoint.Size, verifier.Verify(checkpoint.Note).Checkpoint.Root, $"checkpoint {checkpoint.Size}"));
-        }
-
-        Assert.Equal(size, claims[^1].Size);
-        var audit = await new LogAuditor(new StoreLogSource(store)).AuditAsync(size, claims);
-        Assert.True(audit.Intact, audit.Problem);
-    }
-
-    private static LogSigner Signer() => new(
-        Origin,
-        MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa65, [.. Enumerable.Range(1, 32).Select(i => (byte)i)]),
-        MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa44, [.. Enumerable.Range(2, 32).Select(i => (byte)i)]));
-
-    private static byte[] Entry(int n) => Encoding.UTF8.GetBytes($"{{\"v\":1,\"type\":\"operator.note\",\"text\":\"entry {n}\"}}");
+    private static byte[] Entry(int n) => SharedLogTesting.Entry($"entry {n}");
 
     private static LogBatch Batch(long start, int count)
     {

@@ -217,24 +217,13 @@ public sealed class TransparencyLog : IAsyncDisposable
             return;
         }
 
-        var start = _builder.Size;
-        var hashes = new byte[batch.Count][];
-        var entries = new ReadOnlyMemory<byte>[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            entries[i] = batch[i].Entry;
-            hashes[i] = Rfc6962.LeafHash(batch[i].Entry.Span);
-        }
-
-        var tiles = _builder.Append(hashes);
-        var root = _builder.Root();
-        var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, root) : null;
+        var (stored, root) = Sequence(batch);
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
             // Durability point 1: entries, tiles and the tail seal in one transaction. Nothing is signed for them before
             // this returns; if a crash comes before their checkpoint, the seal lets recovery tell them from forged rows.
-            await _store.WriteBatchAsync(new LogBatch(start, entries, tiles) { TailSeal = seal }).ConfigureAwait(false);
+            await _store.WriteBatchAsync(stored).ConfigureAwait(false);
         }
         finally
         {
@@ -310,20 +299,10 @@ public sealed class TransparencyLog : IAsyncDisposable
         {
             await CatchUpAsync().ConfigureAwait(false);
             start = _builder.Size;
-            var entries = new ReadOnlyMemory<byte>[batch.Count];
-            var hashes = new byte[batch.Count][];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                entries[i] = batch[i].Entry;
-                hashes[i] = Rfc6962.LeafHash(batch[i].Entry.Span);
-            }
-
-            var tiles = _builder.Append(hashes);
-            var root = _builder.Root();
-            var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, root) : null;
+            var (stored, root) = Sequence(batch);
             // Durability point 1, then 2, as for a single writer; a crash between them leaves a sealed tail that the next
             // writer's turn (or this node's restart) signs after checking its seal.
-            await _store.WriteBatchAsync(new LogBatch(start, entries, tiles) { TailSeal = seal }).ConfigureAwait(false);
+            await _store.WriteBatchAsync(stored).ConfigureAwait(false);
             var note = _signer.Sign(_builder.Size, root);
             await _store.WriteCheckpointAsync(new StoredCheckpoint(_builder.Size, note)).ConfigureAwait(false);
             checkpoint = new PublishedCheckpoint(_builder.Size, root, note);
@@ -409,6 +388,24 @@ public sealed class TransparencyLog : IAsyncDisposable
                 _followProblem = $"the log store cannot be read: {e.Message}";
             }
         }
+    }
+
+    /// <summary>Gives the batch the next indices of the in-memory tree: the store write (entries, changed tiles, tail seal) and the new root.</summary>
+    private (LogBatch Stored, byte[] Root) Sequence(List<Pending> batch)
+    {
+        var start = _builder.Size;
+        var hashes = new byte[batch.Count][];
+        var entries = new ReadOnlyMemory<byte>[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            entries[i] = batch[i].Entry;
+            hashes[i] = Rfc6962.LeafHash(batch[i].Entry.Span);
+        }
+
+        var tiles = _builder.Append(hashes);
+        var root = _builder.Root();
+        var seal = _options.TailKey is { } key ? TailSeals.Compute(key, _signer.Origin, _builder.Size, root) : null;
+        return (new LogBatch(start, entries, tiles) { TailSeal = seal }, root);
     }
 
     private async Task PublishLoopAsync()

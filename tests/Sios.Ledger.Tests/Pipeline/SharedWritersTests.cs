@@ -19,7 +19,6 @@ namespace Sios.Ledger.Tests.Pipeline;
 public sealed class SharedWritersTests
 {
     private const string Origin = "test.example/shared";
-    private static readonly byte[] TailKey = Enumerable.Range(7, 32).Select(i => (byte)i).ToArray();
 
     [Fact]
     public async Task Three_nodes_append_at_once_and_every_acknowledged_entry_is_in_one_history()
@@ -38,7 +37,7 @@ public sealed class SharedWritersTests
             for (var i = 0; i < 50; i++)
             {
                 var text = $"node {t % nodes.Count} appender {t} entry {i}";
-                var result = await node.AppendAsync(Entry(text));
+                var result = await node.AppendAsync(SharedLogTesting.Entry(text));
                 Assert.True(result.Checkpoint.Size > result.Index, "acknowledged before a checkpoint covered the entry");
                 Assert.True(acknowledged.TryAdd(result.Index, text), $"index {result.Index} was handed out twice");
             }
@@ -49,10 +48,10 @@ public sealed class SharedWritersTests
         var stored = await store.ReadEntriesAsync(0, 600);
         foreach (var (index, text) in acknowledged)
         {
-            Assert.Equal(Entry(text), stored[(int)index]);
+            Assert.Equal(SharedLogTesting.Entry(text), stored[(int)index]);
         }
 
-        await AssertOneHistoryAsync(store, 600);
+        await SharedLogTesting.AssertOneHistoryAsync(store, Origin, 600);
 
         // Each node follows what the others publish, so all serve the same newest checkpoint.
         using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -74,20 +73,20 @@ public sealed class SharedWritersTests
         var failingStore = MemoryLogStore.Open(directory, shared: true);
         var a = await OpenAsync(failingStore);
         var b = await OpenAsync(MemoryLogStore.Open(directory, shared: true));
-        await a.AppendAsync(Entry("before"));
+        await a.AppendAsync(SharedLogTesting.Entry("before"));
 
         // Node A's batch reaches the store, then A dies before it can sign (the write "fails but persists").
         failingStore.Fault = point => point == "batch.after" ? new IOException("power lost after the write") : null;
-        await Assert.ThrowsAsync<LogFailedException>(() => a.AppendAsync(Entry("persisted, never acknowledged")));
+        await Assert.ThrowsAsync<LogFailedException>(() => a.AppendAsync(SharedLogTesting.Entry("persisted, never acknowledged")));
         Assert.Null(a.Failure);
 
-        var result = await b.AppendAsync(Entry("after"));
+        var result = await b.AppendAsync(SharedLogTesting.Entry("after"));
 
         Assert.Equal(2, result.Index);
         Assert.Equal(3, result.Checkpoint.Size);
         var store = MemoryLogStore.Open(directory, shared: true);
-        Assert.Equal(Entry("persisted, never acknowledged"), (await store.ReadEntriesAsync(1, 1))[0]);
-        await AssertOneHistoryAsync(store, 3);
+        Assert.Equal(SharedLogTesting.Entry("persisted, never acknowledged"), (await store.ReadEntriesAsync(1, 1))[0]);
+        await SharedLogTesting.AssertOneHistoryAsync(store, Origin, 3);
         Assert.Contains(2L, await SizesAsync(store));
         await a.DisposeAsync();
         await b.DisposeAsync();
@@ -98,17 +97,17 @@ public sealed class SharedWritersTests
     {
         var directory = "shared-" + Guid.NewGuid().ToString("N");
         var node = await OpenAsync(MemoryLogStore.Open(directory, shared: true));
-        await node.AppendAsync(Entry("genuine"));
+        await node.AppendAsync(SharedLogTesting.Entry("genuine"));
 
         // Someone with write access to the database, but not the nodes' keys, appends a row and its tiles (no seal).
         var forger = MemoryLogStore.Open(directory, shared: true);
         await forger.AcquireWriterAsync();
         var builder = await Sios.Ledger.Merkle.TreeBuilder.LoadAsync(1, new StoreLogSource(forger), CancellationToken.None);
-        var forged = Entry("forged");
+        var forged = SharedLogTesting.Entry("forged");
         var tiles = builder.Append([Verify.Merkle.Rfc6962.LeafHash(forged)]);
         await forger.WriteBatchAsync(new LogBatch(1, [forged], tiles));
 
-        var refused = await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(Entry("next")));
+        var refused = await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(SharedLogTesting.Entry("next")));
         Assert.IsType<LogIntegrityException>(refused.InnerException);
         Assert.Equal(new long[] { 0, 1 }, await SizesAsync(MemoryLogStore.Open(directory, shared: true)));
         await node.DisposeAsync();
@@ -120,20 +119,20 @@ public sealed class SharedWritersTests
         var directory = "shared-" + Guid.NewGuid().ToString("N");
         var store = MemoryLogStore.Open(directory, shared: true);
         await using var node = await OpenAsync(store);
-        await node.AppendAsync(Entry("before"));
+        await node.AppendAsync(SharedLogTesting.Entry("before"));
 
         store.Unreachable = true;
-        await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(Entry("refused")));
+        await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(SharedLogTesting.Entry("refused")));
         Assert.Null(node.Failure);
         Assert.NotNull(node.StoreProblem);
-        await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(Entry("refused again")));
+        await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(SharedLogTesting.Entry("refused again")));
 
         store.Unreachable = false;
-        var resumed = await node.AppendAsync(Entry("after"));
+        var resumed = await node.AppendAsync(SharedLogTesting.Entry("after"));
 
         Assert.Equal(1, resumed.Index);
         Assert.Null(node.StoreProblem);
-        await AssertOneHistoryAsync(MemoryLogStore.Open(directory, shared: true), 2);
+        await SharedLogTesting.AssertOneHistoryAsync(MemoryLogStore.Open(directory, shared: true), Origin, 2);
     }
 
     [Fact]
@@ -142,17 +141,17 @@ public sealed class SharedWritersTests
         var directory = "shared-" + Guid.NewGuid().ToString("N");
         var store = MemoryLogStore.Open(directory, shared: true);
         await using var node = await OpenAsync(store);
-        await node.AppendAsync(Entry("before"));
+        await node.AppendAsync(SharedLogTesting.Entry("before"));
         store.Fault = point => point == "batch.after" ? new IOException("the answer to COMMIT was lost") : null;
-        await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(Entry("landed, unacknowledged")));
+        await Assert.ThrowsAsync<LogFailedException>(() => node.AppendAsync(SharedLogTesting.Entry("landed, unacknowledged")));
         store.Fault = null;
 
-        var resumed = await node.AppendAsync(Entry("after"));
+        var resumed = await node.AppendAsync(SharedLogTesting.Entry("after"));
 
         Assert.Equal(2, resumed.Index);
         var reader = MemoryLogStore.Open(directory, shared: true);
-        Assert.Equal(Entry("landed, unacknowledged"), (await reader.ReadEntriesAsync(1, 1))[0]);
-        await AssertOneHistoryAsync(reader, 3);
+        Assert.Equal(SharedLogTesting.Entry("landed, unacknowledged"), (await reader.ReadEntriesAsync(1, 1))[0]);
+        await SharedLogTesting.AssertOneHistoryAsync(reader, Origin, 3);
     }
 
     [Fact]
@@ -162,29 +161,22 @@ public sealed class SharedWritersTests
         var failing = MemoryLogStore.Open(directory, shared: true);
         await using var a = await OpenAsync(failing);
         await using var b = await OpenAsync(MemoryLogStore.Open(directory, shared: true));
-        await a.AppendAsync(Entry("first"));
+        await a.AppendAsync(SharedLogTesting.Entry("first"));
 
         // A's batch of one fails before it lands; B then appends exactly one entry, so the sizes A sees agree with its tree.
         failing.Fault = point => point == "batch.before" ? new IOException("connection reset") : null;
-        await Assert.ThrowsAsync<LogFailedException>(() => a.AppendAsync(Entry("lost")));
+        await Assert.ThrowsAsync<LogFailedException>(() => a.AppendAsync(SharedLogTesting.Entry("lost")));
         failing.Fault = null;
-        await b.AppendAsync(Entry("b's"));
+        await b.AppendAsync(SharedLogTesting.Entry("b's"));
 
-        var next = await a.AppendAsync(Entry("a again"));
+        var next = await a.AppendAsync(SharedLogTesting.Entry("a again"));
 
         Assert.Equal(2, next.Index);
-        await AssertOneHistoryAsync(MemoryLogStore.Open(directory, shared: true), 3);
+        await SharedLogTesting.AssertOneHistoryAsync(MemoryLogStore.Open(directory, shared: true), Origin, 3);
     }
 
     private static Task<TransparencyLog> OpenAsync(ILogStore store) =>
-        TransparencyLog.OpenAsync(store, Signer(), new TransparencyLogOptions { TailKey = TailKey });
-
-    private static LogSigner Signer() => new(
-        Origin,
-        MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa65, [.. Enumerable.Range(1, 32).Select(i => (byte)i)]),
-        MlDsaPrivateKey.FromSeed(MlDsaAlgorithm.MlDsa44, [.. Enumerable.Range(2, 32).Select(i => (byte)i)]));
-
-    private static byte[] Entry(string text) => Encoding.UTF8.GetBytes($"{{\"v\":1,\"type\":\"operator.note\",\"text\":\"{text}\"}}");
+        TransparencyLog.OpenAsync(store, SharedLogTesting.Signer(Origin), new TransparencyLogOptions { TailKey = SharedLogTesting.TailKey });
 
     private static async Task<List<long>> SizesAsync(MemoryLogStore store)
     {
@@ -197,18 +189,4 @@ public sealed class SharedWritersTests
         return sizes;
     }
 
-    /// <summary>Every stored checkpoint verifies and commits to the tree the entries make: all of them are one history.</summary>
-    private static async Task AssertOneHistoryAsync(MemoryLogStore store, long size)
-    {
-        var verifier = CheckpointVerifier.ForLogKeys(Signer().VerifierKeys);
-        var claims = new List<RootClaim>();
-        await foreach (var checkpoint in store.ReadCheckpointsAsync(0))
-        {
-            claims.Add(new RootClaim(checkpoint.Size, verifier.Verify(checkpoint.Note).Checkpoint.Root, $"checkpoint {checkpoint.Size}"));
-        }
-
-        Assert.Equal(size, claims[^1].Size);
-        var audit = await new LogAuditor(new StoreLogSource(store)).AuditAsync(size, claims);
-        Assert.True(audit.Intact, audit.Problem);
-    }
 }
