@@ -40,12 +40,8 @@ internal static class HealthEndpoints
                 json.WriteNumber("log_size", latest.Size);
                 json.WriteStartObject("store");
                 json.WriteString("kind", services.Log.Shared ? "shared" : "embedded");
+                // The node's name (a host name) stays in the record: this endpoint answers without a key.
                 json.WriteString("role", services.Log.Shared ? "writer, in turns with the other nodes" : "sole writer");
-                if (options.NodeId is { } node)
-                {
-                    json.WriteString("node", node);
-                }
-
                 json.WriteBoolean("reachable", storeProblem is null);
                 json.WriteEndObject();
                 if (services.Witnessing is { } witnessing)
