@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Sios.Tests.Postgres;
 
@@ -52,7 +50,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             await RunAsync("chown", ["postgres:postgres", folder]);
         }
 
-        var cluster = new PostgresCluster(bin, folder, FreePort());
+        var cluster = new PostgresCluster(bin, folder, Sios.Tests.Shared.LoopbackPorts.Pick());
         try
         {
             await cluster.RunServerToolAsync("initdb", ["-D", cluster.Data, "-U", "sios", "-A", "trust", "-E", "UTF8", "--no-instructions", "--no-sync"]);
@@ -124,13 +122,6 @@ public sealed class PostgresCluster : IAsyncDisposable
 
         return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
             .FirstOrDefault(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")));
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static async Task<string> RunAsync(string file, IReadOnlyList<string> arguments)

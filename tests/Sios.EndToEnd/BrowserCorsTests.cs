@@ -15,7 +15,8 @@ public sealed class BrowserCorsTests
     [ChromiumFact]
     public async Task A_page_on_the_listed_origin_reads_answers_receipts_and_errors_and_a_page_elsewhere_is_blocked()
     {
-        var port = FreePort();
+        // Named before the gateway starts (it is the listed origin) and bound by the page server only later.
+        var port = Sios.Tests.Shared.LoopbackPorts.Pick();
         var listed = $"http://127.0.0.1:{port}";
         var demo = new ServedDemo { ServeArgs = ["--cors-origin", listed] };
         await demo.InitializeAsync();
@@ -80,12 +81,6 @@ public sealed class BrowserCorsTests
         return result;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Skips, saying why, where there is no system Chromium or no node with tests/interop's packages (playwright-core).</summary>
