@@ -32,14 +32,7 @@ public sealed partial class PostgresLogStore
             {
                 _writer = null;
                 _turnHeld = false;
-                try
-                {
-                    await old.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException)
-                {
-                    // The old session is broken: closing it is all that was left to do, and the server already ended it.
-                }
+                await old.DisposeAsync().ConfigureAwait(false);
             }
 
             _writer = new WriterState(await WriterSession.OpenAsync(_settings, Schema, sole: false, cancellationToken).ConfigureAwait(false), Schema);
@@ -212,14 +205,7 @@ public sealed partial class PostgresLogStore
             _writeFailure = e;
             if (_writer is { } writer)
             {
-                try
-                {
-                    await writer.Session.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception close) when (close is NpgsqlException or IOException or System.Net.Sockets.SocketException)
-                {
-                    // Already broken: the server ended the session, and its locks with it.
-                }
+                await writer.Session.DisposeAsync().ConfigureAwait(false);
             }
 
             throw;

@@ -103,8 +103,18 @@ internal sealed class WriterSession : IAsyncDisposable
         await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    /// <summary>Ends the session, and with it every lock it holds; a session the server or the network already ended has nothing left to close.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException)
+        {
+            // Already broken: the server ended the session, and its locks with it.
+        }
+    }
 
     /// <summary>
     /// Refuses a server that could lose a commit it acknowledged: fsync off, or commits acknowledged before they are

@@ -28,8 +28,7 @@ public sealed class TransparencyLog : IAsyncDisposable
     private readonly CancellationTokenSource _stopFollowing = new();
     private readonly bool _shared;
     private TreeBuilder _builder;
-    private bool _rejoin;
-    private bool _rejoinedSinceFailure;
+    private bool _afterFailure;
     private volatile string? _turnProblem;
     private volatile string? _followProblem;
     private readonly Task _sequencer;
@@ -254,10 +253,9 @@ public sealed class TransparencyLog : IAsyncDisposable
     {
         try
         {
-            if (_rejoin)
+            if (_afterFailure)
             {
                 await _store.RejoinAsync().ConfigureAwait(false);
-                _rejoin = false;
             }
 
             await WriteInTurnAsync(batch).ConfigureAwait(false);
@@ -274,8 +272,7 @@ public sealed class TransparencyLog : IAsyncDisposable
             // Whether its write landed is unknown, so the next batch rejoins and rebuilds the tree from the store first: a
             // landed batch is then a sealed tail that gets signed, a lost one is simply absent. A store that holds
             // something this log refuses to sign (LogIntegrityException) stops the log instead.
-            _rejoin = true;
-            _rejoinedSinceFailure = true;
+            _afterFailure = true;
             _turnProblem = $"the log store failed: {e.Message}";
             Refuse(batch, new LogFailedException($"the log store failed, so this batch was not sealed; the node rejoins the store for the next one: {e.Message}", e));
         }
@@ -326,15 +323,14 @@ public sealed class TransparencyLog : IAsyncDisposable
         var latest = await _store.GetLatestCheckpointAsync().ConfigureAwait(false);
         // After a failed batch the in-memory tree holds hashes the store may lack even where the sizes agree (another
         // node may have appended as many), so only a turn after a success may trust it.
-        if (!_rejoinedSinceFailure && stored == _builder.Size && latest?.Size == _builder.Size)
+        if (!_afterFailure && stored == _builder.Size && latest?.Size == _builder.Size)
         {
             return;
         }
 
-        _rejoinedSinceFailure = false;
-
         var (builder, recovered) = await LogRecovery.RecoverAsync(_store, _signer, _options.TailKey, CancellationToken.None).ConfigureAwait(false);
         _builder = builder;
+        _afterFailure = false;
         Adopt(recovered);
     }
 
