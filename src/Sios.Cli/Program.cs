@@ -87,7 +87,7 @@ static int? ExitCodeFor(Exception e) => e switch
     LogInUseException => ExitCodes.InUse,
     LogIntegrityException or Sios.Ledger.State.StateFileException => ExitCodes.Integrity,
     KeyPassphraseException or OperationCanceledException or IOException or UnauthorizedAccessException
-        or InvalidOperationException or LogFailedException or System.Data.Common.DbException or TimeoutException => ExitCodes.Failed,
+        or InvalidOperationException or LogFailedException or System.Data.Common.DbException or TimeoutException or Sios.Ledger.State.StateUnavailableException => ExitCodes.Failed,
     _ => null,
 };
 

@@ -7,8 +7,8 @@ namespace Sios.Ledger.Postgres;
 /// <summary>The versioned tables of one SIOS log, kept in a PostgreSQL schema of its own.</summary>
 internal static partial class PostgresSchema
 {
-    /// <summary>The schema version this build writes (in the <c>sios_meta</c> row).</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>The schema version this build writes (in the <c>sios_meta</c> row); version 2 added <c>state</c>.</summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>What the <c>sios_meta</c> row says the schema holds, so a foreign schema is never mistaken for a log.</summary>
     public const string Kind = "sios-log";
@@ -51,6 +51,7 @@ internal static partial class PostgresSchema
             return;
         }
 
+        int version;
         using var read = new NpgsqlCommand($"SELECT kind, version FROM {schema}.sios_meta WHERE one = 1;", connection, transaction);
         using (var reader = read.ExecuteReader())
         {
@@ -59,12 +60,18 @@ internal static partial class PostgresSchema
                 throw new InvalidDataException($"the PostgreSQL schema '{schema}' is not a SIOS log (its sios_meta row does not say {Kind})");
             }
 
-            var version = reader.GetInt32(1);
+            version = reader.GetInt32(1);
             if (version > CurrentVersion)
             {
                 throw new NotSupportedException(
                     $"the log in PostgreSQL schema '{schema}' has schema version {version}, newer than this build's {CurrentVersion}; run a newer SIOS");
             }
+        }
+
+        if (version < CurrentVersion)
+        {
+            // Every step from an older version only adds; a node of the older build keeps working beside it.
+            Execute(connection, transaction, StateTable(schema) + $"UPDATE {schema}.sios_meta SET version = {CurrentVersion} WHERE one = 1;");
         }
 
         transaction.Commit();
@@ -120,6 +127,15 @@ internal static partial class PostgresSchema
             one integer PRIMARY KEY CHECK (one = 1),
             size bigint NOT NULL CHECK (size >= 0),
             tag bytea NOT NULL CHECK (length(tag) BETWEEN 1 AND 64)
+        );
+        """ + StateTable(s);
+
+    // The operator's state documents (API keys, brain registry), each authenticated by its own MAC as the files are.
+    private static string StateTable(string s) => $"""
+        CREATE TABLE {s}.state(
+            name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 32 AND name ~ '^[a-z][a-z0-9-]*$'),
+            version bigint NOT NULL CHECK (version >= 0),
+            body bytea CHECK (length(body) <= 67108864)
         );
         """;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sios.Brains.Registry;
 using Sios.Ledger.Checkpoints;
 using Sios.Ledger.Pipeline;
 using Sios.Ledger.State;
@@ -424,7 +425,7 @@ internal sealed class DataFolder
         try
         {
             _ = ApiKeys(authority).List();
-            _ = new Brains.Registry.BrainRegistry(Path) { Authority = authority }.List();
+            _ = Brains(authority: authority).List();
             return null;
         }
         catch (StateFileException e)
@@ -441,8 +442,20 @@ internal sealed class DataFolder
         }
     }
 
-    /// <summary>The API key store, authenticated by <paramref name="authority"/> when given.</summary>
-    public ApiKeyStore ApiKeys(StateFileAuthority? authority = null) => new(ApiKeysPath) { Authority = authority };
+    /// <summary>The API key store, authenticated by <paramref name="authority"/> when given; shared by every node of a shared store.</summary>
+    public ApiKeyStore ApiKeys(StateFileAuthority? authority = null) => new(ApiKeysDocument) { Authority = authority };
+
+    /// <summary>
+    /// The brain registry (read-only without a <paramref name="sealer"/>), authenticated by <paramref name="authority"/>
+    /// when given; shared by every node of a shared store, each of which hashes its own copy of the weights against its pins.
+    /// </summary>
+    public BrainRegistry Brains(EntrySealer? sealer = null, StateFileAuthority? authority = null) => new(BrainsDocument, sealer) { Authority = authority };
+
+    /// <summary>Where the API keys are kept: <c>keys/api-keys.json</c>, or the shared store's row.</summary>
+    public IStateDocument ApiKeysDocument => Config.Store is null ? new FileStateDocument(ApiKeysPath) : LogStores.SharedState(Config.Store, "api-keys");
+
+    /// <summary>Where the brain registry is kept: <c>brains.json</c>, or the shared store's row.</summary>
+    public IStateDocument BrainsDocument => Config.Store is null ? BrainRegistry.FileDocument(Path) : LogStores.SharedState(Config.Store, "brains");
 
     // The master secret is decrypted once per command (PBKDF2 at 600,000 iterations is the slow part of every start).
     private (byte[] Tail, byte[] State) Derived(string passphrase)

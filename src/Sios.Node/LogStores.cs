@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Npgsql;
 using Sios.Ledger.Postgres;
 using Sios.Ledger.Sqlite;
+using Sios.Ledger.State;
 using Sios.Ledger.Storage;
 
 namespace Sios.Node;
@@ -18,6 +20,8 @@ internal static class LogStores
     public const string DefaultSchema = "sios";
 
     private static readonly string[] Schemes = ["postgres", "postgresql"];
+
+    private static readonly ConcurrentDictionary<string, Lazy<PostgresStateDocuments>> SharedStates = new(StringComparer.Ordinal);
 
     private static readonly Dictionary<string, SslMode> SslModes = new(StringComparer.Ordinal)
     {
@@ -56,6 +60,34 @@ internal static class LogStores
         catch (Exception e) when (e is InvalidDataException or NotSupportedException)
         {
             throw new NodeException($"the log store {postgres.Display}: {e.Message}", NodeFailure.Integrity, e);
+        }
+    }
+
+    /// <summary>
+    /// The state document <paramref name="name"/> kept in the shared store <paramref name="store"/> (a row of its
+    /// <c>state</c> table), so every node serving the log reads and changes the same one.
+    /// </summary>
+    public static IStateDocument SharedState(string store, string name)
+    {
+        var postgres = ParsePostgres(store);
+        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresStateDocuments>(() => OpenState(postgres))).Value;
+        return state.Document(name);
+    }
+
+    // One pool per store for the life of the process: a pool per request would defeat its purpose.
+    private static PostgresStateDocuments OpenState(PostgresStore postgres)
+    {
+        try
+        {
+            return PostgresStateDocuments.Open(postgres.ConnectionString, postgres.Schema);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new NodeException($"the store {postgres.Display} cannot be reached: {e.Message}", NodeFailure.CouldNotRun, e);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            throw new NodeException($"the store {postgres.Display}: {e.Message}", NodeFailure.Integrity, e);
         }
     }
 

@@ -86,7 +86,7 @@ internal static class NodeHost
             // sealed (state.refused) and stops the start (exit 5). Then they are rewritten as of now, so that a later
             // check reads only the entries sealed after this start.
             var authority = data.Authority(log, passphrase);
-            var registry = new BrainRegistry(data.Path, sealer) { Authority = authority };
+            var registry = data.Brains(sealer, authority);
             var apiKeys = data.ApiKeys(authority);
             _ = apiKeys.List();
             _ = registry.List();

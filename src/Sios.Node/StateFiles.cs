@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Sios.Brains.Registry;
 using Sios.Verify.Entries;
 
 namespace Sios.Node;
@@ -21,24 +20,24 @@ internal static class StateFiles
         await using (log.ConfigureAwait(false))
         {
             var authority = folder.Authority(log, passphrase);
-            var keys = folder.ApiKeys(authority);
-            if (File.Exists(keys.FilePath))
+            if (folder.ApiKeysDocument.Read().Bytes is { } keyBytes)
             {
-                var digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(keys.FilePath)));
+                var keys = folder.ApiKeys(authority);
                 var count = folder.ApiKeys().List().Count;
+                var digest = Convert.ToHexStringLower(SHA256.HashData(keyBytes));
                 var sealedAt = await log.AppendAsync(new StateAdoptedEntry("api-keys", count, digest).Write(), ct).ConfigureAwait(false);
                 keys.Adopt();
-                adopted.Add(new AdoptedFile(keys.FilePath, count, digest, sealedAt.Index));
+                adopted.Add(new AdoptedFile(keys.Location, count, digest, sealedAt.Index));
             }
 
-            var registry = new BrainRegistry(folder.Path) { Authority = authority };
-            if (File.Exists(registry.FilePath))
+            if (folder.BrainsDocument.Read().Bytes is { } brainBytes)
             {
-                var digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(registry.FilePath)));
-                var count = new BrainRegistry(folder.Path).List().Count;
+                var registry = folder.Brains(authority: authority);
+                var count = folder.Brains().List().Count;
+                var digest = Convert.ToHexStringLower(SHA256.HashData(brainBytes));
                 var sealedAt = await log.AppendAsync(new StateAdoptedEntry("brains", count, digest).Write(), ct).ConfigureAwait(false);
                 await registry.AdoptAsync(ct).ConfigureAwait(false);
-                adopted.Add(new AdoptedFile(registry.FilePath, count, digest, sealedAt.Index));
+                adopted.Add(new AdoptedFile(registry.Location, count, digest, sealedAt.Index));
             }
         }
 

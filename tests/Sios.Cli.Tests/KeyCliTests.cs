@@ -68,7 +68,7 @@ public sealed partial class KeyCliTests(InitialisedLog log) : IClassFixture<Init
         Assert.Equal("user", entry.GetProperty("role").GetString());
         Assert.Equal(["*"], entry.GetProperty("brains").EnumerateArray().Select(b => b.GetString()));
         AssertHoldsNoSecret(text, secret);
-        var file = File.ReadAllText(Store.FilePath);
+        var file = File.ReadAllText(Store.Location);
         Assert.DoesNotContain(secret[18..], file, StringComparison.Ordinal);
         Assert.Contains(Store.Find("ci-app")!.SecretSha256, file, StringComparison.Ordinal);
     }

@@ -6,7 +6,6 @@ using Sios.Ledger.Storage;
 using Sios.Verify;
 
 using Sios.Ledger.State;
-using Sios.Ledger.Durable;
 
 namespace Sios.Brains.Registry;
 
@@ -24,8 +23,8 @@ public sealed class BrainRegistry
     public const string FileName = "brains.json";
 
     private const string LockFileName = "brains.lock";
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
+    private readonly IStateDocument _document;
     private readonly EntrySealer? _sealer;
 
     // The last content that passed the MAC and the log: the gateway reads the registry on every request, and the check
@@ -35,22 +34,33 @@ public sealed class BrainRegistry
     private readonly TimeProvider _clock;
 
     /// <summary>
-    /// Opens the registry of the data folder <paramref name="directory"/>. Without a <paramref name="sealer"/> it is
-    /// read-only: changes must be sealed, so <see cref="AddAsync"/> and <see cref="RemoveAsync"/> refuse.
+    /// Opens the registry of the data folder <paramref name="directory"/> (its <c>brains.json</c>). Without a
+    /// <paramref name="sealer"/> it is read-only: changes must be sealed, so <see cref="AddAsync"/> and
+    /// <see cref="RemoveAsync"/> refuse.
     /// </summary>
     public BrainRegistry(string directory, EntrySealer? sealer = null, TimeProvider? clock = null)
+        : this(FileDocument(directory), sealer, clock)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        Folder = Path.GetFullPath(directory);
+    }
+
+    /// <summary>The registry kept in <paramref name="document"/> (a shared store's row, or a file); as the other constructor.</summary>
+    public BrainRegistry(IStateDocument document, EntrySealer? sealer = null, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        _document = document;
         _sealer = sealer;
         _clock = clock ?? TimeProvider.System;
     }
 
-    /// <summary>The data folder.</summary>
-    public string Folder { get; }
+    /// <summary>Where the registry is kept, as messages name it: the full path of <c>brains.json</c>, or the database row.</summary>
+    public string Location => _document.Location;
 
-    /// <summary>Full path of <c>brains.json</c>.</summary>
-    public string FilePath => Path.Combine(Folder, FileName);
+    /// <summary>The registry file of the data folder <paramref name="directory"/>, changed under its <c>brains.lock</c>.</summary>
+    public static FileStateDocument FileDocument(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return new FileStateDocument(Path.Combine(directory, FileName), Path.Combine(directory, LockFileName));
+    }
 
     /// <summary>
     /// What authenticates <c>brains.json</c>: with it, the file is written with a MAC and its <c>as_of</c>, a file that
@@ -67,7 +77,7 @@ public sealed class BrainRegistry
 
     /// <summary>The brain named <paramref name="name"/>; throws <see cref="BrainRegistryException"/> when there is none.</summary>
     public BrainManifest Get(string name) =>
-        Find(name) ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Folder}");
+        Find(name) ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Location}");
 
     /// <summary>
     /// Registers <paramref name="draft"/>: for a local brain, resolves its file paths to full paths, hashes the files
@@ -92,15 +102,15 @@ public sealed class BrainRegistry
         pinned.Validate(requirePins: true);
         var entry = BrainEntries.Registered(pinned, BrainEntries.Operator, _clock);
 
-        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        await _document.ChangeAsync(async (bytes, ct) =>
         {
-            var brains = Read().ToList();
+            var brains = Read(bytes).ToList();
             RefuseTaken(brains, pinned.Name);
             // Seal first: if we crash after this, the log claims a brain the folder never got, which is harmless.
-            await sealer(entry, cancellationToken).ConfigureAwait(false);
+            await sealer(entry, ct).ConfigureAwait(false);
             brains.Add(pinned);
-            Write(brains);
-        }
+            return new StateChange<bool>(Write(brains), true);
+        }, cancellationToken).ConfigureAwait(false);
 
         return pinned;
     }
@@ -112,27 +122,27 @@ public sealed class BrainRegistry
     public async Task<BrainManifest> RemoveAsync(string name, CancellationToken cancellationToken = default)
     {
         var sealer = RequireSealer();
-        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        var (brain, entry) = await _document.ChangeAsync((bytes, _) =>
         {
-            var brains = Read().ToList();
+            var brains = Read(bytes).ToList();
             var brain = brains.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.Ordinal))
-                ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Folder}");
-            var entry = BrainEntries.Removed(brain, BrainEntries.Operator, _clock);
+                ?? throw new BrainRegistryException($"no brain named '{name}' is registered in {Location}");
             brains.Remove(brain);
-            // Commit first: once this returns the brain cannot be loaded, so the brain.removed that follows can
-            // never precede an answer by it. A crash in between leaves a stale registration, never a hidden brain.
-            Write(brains);
-            try
-            {
-                await sealer(entry, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                throw new BrainRegistryException($"brain '{name}' was removed, but its brain.removed entry could not be sealed: {e.Message}", e);
-            }
+            return Task.FromResult(new StateChange<(BrainManifest, byte[])>(Write(brains), (brain, BrainEntries.Removed(brain, BrainEntries.Operator, _clock))));
+        }, cancellationToken).ConfigureAwait(false);
 
-            return brain;
+        // Committed first: once the change returned the brain cannot be loaded, so the brain.removed that follows can
+        // never precede an answer by it. A crash in between leaves a stale registration, never a hidden brain.
+        try
+        {
+            await sealer(entry, CancellationToken.None).ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            throw new BrainRegistryException($"brain '{name}' was removed, but its brain.removed entry could not be sealed: {e.Message}", e);
+        }
+
+        return brain;
     }
 
     /// <summary>
@@ -303,40 +313,31 @@ public sealed class BrainRegistry
     }
 
     /// <summary>Rewrites the (checked) registry with the log's current size as its <c>as_of</c>; a server does this at start.</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken = default)
-    {
-        using (await LockAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (File.Exists(FilePath))
-            {
-                Write(Read());
-            }
-        }
-    }
+    public Task RefreshAsync(CancellationToken cancellationToken = default) =>
+        _document.ChangeAsync((bytes, _) => Task.FromResult(new StateChange<bool>(bytes is null ? null : Write(Read(bytes)), true)), cancellationToken);
 
     /// <summary>
-    /// Takes <c>brains.json</c> as it stands, unchecked (from before authenticated state files, or inspected by the
+    /// Takes the registry as it stands, unchecked (from before authenticated state files, or inspected by the
     /// operator), and rewrites it authenticated. Returns the brains adopted; the caller seals that it did first.
     /// </summary>
-    public async Task<IReadOnlyList<BrainManifest>> AdoptAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<BrainManifest>> AdoptAsync(CancellationToken cancellationToken = default)
     {
         _ = Authority ?? throw new InvalidOperationException("adopting the brain registry needs its authority");
-        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        return _document.ChangeAsync((bytes, _) =>
         {
-            var brains = Read(check: false);
-            Write(brains);
-            return brains;
-        }
+            IReadOnlyList<BrainManifest> brains = Read(bytes, check: false);
+            return Task.FromResult(new StateChange<IReadOnlyList<BrainManifest>>(bytes is null ? null : Write([.. brains]), brains));
+        }, cancellationToken);
     }
 
-    private List<BrainManifest> Read(bool check = true)
+    /// <summary>Whether the registry has ever been written.</summary>
+    public bool Exists => _document.Read().Bytes is not null;
+
+    private List<BrainManifest> Read() => Read(_document.Read().Bytes);
+
+    private List<BrainManifest> Read(byte[]? bytes, bool check = true)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(FilePath);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        if (bytes is null)
         {
             return [];
         }
@@ -348,13 +349,13 @@ public sealed class BrainRegistry
         }
         catch (JsonException e)
         {
-            throw new FormatViolationException($"{FilePath} is not a valid brain registry: {e.Message}", e);
+            throw new FormatViolationException($"{Location} is not a valid brain registry: {e.Message}", e);
         }
 
         if (file is null || file.Format is not (BrainsFile.CurrentFormat or BrainsFile.UnauthenticatedFormat)
             || (file.Format == BrainsFile.UnauthenticatedFormat && (file.AsOf is not null || file.Mac is not null)))
         {
-            throw new FormatViolationException($"{FilePath} is not a format-{BrainsFile.CurrentFormat} brain registry");
+            throw new FormatViolationException($"{Location} is not a format-{BrainsFile.CurrentFormat} brain registry");
         }
 
         foreach (var brain in file.Brains)
@@ -362,14 +363,14 @@ public sealed class BrainRegistry
             var problems = brain.Problems(requirePins: true);
             if (problems.Count > 0)
             {
-                throw new FormatViolationException($"{FilePath} holds an invalid brain '{brain.Name}': {string.Join("; ", problems)}");
+                throw new FormatViolationException($"{Location} holds an invalid brain '{brain.Name}': {string.Join("; ", problems)}");
             }
         }
 
         var duplicate = file.Brains.GroupBy(b => b.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new FormatViolationException($"{FilePath} lists brain '{duplicate.Key}' more than once");
+            throw new FormatViolationException($"{Location} lists brain '{duplicate.Key}' more than once");
         }
 
         List<BrainManifest> ordered = [.. file.Brains.OrderBy(b => b.Name, StringComparer.Ordinal)];
@@ -387,7 +388,7 @@ public sealed class BrainRegistry
             }
         }
 
-        var trusted = BrainFileChecks.Check(authority, file, ordered, FilePath);
+        var trusted = BrainFileChecks.Check(authority, file, ordered, Location);
         lock (_checkedLock)
         {
             _checked = (digest, trusted);
@@ -396,7 +397,7 @@ public sealed class BrainRegistry
         return [.. trusted];
     }
 
-    private void Write(List<BrainManifest> brains)
+    private byte[] Write(List<BrainManifest> brains)
     {
         var file = new BrainsFile { Brains = [.. brains.OrderBy(b => b.Name, StringComparer.Ordinal)] };
         if (Authority is { } authority)
@@ -405,14 +406,7 @@ public sealed class BrainRegistry
             file = new BrainsFile { AsOf = file.AsOf, Brains = file.Brains, Mac = authority.Mac(BrainsFile.Kind, BrainsFile.Body(file)) };
         }
 
-        DurableFile.Replace(FilePath, JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile));
-    }
-
-    /// <summary>Serialises changes across processes (a server and the CLI) and within one.</summary>
-    private async Task<IDisposable> LockAsync(CancellationToken ct)
-    {
-        var path = Path.Combine(Folder, LockFileName);
-        return await FileLock.AcquireAsync(path, LockTimeout, $"another process has been changing the brains of {Folder} for {LockTimeout.TotalSeconds:0} s ({path} is held); try again", ct).ConfigureAwait(false);
+        return JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile);
     }
 
     /// <summary>Reports on the caller's thread, in order (unlike <see cref="Progress{T}"/>, which posts).</summary>

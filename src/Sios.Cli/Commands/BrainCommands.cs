@@ -125,7 +125,7 @@ internal static class BrainCommands
 
             await using (log.ConfigureAwait(false))
             {
-                var registry = new BrainRegistry(folder.Path, Sealer(log)) { Authority = folder.Authority(log, passphrase) };
+                var registry = folder.Brains(Sealer(log), folder.Authority(log, passphrase));
                 using var progress = new HashProgressBars();
                 var pinned = await Registry(() => registry.AddAsync(draft, progress, ct)).ConfigureAwait(false);
                 Terminal.Result(Printed(pinned));
@@ -148,7 +148,7 @@ internal static class BrainCommands
         command.SetAction(async (parse, ct) =>
         {
             var folder = CommonOptions.OpenData(parse);
-            var brains = await Registry(() => folder.WithStateCheckAsync(authority => new BrainRegistry(folder.Path) { Authority = authority }.List(), ct)).ConfigureAwait(false);
+            var brains = await Registry(() => folder.WithStateCheckAsync(authority => folder.Brains(authority: authority).List(), ct)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 Terminal.Result(BrainRegistry.ToJson(brains));
@@ -187,7 +187,7 @@ internal static class BrainCommands
             var only = parse.GetValue(name);
             var brains = await Registry(() => folder.WithStateCheckAsync<IReadOnlyList<BrainManifest>>(authority =>
             {
-                var registry = new BrainRegistry(folder.Path) { Authority = authority };
+                var registry = folder.Brains(authority: authority);
                 return only is null ? registry.List() : [registry.Get(only)];
             }, ct)).ConfigureAwait(false);
             if (brains.Count == 0)
@@ -262,7 +262,7 @@ internal static class BrainCommands
 
             await using (log.ConfigureAwait(false))
             {
-                var removed = await Registry(() => new BrainRegistry(folder.Path, Sealer(log)) { Authority = folder.Authority(log, passphrase) }.RemoveAsync(brain, ct)).ConfigureAwait(false);
+                var removed = await Registry(() => folder.Brains(Sealer(log), folder.Authority(log, passphrase)).RemoveAsync(brain, ct)).ConfigureAwait(false);
                 Terminal.Result(removed.Name);
                 Terminal.Message($"removed brain '{removed.Name}' and sealed brain.removed");
             }

@@ -75,7 +75,7 @@ internal static class BrainRenderCommand
     private static async Task<(PromptTemplate, BrainManifest)> ForBrainAsync(ParseResult parse, string name, CancellationToken ct)
     {
         var folder = CommonOptions.OpenData(parse);
-        var brains = await folder.WithStateCheckAsync(authority => new BrainRegistry(folder.Path) { Authority = authority }.List(), ct).ConfigureAwait(false);
+        var brains = await folder.WithStateCheckAsync(authority => folder.Brains(authority: authority).List(), ct).ConfigureAwait(false);
         var manifest = brains.FirstOrDefault(b => b.Name == name) ?? throw new CliException($"no brain is named '{name}' (see 'sios brain list')", ExitCodes.Invalid);
         if (manifest.Upstream is not null || manifest.ModelPath is null)
         {

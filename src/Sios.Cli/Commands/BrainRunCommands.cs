@@ -164,7 +164,7 @@ internal static class BrainRunCommands
             BrainManifest brain;
             try
             {
-                brain = await folder.WithStateCheckAsync(authority => new BrainRegistry(folder.Path) { Authority = authority }.Get(brainName), ct).ConfigureAwait(false);
+                brain = await folder.WithStateCheckAsync(authority => folder.Brains(authority: authority).Get(brainName), ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is BrainRegistryException or FormatViolationException)
             {
@@ -177,7 +177,7 @@ internal static class BrainRunCommands
             await using (log.ConfigureAwait(false))
             {
                 EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
-                var registry = new BrainRegistry(folder.Path) { Authority = folder.Authority(log, passphrase) };
+                var registry = folder.Brains(authority: folder.Authority(log, passphrase));
                 var pool = SingleBrainPool(registry, sealer, allowList);
                 await using (pool.ConfigureAwait(false))
                 {

@@ -141,7 +141,7 @@ internal static class DemoCommand
         {
             EntrySealer sealer = (entry, token) => log.AppendAsync(entry, token);
             var authority = data.Authority(log, passphrase);
-            var registry = new BrainRegistry(path, sealer) { Authority = authority };
+            var registry = data.Brains(sealer, authority);
             var brains = Path.Combine(path, "brains");
             Directory.CreateDirectory(brains);
             var model = Path.Combine(brains, "demo-base.gguf");

@@ -20,8 +20,8 @@ internal static class StateCommands
     private static Command Check()
     {
         var command = new Command("check", """
-            Check keys/api-keys.json and brains.json against their MACs (under the master secret) and the log: exit 0
-            when sios trusts them, 5 naming the file and why when it refuses them (edited outside sios, or from before
+            Check the API keys and brain registry (keys/api-keys.json and brains.json, or the shared store's rows)
+            against their MACs (under the master secret) and the log: exit 0 when sios trusts them, 5 naming the file and why when it refuses them (edited outside sios, or from before
             authenticated files). Lags the log corrects (a revocation or removal the file missed) are printed as notes.
             Needs SIOS_KEY_PASSPHRASE; works while 'sios serve' runs.
             """);
@@ -48,8 +48,8 @@ internal static class StateCommands
     private static Command Adopt()
     {
         var command = new Command("adopt", """
-            Take keys/api-keys.json and brains.json as they stand, unchecked, and rewrite them authenticated: once after
-            upgrading from a SIOS that wrote them unauthenticated (format 1), or after inspecting a file sios refused.
+            Take the API keys and brain registry (keys/api-keys.json and brains.json, or the shared store's rows) as
+            they stand, unchecked, and rewrite them authenticated: once after upgrading from a SIOS that wrote them unauthenticated (format 1), or after inspecting a file sios refused.
             Check first ('sios key list', 'sios brain list' and 'sios brain verify' show what will be trusted): this
             vouches for whatever the files hold. Seals a state.adopted entry per file (its item count and the SHA-256 of
             the file as adopted) before rewriting it; prints each entry's index. Needs SIOS_KEY_PASSPHRASE; not while

@@ -79,7 +79,7 @@ internal static class Attestations
     /// <summary>Describes this machine now: brains (re-hashed), software, keys, gateway facts and the given log state.</summary>
     public static async Task<AttestationStatement> DeriveAsync(DataFolder data, long logSize, byte[] logRoot, GatewayFacts gateway, CancellationToken ct)
     {
-        var listed = await data.WithStateCheckAsync(authority => new BrainRegistry(data.Path) { Authority = authority }.List(), ct).ConfigureAwait(false);
+        var listed = await data.WithStateCheckAsync(authority => data.Brains(authority: authority).List(), ct).ConfigureAwait(false);
         var checks = await BrainRegistry.CheckWeightsAsync(listed, null, ct).ConfigureAwait(false);
         var brains = checks.Select(c => c.Brain.Upstream is { } up
                 ? AttestedBrain.Remote(c.Brain.Name, up.Url.AbsoluteUri, up.Model)

@@ -65,7 +65,7 @@ internal static class SovereigntyReport
     {
         var generated = DateTimeOffset.UtcNow;
         var vkeys = data.LoadVerifierKeys();
-        var brains = new BrainRegistry(data.Path).List();
+        var brains = data.Brains().List();
         var checks = await BrainRegistry.CheckWeightsAsync(brains, null, ct).ConfigureAwait(false);
         var weights = new List<WeightFileFact>();
         var upstreams = new List<UpstreamFact>();
@@ -90,9 +90,11 @@ internal static class SovereigntyReport
             PrivateKey(data, MlDsaAlgorithm.MlDsa65, "log signing key (ML-DSA-65): signs checkpoints and attestations"),
             PrivateKey(data, MlDsaAlgorithm.MlDsa44, "log cosigning key (ML-DSA-44): cosigns checkpoints"),
             new("master secret: derives the commitment nonces", "encrypted at rest under SIOS_KEY_PASSPHRASE (PBKDF2 + AES-GCM)", MountTable.Locate(data.MasterKeyPath)),
-            new("API keys", "only SHA-256 hashes of the secrets; each secret was shown once to its holder", MountTable.Locate(data.ApiKeysPath)),
+            new("API keys", "only SHA-256 hashes of the secrets; each secret was shown once to its holder", data.Config.Store is null
+                ? MountTable.Locate(data.ApiKeysPath)
+                : new StorageLocation(data.ApiKeysDocument.Location, Exists: true, null, null, null, "postgresql")),
         };
-        var apiKeys = File.Exists(data.ApiKeysPath) ? new ApiKeyStore(data.ApiKeysPath).List() : [];
+        var apiKeys = data.ApiKeys().List();
 
         AuditReport audit;
         WitnessFacts witnessing;

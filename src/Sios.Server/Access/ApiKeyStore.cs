@@ -3,14 +3,14 @@ using System.Security.Cryptography;
 using System.Text;
 
 using Sios.Ledger.State;
-using Sios.Ledger.Durable;
 
 namespace Sios.Server.Access;
 
 /// <summary>
-/// The operator's API keys in one JSON file (<c>keys/api-keys.json</c>), shared safely by processes (the CLI and a
-/// running server) and threads. Only the SHA-256 of each secret is stored. Changes take a file lock and replace the
-/// file atomically; <see cref="Authenticate"/> notices a change made by any process at its next call.
+/// The operator's API keys in one JSON document (<c>keys/api-keys.json</c>, or a row of a shared store's database; see
+/// <see cref="IStateDocument"/>), shared safely by processes, nodes and threads. Only the SHA-256 of each secret is
+/// stored. Changes run under the document's lock; <see cref="Authenticate"/> notices a change made by any process or
+/// node at its next call, so a revocation takes effect everywhere at once.
 /// </summary>
 /// <remarks>
 /// Creating a key is three steps, in this order: <see cref="Prepare(string, ApiKeyRole, IReadOnlyList{string}, out string, int?, int?)"/>
@@ -29,33 +29,33 @@ public sealed class ApiKeyStore
     public const int SecretLength = 61;
 
     private const int SecretRandomBytes = 32;
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// File timestamps can be as coarse as a second (2 s on FAT), so two writes of the same length may share one; a
-    /// snapshot is trusted on its stamp alone only once the file is older than this when it was read.
-    /// </summary>
-    private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(2);
 
     // Compared against when a token names an unknown id, so failures take the same path whether or not the id exists.
     private static readonly byte[] UnknownIdHash = RandomNumberGenerator.GetBytes(SHA256.HashSizeInBytes);
 
     private readonly TimeProvider _clock;
+    private readonly IStateDocument _document;
     private readonly Lock _reload = new();
     private volatile Snapshot? _snapshot;
     private readonly Lock _checkedLock = new();
     private (byte[] Digest, List<ApiKeyRecord> Trusted)? _checked;
 
-    /// <summary>The store kept in <paramref name="path"/>; a file that does not exist yet holds no keys.</summary>
+    /// <summary>The store kept in the file <paramref name="path"/>; a file that does not exist yet holds no keys.</summary>
     public ApiKeyStore(string path, TimeProvider? clock = null)
+        : this(new FileStateDocument(path), clock)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        FilePath = Path.GetFullPath(path);
+    }
+
+    /// <summary>The store kept in <paramref name="document"/>; a document never written holds no keys.</summary>
+    public ApiKeyStore(IStateDocument document, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        _document = document;
         _clock = clock ?? TimeProvider.System;
     }
 
-    /// <summary>Full path of the key file.</summary>
-    public string FilePath { get; }
+    /// <summary>Where the keys are kept, as messages name it: the file's full path, or the database row.</summary>
+    public string Location => _document.Location;
 
     /// <summary>
     /// What authenticates the file: with it, the file is written with a MAC and its <c>as_of</c>, and a file that fails
@@ -67,7 +67,8 @@ public sealed class ApiKeyStore
     /// <summary>Whether reads are checked: false means the keys listed are the file's word alone.</summary>
     public bool IsAuthenticated => Authority is not null;
 
-    private string LockPath => FilePath + ".lock";
+    /// <summary>Whether the keys have ever been written (a folder with no keys yet has nothing to adopt or refresh).</summary>
+    public bool Exists => _document.Read().Bytes is not null;
 
     /// <summary>A new key id and its secret: <c>sios-</c> + id + <c>-</c> + base64url of 32 random bytes, no padding.</summary>
     public static (string Id, string Secret) NewSecret()
@@ -281,59 +282,54 @@ public sealed class ApiKeyStore
     }
 
     /// <summary>
-    /// Rewrites the (checked) file with the log's current size as its <c>as_of</c>, so the next check of it reads only the
-    /// entries sealed after now. A server does this at start.
+    /// Rewrites the (checked) keys with the log's current size as their <c>as_of</c>, so the next check of them reads only
+    /// the entries sealed after now. A server does this at start.
     /// </summary>
     public void Refresh()
     {
-        if (File.Exists(FilePath))
+        if (Exists)
         {
             Change<object?>(_ => null);
         }
     }
 
     /// <summary>
-    /// Takes the file as it stands, unchecked (a format-1 file from before authenticated state files, or one the operator
-    /// has inspected), and rewrites it authenticated. Returns the keys adopted; the caller seals that it did first.
+    /// Takes the keys as they stand, unchecked (a format-1 file from before authenticated state files, or one the
+    /// operator has inspected), and rewrites them authenticated. Returns the keys adopted; the caller seals that it did first.
     /// </summary>
     public IReadOnlyList<ApiKeyRecord> Adopt()
     {
         var authority = Authority ?? throw new InvalidOperationException("adopting the key file needs its authority");
-        using (TakeLock())
+        return Wait(_document.ChangeAsync((bytes, ct) =>
         {
-            var keys = LoadUnchecked().Keys.ToList();
-            DurableFile.Replace(FilePath, ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
+            var keys = bytes is null ? [] : ApiKeyFile.Parse(bytes, Location, out _);
+            var write = ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body));
             _snapshot = null;
-            return keys;
-        }
+            return Task.FromResult(new StateChange<IReadOnlyList<ApiKeyRecord>>(write, keys));
+        }));
     }
 
-    /// <summary>Read, change and replace the file under the cross-process lock, then drop the cached snapshot.</summary>
-    private T Change<T>(Func<List<ApiKeyRecord>, T> change, string? revoking = null)
-    {
-        var directory = Path.GetDirectoryName(FilePath)!;
-        DurableFile.CreateDirectory(directory);
-        using (TakeLock())
+    /// <summary>Read, change and replace the keys under the document's lock, then drop the cached snapshot.</summary>
+    /// <remarks>Key changes are rare operator actions, so waiting on the lock synchronously here is acceptable.</remarks>
+    private T Change<T>(Func<List<ApiKeyRecord>, T> change, string? revoking = null) =>
+        Wait(_document.ChangeAsync((bytes, _) =>
         {
-            var keys = Load(revoking).Keys.ToList();
+            var keys = Load(new StateDocument(bytes, default), revoking).Keys.ToList();
             var result = change(keys);
             var authority = Authority;
-            DurableFile.Replace(FilePath, authority is null
+            var write = authority is null
                 ? ApiKeyFile.Serialize(keys)
-                : ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body)));
+                : ApiKeyFile.Serialize(keys, authority.LogSize(), body => authority.Mac(ApiKeyFile.Kind, body));
             _snapshot = null;
-            return result;
-        }
-    }
+            return Task.FromResult(new StateChange<T>(write, result));
+        }));
 
-    private FileStream TakeLock() =>
-        FileLock.Acquire(LockPath, LockTimeout, $"another process has been changing the API keys for {LockTimeout.TotalSeconds:0} s ({LockPath} is held); try again");
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
 
     private Snapshot Current()
     {
-        var stamp = FileStamp.Of(FilePath);
         var snapshot = _snapshot;
-        if (snapshot is not null && snapshot.IsCurrent(stamp))
+        if (snapshot is not null && _document.IsCurrent(snapshot.Stamp))
         {
             return snapshot;
         }
@@ -341,37 +337,43 @@ public sealed class ApiKeyStore
         lock (_reload)
         {
             snapshot = _snapshot;
-            if (snapshot is not null && snapshot.IsCurrent(FileStamp.Of(FilePath)))
+            if (snapshot is not null && _document.IsCurrent(snapshot.Stamp))
             {
                 return snapshot;
             }
 
-            snapshot = Load();
+            snapshot = Load(_document.Read());
             _snapshot = snapshot;
             return snapshot;
         }
     }
 
-    /// <summary>Reads the file and, with an <see cref="Authority"/>, checks its MAC and that it reflects the log.</summary>
-    private Snapshot Load(string? revoking = null)
+    /// <summary>Parses the keys and, with an <see cref="Authority"/>, checks their MAC and that they reflect the log.</summary>
+    private Snapshot Load(StateDocument document, string? revoking = null)
     {
-        var (snapshot, stored, digest) = Read();
-        if (Authority is not { } authority || stored is null)
+        if (document.Bytes is not { } bytes)
         {
-            return snapshot;
+            return new Snapshot(document.Stamp, []);
         }
 
-        // A file just written is re-read on every request until its stamp settles; the check (MAC, then the log since
+        var keys = ApiKeyFile.Parse(bytes, Location, out var stored);
+        if (Authority is not { } authority)
+        {
+            return new Snapshot(document.Stamp, keys);
+        }
+
+        // Keys just written are re-read on every request until their stamp settles; the check (MAC, then the log since
         // as_of) runs once per distinct content. A write always checks afresh, as it may be storing a revocation.
+        var digest = SHA256.HashData(bytes);
         lock (_checkedLock)
         {
             if (revoking is null && _checked is { } seen && seen.Digest.AsSpan().SequenceEqual(digest))
             {
-                return new Snapshot(snapshot.Stamp, snapshot.ReadAt, [.. seen.Trusted]);
+                return new Snapshot(document.Stamp, [.. seen.Trusted]);
             }
         }
 
-        var trusted = KeyFileChecks.Check(authority, stored, snapshot.Keys, FilePath, revoking);
+        var trusted = KeyFileChecks.Check(authority, stored, keys, Location, revoking);
         if (revoking is null)
         {
             lock (_checkedLock)
@@ -380,71 +382,17 @@ public sealed class ApiKeyStore
             }
         }
 
-        return new Snapshot(snapshot.Stamp, snapshot.ReadAt, [.. trusted]);
-    }
-
-    private Snapshot LoadUnchecked() => Read().Snapshot;
-
-    /// <summary>Reads the file through one handle, taking its stamp from the same handle, so the two always agree.</summary>
-    private (Snapshot Snapshot, StoredKeys? Stored, byte[] Digest) Read()
-    {
-        var readAt = DateTime.UtcNow;
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return (new Snapshot(FileStamp.Absent, readAt, []), null, []);
-        }
-
-        using (stream)
-        {
-            var stamp = new FileStamp(stream.Length, File.GetLastWriteTimeUtc(stream.SafeFileHandle));
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            var keys = ApiKeyFile.Parse(bytes, FilePath, out var stored);
-            return (new Snapshot(stamp, readAt, keys), stored, SHA256.HashData(bytes));
-        }
-    }
-
-    /// <summary>What a stat tells of the file: enough to notice a replacement without reading it.</summary>
-    private readonly record struct FileStamp(long Length, DateTime LastWriteUtc)
-    {
-        public static readonly FileStamp Absent = new(-1, default);
-
-        public static FileStamp Of(string path)
-        {
-            var info = new FileInfo(path);
-            return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc) : Absent;
-        }
+        return new Snapshot(document.Stamp, [.. trusted]);
     }
 
     /// <summary>The keys as read at one moment, indexed by id with each secret's hash as bytes.</summary>
-    private sealed class Snapshot
+    private sealed class Snapshot(StateStamp stamp, List<ApiKeyRecord> keys)
     {
-        public Snapshot(FileStamp stamp, DateTime readAt, List<ApiKeyRecord> keys)
-        {
-            Stamp = stamp;
-            ReadAt = readAt;
-            Keys = keys.AsReadOnly();
-            // A file written within the timestamps' granularity of our read could be replaced again under the same
-            // stamp; until it is older than that, every call re-reads it (a few KB) rather than trust the stamp.
-            Settled = stamp == FileStamp.Absent || readAt - stamp.LastWriteUtc > TimestampSlack;
-            ById = keys.ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.SecretSha256)), StringComparer.Ordinal);
-        }
+        public StateStamp Stamp { get; } = stamp;
 
-        public FileStamp Stamp { get; }
+        public IReadOnlyList<ApiKeyRecord> Keys { get; } = keys.AsReadOnly();
 
-        public DateTime ReadAt { get; }
-
-        public IReadOnlyList<ApiKeyRecord> Keys { get; }
-
-        public Dictionary<string, (ApiKeyRecord Key, byte[] Hash)> ById { get; }
-
-        private bool Settled { get; }
-
-        public bool IsCurrent(FileStamp stamp) => Settled && stamp == Stamp;
+        public Dictionary<string, (ApiKeyRecord Key, byte[] Hash)> ById { get; } =
+            keys.ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.SecretSha256)), StringComparer.Ordinal);
     }
 }

@@ -26,7 +26,7 @@ public sealed class OperatorActions(TransparencyLog log, ApiKeyStore keys, TimeP
         {
             keys.Add(record);
         }
-        catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException or StateFileException)
+        catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException or StateFileException or StateUnavailableException)
         {
             throw new OperatorActionException($"key.created for '{name}' (id {record.Id}) was sealed as entry {sealedAt.Index}, but the key could not be stored, so it does not exist: {e.Message}", e);
         }
@@ -47,7 +47,7 @@ public sealed class OperatorActions(TransparencyLog log, ApiKeyStore keys, TimeP
         {
             return (keys.Revoke(name, live.Id), sealedAt.Index);
         }
-        catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException or StateFileException)
+        catch (Exception e) when (e is ApiKeyException or IOException or UnauthorizedAccessException or FormatViolationException or StateFileException or StateUnavailableException)
         {
             throw new OperatorActionException($"key.revoked for '{name}' (id {live.Id}) was sealed as entry {sealedAt.Index}, but marking the key revoked failed: {e.Message}; run the revocation again", e);
         }

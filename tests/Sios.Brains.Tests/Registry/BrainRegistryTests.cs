@@ -103,11 +103,11 @@ public sealed class BrainRegistryTests : IDisposable
     public async Task Duplicates_are_refused_before_anything_is_sealed()
     {
         await Registry().AddAsync(Draft());
-        var before = await File.ReadAllBytesAsync(Registry().FilePath);
+        var before = await File.ReadAllBytesAsync(Registry().Location);
         var e = await Assert.ThrowsAsync<BrainRegistryException>(() => Registry().AddAsync(Draft() with { Description = "again" }));
         Assert.Contains("'coder' is already registered", e.Message, StringComparison.Ordinal);
         Assert.Single(_sealer.Entries);
-        Assert.Equal(before, await File.ReadAllBytesAsync(Registry().FilePath));
+        Assert.Equal(before, await File.ReadAllBytesAsync(Registry().Location));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class BrainRegistryTests : IDisposable
         var badName = await Assert.ThrowsAsync<BrainManifestException>(() => Registry().AddAsync(Draft("Not/OK")));
         Assert.Contains("a name is 1 to 64", badName.Message, StringComparison.Ordinal);
         Assert.Empty(_sealer.Entries);
-        Assert.False(File.Exists(Registry().FilePath));
+        Assert.False(File.Exists(Registry().Location));
     }
 
     [Fact]
@@ -277,10 +277,10 @@ public sealed class BrainRegistryTests : IDisposable
         Assert.Equal(["base.gguf", "brains.json", "brains.lock"], Directory.GetFiles(_folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         if (!OperatingSystem.IsWindows())
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Registry().FilePath));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Registry().Location));
         }
 
-        using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(Registry().FilePath));
+        using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(Registry().Location));
         Assert.Equal(2, json.RootElement.GetProperty("format").GetInt32());
         Assert.Empty(json.RootElement.GetProperty("brains").EnumerateArray());
     }
@@ -296,11 +296,11 @@ public sealed class BrainRegistryTests : IDisposable
     [InlineData("{\"format\":1,\"brains\":[{\"name\":\"a\",\"model_path\":\"/m\",\"model_sha256\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"},{\"name\":\"a\",\"model_path\":\"/n\",\"model_sha256\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}]}")]
     public async Task A_damaged_registry_file_is_refused_with_its_path(string content)
     {
-        await File.WriteAllTextAsync(Registry().FilePath, content);
+        await File.WriteAllTextAsync(Registry().Location, content);
         var e = Assert.Throws<FormatViolationException>(() => Registry().List());
-        Assert.Contains(Registry().FilePath, e.Message, StringComparison.Ordinal);
+        Assert.Contains(Registry().Location, e.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<FormatViolationException>(() => Registry().RemoveAsync("a"));
-        Assert.Equal(content, await File.ReadAllTextAsync(Registry().FilePath));
+        Assert.Equal(content, await File.ReadAllTextAsync(Registry().Location));
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class UpstreamRegistryTests : IDisposable
         Assert.False(entry.TryGetProperty("weights", out _));
         Assert.False(entry.TryGetProperty("model_file", out _));
 
-        using var file = JsonDocument.Parse(await File.ReadAllBytesAsync(Registry().FilePath));
+        using var file = JsonDocument.Parse(await File.ReadAllBytesAsync(Registry().Location));
         var stored = Assert.Single(file.RootElement.GetProperty("brains").EnumerateArray());
         Assert.Equal(["name", "description", "upstream", "sampling"], stored.EnumerateObject().Select(p => p.Name));
         var upstream = stored.GetProperty("upstream");
@@ -77,7 +77,7 @@ public sealed class UpstreamRegistryTests : IDisposable
         Assert.Contains("without /v1", e.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<BrainManifestException>(() => Registry().AddAsync(Remote() with { ModelPath = _folder.RandomModel("m.gguf", 10) }));
         Assert.Empty(_sealer.Entries);
-        Assert.False(File.Exists(Registry().FilePath));
+        Assert.False(File.Exists(Registry().Location));
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class UpstreamRegistryTests : IDisposable
     [Fact]
     public async Task A_registry_file_from_before_upstreams_is_still_read()
     {
-        await File.WriteAllTextAsync(Registry().FilePath, $$$"""
+        await File.WriteAllTextAsync(Registry().Location, $$$"""
             {"format":1,"brains":[{"name":"old","description":"","model_path":"/srv/m.gguf","model_sha256":"{{{Pinned}}}","sampling":{"stop":[]}}]}
             """);
         var old = Assert.Single(Registry().List());
@@ -130,9 +130,9 @@ public sealed class UpstreamRegistryTests : IDisposable
     [InlineData("""{"format":1,"brains":[{"name":"a","upstream":{"url":"http://h/","model":"m","api_key":"sk-1"}}]}""")]
     public async Task A_registry_file_with_a_bad_upstream_is_refused(string content)
     {
-        await File.WriteAllTextAsync(Registry().FilePath, content);
+        await File.WriteAllTextAsync(Registry().Location, content);
         var e = Assert.Throws<FormatViolationException>(() => Registry().List());
-        Assert.Contains(Registry().FilePath, e.Message, StringComparison.Ordinal);
+        Assert.Contains(Registry().Location, e.Message, StringComparison.Ordinal);
     }
 
     private sealed class Collect(List<HashProgress> reports) : IProgress<HashProgress>
