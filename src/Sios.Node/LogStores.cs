@@ -94,13 +94,18 @@ internal static class LogStores
     /// <summary>Whether the data folder keeps its log in its own SQLite file (so file-level checks such as its existence apply).</summary>
     public static bool IsEmbedded(string? store) => store is null;
 
-    /// <summary>Parses and checks a PostgreSQL store URL, or explains what is wrong with it (exit 2).</summary>
+    /// <summary>
+    /// Parses and checks a PostgreSQL store URL, or explains what is wrong with it (exit 2). Several hosts
+    /// (<c>postgres://HOST1:PORT1,HOST2:PORT2/DB</c>, as libpq writes them) name a primary and its standbys: the node
+    /// connects to whichever accepts writes, so after a failover it follows the promoted standby.
+    /// </summary>
     public static PostgresStore ParsePostgres(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !Schemes.Contains(uri.Scheme, StringComparer.Ordinal))
+        var (single, hosts) = SplitHosts(url);
+        if (!Uri.TryCreate(single, UriKind.Absolute, out var uri) || !Schemes.Contains(uri.Scheme, StringComparer.Ordinal))
         {
-            throw Usage("is not a store URL: write postgres://[USER@]HOST[:PORT]/DATABASE[?schema=NAME&sslmode=MODE]");
+            throw Usage("is not a store URL: write postgres://[USER@]HOST[:PORT][,HOST[:PORT]...]/DATABASE[?schema=NAME&sslmode=MODE]");
         }
 
         var user = Uri.UnescapeDataString(uri.UserInfo);
@@ -126,15 +131,23 @@ internal static class LogStores
             throw Usage($"{url} has a fragment; a store URL has none");
         }
 
+        var endpoints = hosts.Count == 0 ? [Endpoint(uri)] : hosts.Select(h => HostOf(url, h)).ToList();
         var builder = new NpgsqlConnectionStringBuilder
         {
-            Host = uri.Host.Trim('[', ']'),
-            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Host = endpoints.Count == 1 ? endpoints[0].Host : string.Join(',', endpoints.Select(e => Bracketed(e.Host) + ":" + e.Port.ToString(CultureInfo.InvariantCulture))),
+            Port = endpoints[0].Port,
             Database = database,
             // Bounded: a node must fail closed quickly when its database is gone, not hang its clients.
             Timeout = 15,
             CommandTimeout = 30,
         };
+        if (endpoints.Count > 1)
+        {
+            // Only the primary takes writes; a standby's state is rechecked often, so a promotion is seen within seconds.
+            builder.TargetSessionAttributes = "read-write";
+            builder.HostRecheckSeconds = 2;
+        }
+
         if (user.Length > 0)
         {
             builder.Username = user;
@@ -163,9 +176,46 @@ internal static class LogStores
             }
         }
 
-        var display = $"postgres://{(user.Length > 0 ? user + "@" : "")}{uri.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}/{database} (schema {schema})";
+        var display = $"postgres://{(user.Length > 0 ? user + "@" : "")}{string.Join(',', endpoints.Select(e => Bracketed(e.Host) + ":" + e.Port.ToString(CultureInfo.InvariantCulture)))}/{database} (schema {schema})";
         return new PostgresStore(builder.ConnectionString, schema, display);
     }
+
+    /// <summary>
+    /// The URL with its host list cut to the first host (System.Uri reads one authority), and the hosts when it lists
+    /// several; the caller checks each of those on its own.
+    /// </summary>
+    private static (string Single, List<string> Hosts) SplitHosts(string url)
+    {
+        var start = url.IndexOf("://", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return (url, []);
+        }
+
+        start += 3;
+        var end = url.IndexOfAny(['/', '?', '#'], start);
+        end = end < 0 ? url.Length : end;
+        var at = url.LastIndexOf('@', end - 1, end - start);
+        var hostStart = at < 0 ? start : at + 1;
+        var list = url[hostStart..end];
+        if (!list.Contains(',', StringComparison.Ordinal))
+        {
+            return (url, []);
+        }
+
+        var hosts = list.Split(',').ToList();
+        return (url[..hostStart] + hosts[0] + url[end..], hosts);
+    }
+
+    private static (string Host, int Port) HostOf(string url, string host) =>
+        host.Length > 0 && Uri.TryCreate("postgres://" + host + "/db", UriKind.Absolute, out var one) && one.Host.Length > 0
+            && one.AbsolutePath == "/db" && one.UserInfo.Length == 0
+            ? Endpoint(one)
+            : throw Usage($"{url}: '{host}' is not a HOST or HOST:PORT");
+
+    private static (string Host, int Port) Endpoint(Uri uri) => (uri.Host.Trim('[', ']'), uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port);
+
+    private static string Bracketed(string host) => host.Contains(':', StringComparison.Ordinal) ? "[" + host + "]" : host;
 
     private static bool PostgresSchemaName(string value) =>
         value.Length is > 0 and <= 63 && (char.IsAsciiLetterLower(value[0]) || value[0] == '_') && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');

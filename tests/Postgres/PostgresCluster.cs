@@ -43,8 +43,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     public static async Task<PostgresCluster> StartAsync(params string[] settings)
     {
         var bin = FindBin() ?? throw new InvalidOperationException(Unavailable);
-        var folder = Path.Combine(Path.GetTempPath(), "sios-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(folder);
+        var folder = NewFolder();
         if (IsRoot)
         {
             await RunAsync("chown", ["postgres:postgres", folder]);
@@ -62,6 +61,56 @@ public sealed class PostgresCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Makes a streaming standby of this server (<c>pg_basebackup -R</c>) in a folder and on a port of its own, starts it,
+    /// and makes it synchronous: from then on this server acknowledges a commit only once the standby has flushed it
+    /// (<c>synchronous_standby_names = '*'</c> with <c>synchronous_commit = on</c>), the setup the README documents.
+    /// </summary>
+    public async Task<PostgresCluster> StartSynchronousStandbyAsync()
+    {
+        var standby = new PostgresCluster(Bin, NewFolder(), Sios.Tests.Shared.LoopbackPorts.Pick());
+        try
+        {
+            if (IsRoot)
+            {
+                await RunAsync("chown", ["postgres:postgres", standby.Folder]);
+            }
+
+            await standby.RunServerToolAsync("pg_basebackup", ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "sios", "-D", standby.Data, "-R", "-X", "stream", "--no-sync"]);
+            await standby.StartServerAsync([]);
+            await SqlAsync("ALTER SYSTEM SET synchronous_standby_names = '*'; SELECT pg_reload_conf();");
+            var waited = Stopwatch.StartNew();
+            while (await SqlAsync("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync';") is not long and > 0)
+            {
+                if (waited.Elapsed > CommandTimeout)
+                {
+                    throw new InvalidOperationException($"the standby on port {standby.Port} never became synchronous");
+                }
+
+                await Task.Delay(100);
+            }
+
+            return standby;
+        }
+        catch
+        {
+            await standby.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Promotes this standby to primary (<c>pg_ctl promote</c>), waiting until it takes writes.</summary>
+    public Task PromoteAsync() => RunServerToolAsync("pg_ctl", ["-D", Data, "-w", "-t", "60", "promote"]);
+
+    /// <summary>Runs SQL as the superuser and returns the first column of the last statement's first row.</summary>
+    public async Task<object?> SqlAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
     }
 
     /// <summary>Stops the server as a crash would (<c>-m immediate</c>: no shutdown checkpoint) and starts it again on the same port.</summary>
@@ -103,6 +152,13 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     private static bool IsRoot => Environment.UserName == "root";
+
+    private static string NewFolder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "sios-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
 
     private static string? FindBin()
     {

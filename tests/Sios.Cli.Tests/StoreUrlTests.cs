@@ -32,6 +32,21 @@ public sealed class StoreUrlTests
         Assert.Contains($"(schema {schema})", store.Display, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Several_hosts_name_a_primary_and_its_standbys_and_only_a_writable_one_is_taken()
+    {
+        var store = LogStores.ParsePostgres("postgres://sios@pg-1.internal:5433,pg-2.internal,[fd00::7]:6000/records?schema=audit");
+        var settings = new NpgsqlConnectionStringBuilder(store.ConnectionString);
+
+        Assert.Equal("pg-1.internal:5433,pg-2.internal:5432,[fd00::7]:6000", settings.Host);
+        Assert.Equal("read-write", settings.TargetSessionAttributes);
+        Assert.Equal("records", settings.Database);
+        Assert.Equal("sios", settings.Username);
+        Assert.Equal("audit", store.Schema);
+        Assert.Equal("postgres://sios@pg-1.internal:5433,pg-2.internal:5432,[fd00::7]:6000/records (schema audit)", store.Display);
+        Assert.Null(new NpgsqlConnectionStringBuilder(LogStores.ParsePostgres("postgres://one/db").ConnectionString).TargetSessionAttributes);
+    }
+
     [Theory]
     [InlineData("postgres://sios:s3cr3t-pw@host/db", "PGPASSWORD")]
     [InlineData("postgres://sios:@host/db", "PGPASSWORD")]
@@ -44,6 +59,9 @@ public sealed class StoreUrlTests
     [InlineData("postgres://host/db?sslmode=sometimes", "sslmode=sometimes")]
     [InlineData("postgres://host/db?password=x", "'password' is not one SIOS reads")]
     [InlineData("postgres://host/db#frag", "has a fragment")]
+    [InlineData("postgres://a:5432,,b/db", "'' is not a HOST or HOST:PORT")]
+    [InlineData("postgres://a:5432,b:x/db", "'b:x' is not a HOST or HOST:PORT")]
+    [InlineData("postgres://sios:s3cr3t@a,b/db", "PGPASSWORD")]
     public void A_url_that_cannot_be_used_as_written_is_refused_saying_why(string url, string expected)
     {
         var refused = Assert.Throws<NodeException>(() => LogStores.ParsePostgres(url));

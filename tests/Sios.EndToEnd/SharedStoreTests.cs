@@ -50,7 +50,7 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
             for (var i = 0; i < 3; i++)
             {
                 var (name, client) = (t + i) % 2 == 0 ? ("a", clientA) : ("b", clientB);
-                answered[await AskAsync(client, watchdog.Token)] = name;
+                answered[await SharedStoreClients.AskAsync(client, watchdog.Token)] = name;
             }
         })));
         Assert.Equal(24, answered.Count);
@@ -58,7 +58,7 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
         // One record: each answer's receipt comes from the node that did not answer it, and verifies offline.
         foreach (var (index, node) in answered)
         {
-            var receipt = await ReceiptAsync(node == "a" ? clientB : clientA, index, watchdog.Token);
+            var receipt = await SharedStoreClients.ReceiptAsync(node == "a" ? clientB : clientA, index, watchdog.Token);
             var verified = new ReceiptVerifier(_a.Vkeys).Verify(receipt);
             Assert.Equal(index, verified.Index);
             Assert.Equal("inference", JsonDocument.Parse(verified.Entry).RootElement.GetProperty("type").GetString());
@@ -69,7 +69,7 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
         {
             for (var i = 0; i < 6; i++)
             {
-                answered[await AskAsync(clientB, watchdog.Token)] = "b";
+                answered[await SharedStoreClients.AskAsync(clientB, watchdog.Token)] = "b";
             }
         });
         await _a.KillAsync();
@@ -114,39 +114,8 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
         using var clientB = _b.Client();
 
         // Clients keep asking both nodes while the database crashes and comes back; every answer given was sealed.
-        var answered = new ConcurrentDictionary<long, string>();
-        var refused = 0;
-        var ok = 0;
-        using var stopLoad = new CancellationTokenSource();
-        var load = Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
-        {
-            var client = t % 2 == 0 ? clientA : clientB;
-            while (!stopLoad.IsCancellationRequested)
-            {
-                using var answer = await client.PostAsync("/v1/chat/completions", Question(), watchdog.Token);
-                if (answer.StatusCode == HttpStatusCode.OK)
-                {
-                    answered[long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture)] = t.ToString(CultureInfo.InvariantCulture);
-                    Interlocked.Increment(ref ok);
-                }
-                else
-                {
-                    // Refused, never answered unsealed: the refusal is itself sealed when the store takes it (then it carries
-                    // its receipt, checked below like any answer's), or it carries none.
-                    Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
-                    if (answer.Headers.Contains("Sios-Log-Index"))
-                    {
-                        answered[long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture)] = "refusal";
-                    }
-
-                    Interlocked.Increment(ref refused);
-                }
-            }
-        })).ToList();
-        while (Volatile.Read(ref ok) < 8)
-        {
-            await Task.Delay(50, watchdog.Token);
-        }
+        using var load = new SharedLoad([clientA, clientB], 4, watchdog.Token);
+        await load.WaitForAnswersAsync(8, TimeSpan.FromSeconds(60), () => "no answers before the crash", watchdog.Token);
 
         await postgres.Cluster.StopAsync("immediate");
         using (var health = await clientB.GetAsync("/healthz", watchdog.Token))
@@ -166,25 +135,17 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
 
         await Task.Delay(1000, watchdog.Token);
         await postgres.Cluster.StartAgainAsync();
-        var before = Volatile.Read(ref ok);
-        var resumed = System.Diagnostics.Stopwatch.StartNew();
-        while (Volatile.Read(ref ok) < before + 8)
-        {
-            Assert.True(resumed.Elapsed < TimeSpan.FromSeconds(90), $"the nodes did not resume: A said {_a.Stderr}; B said {_b.Stderr}");
-            await Task.Delay(100, watchdog.Token);
-        }
-
-        await stopLoad.CancelAsync();
-        await Task.WhenAll(load).WaitAsync(watchdog.Token);
-        Assert.True(refused > 0, "no answer was refused while the database was down");
+        await load.WaitForAnswersAsync(8, TimeSpan.FromSeconds(90), () => $"the nodes did not resume: A said {_a.Stderr}; B said {_b.Stderr}", watchdog.Token);
+        await load.StopAsync(watchdog.Token);
+        Assert.True(load.Refused > 0, "no answer was refused while the database was down");
         using (var healthy = await clientA.GetAsync("/healthz", watchdog.Token))
         {
             Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
         }
 
-        foreach (var (index, _) in answered)
+        foreach (var (index, _) in load.Answered)
         {
-            new ReceiptVerifier(_a.Vkeys).Verify(await ReceiptAsync(clientA, index, watchdog.Token));
+            new ReceiptVerifier(_a.Vkeys).Verify(await SharedStoreClients.ReceiptAsync(clientA, index, watchdog.Token));
         }
 
         Assert.Equal(0, await _a.StopAsync());
@@ -205,30 +166,5 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
             await _b.InitializeAsync();
         };
         await _a.InitializeAsync();
-    }
-
-    private static StringContent Question() => new(
-        JsonSerializer.Serialize(new { model = "demo", max_tokens = 2, messages = new[] { new { role = "user", content = "which node?" } } }), Encoding.UTF8, "application/json");
-
-    private static async Task<long> AskAsync(HttpClient client, CancellationToken ct)
-    {
-        using var answer = await client.PostAsync("/v1/chat/completions", Question(), ct);
-        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        return long.Parse(Receipts.Header(answer.Headers, "Sios-Log-Index"), CultureInfo.InvariantCulture);
-    }
-
-    // A node learns of the other's checkpoints within a follow interval; until then the entry is not yet under its checkpoint.
-    private static async Task<byte[]> ReceiptAsync(HttpClient client, long index, CancellationToken ct)
-    {
-        while (true)
-        {
-            using var response = await client.GetAsync($"/log/receipts/{index}", ct);
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return await response.Content.ReadAsByteArrayAsync(ct);
-            }
-
-            await Task.Delay(100, ct);
-        }
     }
 }

@@ -105,7 +105,17 @@ public sealed class TransparencyLog : IAsyncDisposable
             throw new ArgumentException($"the tail seal key is {TailSeals.Size} bytes", nameof(options));
         }
 
-        var (builder, latest) = await LogRecovery.RecoverAsync(store, signer, options.TailKey, cancellationToken).ConfigureAwait(false);
+        // On a shared store the others go on writing: recovery reads the size and the latest checkpoint, and may sign a
+        // tail, so it runs inside a turn like any batch, or it could read the two at different moments or sign over a
+        // batch another node is about to publish.
+        TreeBuilder builder;
+        PublishedCheckpoint latest;
+        var turn = await store.TakeTurnAsync(cancellationToken).ConfigureAwait(false);
+        await using (turn.ConfigureAwait(false))
+        {
+            (builder, latest) = await LogRecovery.RecoverAsync(store, signer, options.TailKey, cancellationToken).ConfigureAwait(false);
+        }
+
         return new TransparencyLog(store, signer, options, builder, latest);
     }
 

@@ -67,6 +67,34 @@ public sealed class SharedWritersTests
     }
 
     [Fact]
+    public async Task A_node_that_joins_while_another_publishes_recovers_inside_a_turn_never_from_a_torn_read()
+    {
+        var directory = "shared-" + Guid.NewGuid().ToString("N");
+        var a = await OpenAsync(MemoryLogStore.Open(directory, shared: true));
+        await a.AppendAsync(SharedLogTesting.Entry("before the join"));
+        var joining = MemoryLogStore.Open(directory, shared: true);
+        var published = 0;
+        // Between the joiner's read of the size and its read of the latest checkpoint, node A tries to append and
+        // publish. Outside a turn A would get in, and the joiner would see a checkpoint beyond the size it read.
+        joining.AfterSizeRead = () =>
+        {
+            if (Interlocked.Exchange(ref published, 1) == 0)
+            {
+                _ = a.AppendAsync(SharedLogTesting.Entry("during the join")).Wait(TimeSpan.FromMilliseconds(500));
+            }
+        };
+
+        var b = await OpenAsync(joining);
+        var later = await b.AppendAsync(SharedLogTesting.Entry("after the join"));
+
+        Assert.Equal(1, published);
+        Assert.Equal(2, later.Index);
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+        await SharedLogTesting.AssertOneHistoryAsync(MemoryLogStore.Open(directory, shared: true), Origin, 3);
+    }
+
+    [Fact]
     public async Task A_batch_that_persisted_although_its_node_failed_is_signed_by_the_next_node()
     {
         var directory = "shared-" + Guid.NewGuid().ToString("N");

@@ -35,6 +35,9 @@ public sealed class MemoryLogStore : ILogStore
     /// </summary>
     public Func<string, Exception?>? Fault { get; set; }
 
+    /// <summary>Called after each read of the stored size, so a test can let other writers act before the reader's next read.</summary>
+    public Action? AfterSizeRead { get; set; }
+
     /// <summary>
     /// Opens (creating on first use) the in-memory log named by <paramref name="directory"/>; a log first opened
     /// <paramref name="shared"/> takes several writers in turns.
@@ -127,8 +130,12 @@ public sealed class MemoryLogStore : ILogStore
     public TimeSpan TurnTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc />
-    public Task<long> GetStoredSizeAsync(CancellationToken cancellationToken = default) =>
-        Read(log => (long)log.Entries.Count, cancellationToken);
+    public async Task<long> GetStoredSizeAsync(CancellationToken cancellationToken = default)
+    {
+        var size = await Read(log => (long)log.Entries.Count, cancellationToken).ConfigureAwait(false);
+        AfterSizeRead?.Invoke();
+        return size;
+    }
 
     /// <inheritdoc />
     public Task<StoredCheckpoint?> GetLatestCheckpointAsync(CancellationToken cancellationToken = default) =>
