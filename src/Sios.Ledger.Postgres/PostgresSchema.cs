@@ -130,12 +130,20 @@ internal static partial class PostgresSchema
         );
         """ + StateTable(s);
 
-    // The operator's state documents (API keys, brain registry), each authenticated by its own MAC as the files are.
+    // The operator's state documents (API keys, brain registry), each authenticated by its own MAC as the files are; and
+    // the keys' rate budgets, which every node draws on (levels as of 'at', by the database's clock).
     private static string StateTable(string s) => $"""
         CREATE TABLE {s}.state(
             name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 32 AND name ~ '^[a-z][a-z0-9-]*$'),
             version bigint NOT NULL CHECK (version >= 0),
             body bytea CHECK (length(body) <= 67108864)
+        );
+        CREATE TABLE {s}.budgets(
+            key_id text PRIMARY KEY CHECK (length(key_id) BETWEEN 1 AND 64),
+            requests double precision,
+            tokens double precision,
+            admitted boolean NOT NULL DEFAULT true,
+            at timestamptz NOT NULL
         );
         """;
 

@@ -24,7 +24,11 @@ public sealed partial class PostgresStateDocuments : IDisposable
         _source = source;
         Schema = schema;
         _display = display;
+        Budgets = new PostgresRateBudgets(source, schema, display);
     }
+
+    /// <summary>The keys' rate budgets, shared by every node of the log (see <see cref="PostgresRateBudgets"/>).</summary>
+    public IRateBudgets Budgets { get; }
 
     /// <summary>The schema whose <c>state</c> table holds the documents.</summary>
     public string Schema { get; }

@@ -67,11 +67,25 @@ internal static class LogStores
     /// The state document <paramref name="name"/> kept in the shared store <paramref name="store"/> (a row of its
     /// <c>state</c> table), so every node serving the log reads and changes the same one.
     /// </summary>
-    public static IStateDocument SharedState(string store, string name)
+    public static IStateDocument SharedState(string store, string name) => State(store).Document(name);
+
+    /// <summary>The keys' rate budgets kept in the shared store <paramref name="store"/>, one budget per key across every node.</summary>
+    public static IRateBudgets SharedBudgets(string store) => State(store).Budgets;
+
+    private static PostgresStateDocuments State(string store)
     {
         var postgres = ParsePostgres(store);
-        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresStateDocuments>(() => OpenState(postgres))).Value;
-        return state.Document(name);
+        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresStateDocuments>(() => OpenState(postgres)));
+        try
+        {
+            return state.Value;
+        }
+        catch (NodeException)
+        {
+            // A store that could not be reached is tried again next time, not remembered as unreachable.
+            SharedStates.TryRemove(KeyValuePair.Create(store, state));
+            throw;
+        }
     }
 
     // One pool per store for the life of the process: a pool per request would defeat its purpose.

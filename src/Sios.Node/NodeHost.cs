@@ -116,6 +116,7 @@ internal static class NodeHost
                         Witnessing = witnessing,
                         Timestamping = timestamping,
                         Timestamps = NodeTimestamping.Folder(data),
+                        Budgets = data.Config.Store is { } shared ? LogStores.SharedBudgets(shared) : null,
                     };
                     timestamping?.Start();
                     var server = SiosServer.Create(effective.Server, services, effective.LogLevel);

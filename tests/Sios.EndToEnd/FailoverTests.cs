@@ -10,10 +10,11 @@ namespace Sios.EndToEnd;
 
 /// <summary>
 /// Three real <c>sios serve</c> nodes on one log kept by a PostgreSQL primary with a synchronous standby, both started
-/// here, from outside every process: clients spread over the nodes; a key made on one node works on another and, revoked
-/// on a third, is refused on all at once; one node killed with SIGKILL under load; then the primary crashed and the
-/// standby promoted under load. The nodes refuse while there is no primary, follow the promoted standby by themselves,
-/// and every acknowledged answer's receipt verifies against the one log, which audits clean on the new primary.
+/// here, from outside every process: clients spread over the nodes; a key made on one node works on another and,
+/// revoked on a third, is refused on all at once; a key's rate budget spans the nodes; one node killed with SIGKILL
+/// under load; then the primary crashed and the standby promoted under load. The nodes refuse while there is no
+/// primary, follow the promoted standby by themselves, and every acknowledged answer's receipt verifies against the one
+/// log, which audits clean on the new primary.
 /// </summary>
 [Collection(PostgresTests.Name)]
 public sealed class FailoverTests : IAsyncLifetime
@@ -113,7 +114,10 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.True(load.Answered.Keys.Max() < await store.GetStoredSizeAsync());
     }
 
-    /// <summary>A key made through node A's folder works on C at once; revoked through B's, it is refused on every node at once.</summary>
+    /// <summary>
+    /// A key made through node A's folder works on C at once; revoked through B's, it is refused on every node at once; a
+    /// key's rate budget is drawn on by every node.
+    /// </summary>
     private async Task KeysAreSharedAsync(HttpClient clientB, HttpClient clientC, CancellationToken ct)
     {
         var created = await SiosCli.RunAsync("key", "create", "roaming", "--brains", "*", "--data", _a.Data);
@@ -128,6 +132,13 @@ public sealed class FailoverTests : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(client, secret, ct));
         }
+
+        // A key's budget is one budget however its requests are spread: two a minute, whichever nodes serve them.
+        var metered = await SiosCli.RunAsync("key", "create", "metered", "--brains", "*", "--rpm", "2", "--data", _c.Data);
+        Assert.True(metered.ExitCode == 0, metered.Err);
+        Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(clientA, metered.Out.Trim(), ct));
+        Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(clientB, metered.Out.Trim(), ct));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await StatusWithKeyAsync(clientC, metered.Out.Trim(), ct));
     }
 
     private static async Task<HttpStatusCode> StatusWithKeyAsync(HttpClient node, string key, CancellationToken ct)

@@ -121,3 +121,36 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
         Assert.ThrowsAny<NpgsqlException>(() => PostgresStateDocuments.Open(closed, _schema));
     }
 }
+
+/// <summary>The budgets kept in PostgreSQL pass the rate budget conformance suite, each handle another node's pool.</summary>
+[Collection(PostgresTests.Name)]
+public sealed class PostgresRateBudgetsConformanceTests(PostgresFixture postgres) : Sios.Ledger.Tests.State.RateBudgetsConformanceTests, IDisposable
+{
+    private readonly string _schema = PostgresFixture.NewSchema();
+    private readonly List<PostgresStateDocuments> _nodes = [];
+
+    protected override IRateBudgets Open()
+    {
+        Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
+        var node = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        lock (_nodes)
+        {
+            _nodes.Add(node);
+        }
+
+        return node.Budgets;
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+
+        if (postgres.Unavailable is null)
+        {
+            postgres.DropSchemaAsync(_schema).GetAwaiter().GetResult();
+        }
+    }
+}

@@ -102,7 +102,7 @@ public sealed class SiosServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<SiosMetrics>();
         builder.Services.AddSingleton(provider => new InferenceSealer(services.Log, services.CommitmentSecret, provider.GetRequiredService<SiosMetrics>(), services.Clock));
-        builder.Services.AddSingleton(new Access.KeyRateLimiter(services.Clock, options.RefusalsSealedPerMinute));
+        builder.Services.AddSingleton(new Access.KeyRateLimiter(services.Clock, options.RefusalsSealedPerMinute, services.Budgets));
         // Its own key, derived from the commitment secret by a purpose no nonce input can take.
         builder.Services.AddSingleton(new InflightJournal(options.InflightPath, System.Security.Cryptography.HMACSHA256.HashData(services.CommitmentSecret, "sios/inflight-note/v1"u8)));
         builder.Services.AddSingleton<InferenceHandler>();

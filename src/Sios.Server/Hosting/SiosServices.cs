@@ -22,6 +22,9 @@ public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, Bra
     /// </summary>
     public Func<CancellationToken, Task<long?>>? BrainsChanged { get; init; }
 
+    /// <summary>Where the keys' rate budgets are drawn from: shared by every node of a shared store; null keeps them in memory.</summary>
+    public Ledger.State.IRateBudgets? Budgets { get; init; }
+
     /// <summary>The witnessing stage when a witness policy is in force, else null.</summary>
     public Ledger.Publication.CheckpointWitnessing? Witnessing { get; init; }
 
