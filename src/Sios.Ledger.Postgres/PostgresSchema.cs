@@ -130,8 +130,9 @@ internal static partial class PostgresSchema
         );
         """ + StateTable(s);
 
-    // The operator's state documents (API keys, brain registry), each authenticated by its own MAC as the files are; and
-    // the keys' rate budgets, which every node draws on (levels as of 'at', by the database's clock).
+    // The operator's state documents (API keys, brain registry), each authenticated by its own MAC as the files are; the
+    // keys' rate budgets, which every node draws on (levels as of 'at', by the database's clock); and the shelves of
+    // records that protect themselves (the vault's encrypted answers, the stored responses' claims).
     private static string StateTable(string s) => $"""
         CREATE TABLE {s}.state(
             name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 32 AND name ~ '^[a-z][a-z0-9-]*$'),
@@ -145,6 +146,14 @@ internal static partial class PostgresSchema
             admitted boolean NOT NULL DEFAULT true,
             at timestamptz NOT NULL
         );
+        CREATE TABLE {s}.shelf(
+            shelf text NOT NULL CHECK (length(shelf) BETWEEN 1 AND 32),
+            id text NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
+            kept_at bigint NOT NULL,
+            record bytea NOT NULL CHECK (length(record) <= 268435456),
+            PRIMARY KEY (shelf, id)
+        );
+        CREATE INDEX ON {s}.shelf(shelf, kept_at);
         """;
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]

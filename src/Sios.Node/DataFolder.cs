@@ -335,7 +335,9 @@ internal sealed class DataFolder
         var key = master.DeriveKey(ContentVault.KeyPurpose);
         try
         {
-            return new ContentVault(VaultPath, key, Config.VaultRetentionDays, clock);
+            // On a shared store every node keeps its answers in the database, so any node can disclose any answer.
+            var shelves = Config.Store is { } store ? LogStores.SharedShelves(store) : ContentVault.FolderShelves(VaultPath);
+            return new ContentVault(shelves, key, Config.VaultRetentionDays, clock);
         }
         catch (ArgumentException e)
         {

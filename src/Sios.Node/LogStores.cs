@@ -21,7 +21,7 @@ internal static class LogStores
 
     private static readonly string[] Schemes = ["postgres", "postgresql"];
 
-    private static readonly ConcurrentDictionary<string, Lazy<PostgresStateDocuments>> SharedStates = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Lazy<PostgresSharedState>> SharedStates = new(StringComparer.Ordinal);
 
     private static readonly Dictionary<string, SslMode> SslModes = new(StringComparer.Ordinal)
     {
@@ -69,13 +69,16 @@ internal static class LogStores
     /// </summary>
     public static IStateDocument SharedState(string store, string name) => State(store).Document(name);
 
+    /// <summary>The vault's shelves (kept answers, stored-response claims) in the shared store <paramref name="store"/>.</summary>
+    public static (IRecordShelf Answers, IRecordShelf Claims) SharedShelves(string store) => (State(store).Shelf("vault"), State(store).Shelf("responses"));
+
     /// <summary>The keys' rate budgets kept in the shared store <paramref name="store"/>, one budget per key across every node.</summary>
     public static IRateBudgets SharedBudgets(string store) => State(store).Budgets;
 
-    private static PostgresStateDocuments State(string store)
+    private static PostgresSharedState State(string store)
     {
         var postgres = ParsePostgres(store);
-        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresStateDocuments>(() => OpenState(postgres)));
+        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresSharedState>(() => OpenState(postgres)));
         try
         {
             return state.Value;
@@ -89,11 +92,11 @@ internal static class LogStores
     }
 
     // One pool per store for the life of the process: a pool per request would defeat its purpose.
-    private static PostgresStateDocuments OpenState(PostgresStore postgres)
+    private static PostgresSharedState OpenState(PostgresStore postgres)
     {
         try
         {
-            return PostgresStateDocuments.Open(postgres.ConnectionString, postgres.Schema);
+            return PostgresSharedState.Open(postgres.ConnectionString, postgres.Schema);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {

@@ -64,6 +64,22 @@ public sealed class SharedStoreTests(PostgresFixture postgres) : IAsyncLifetime
             Assert.Equal("inference", JsonDocument.Parse(verified.Entry).RootElement.GetProperty("type").GetString());
         }
 
+        // The vault is shared too: a response stored through node A is read back through node B, and an answer node A
+        // gave is disclosed from node B's folder.
+        using (var stored = await clientA.PostAsync("/v1/responses", new StringContent("""{"model":"demo","input":"kept on A","max_output_tokens":2}""", Encoding.UTF8, "application/json"), watchdog.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+            var id = JsonDocument.Parse(await stored.Content.ReadAsStringAsync(watchdog.Token)).RootElement.GetProperty("id").GetString();
+            using var readBack = await clientB.GetAsync($"/v1/responses/{id}", watchdog.Token);
+            Assert.Equal(HttpStatusCode.OK, readBack.StatusCode);
+        }
+
+        var answeredOnA = answered.First(a => a.Value == "a").Key;
+        var disclosed = await SiosCli.RunAsync("log", "disclose", answeredOnA.ToString(CultureInfo.InvariantCulture), "--out", Path.Combine(_b.Root, "disclosed"), "--data", _b.Data);
+        Assert.True(disclosed.ExitCode == 0, disclosed.Err);
+        Assert.Contains("which node?", await File.ReadAllTextAsync(Path.Combine(_b.Root, "disclosed", Sios.Verify.Disclosure.DisclosedContent.RequestFile), watchdog.Token), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_a.Data, "vault")) && Directory.EnumerateFiles(Path.Combine(_a.Data, "vault"), "*.vault").Any(), "node A kept its answers in its folder, not the store");
+
         // Node A dies mid-load; node B goes on sealing and answering.
         var load = Task.Run(async () =>
         {

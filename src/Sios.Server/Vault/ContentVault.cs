@@ -5,7 +5,7 @@ using System.Text;
 using Sios.Brains.Registry;
 using Sios.Verify.Entries;
 using Sios.Server.Access;
-using Sios.Ledger.Durable;
+using Sios.Ledger.State;
 
 namespace Sios.Server.Vault;
 
@@ -36,8 +36,9 @@ public sealed class VaultException : Exception
 
 /// <summary>
 /// The content vault (issue 5): the exact request and response bytes behind an answer's sealed commitments, kept so
-/// the operator can later disclose one answer to a third party. One file per answer, <c>&lt;entry id&gt;.vault</c>,
-/// written atomically: a magic, the time it was kept, then AES-256-GCM of the two byte strings under the key the
+/// the operator can later disclose one answer to a third party. One record per answer (a file <c>&lt;entry id&gt;.vault</c>
+/// of the data folder, or a row of a shared store's database, so any node can disclose what another kept; see
+/// <see cref="IRecordShelf"/>), written atomically: a magic, the time it was kept, then AES-256-GCM of the two byte strings under the key the
 /// master secret derives for <see cref="KeyPurpose"/>, with the magic, entry id and time as associated data, so a
 /// file renamed to another entry, re-dated or altered in any byte is refused. Content older than the retention is
 /// purged, and each purge that deletes anything is sealed (<c>vault.purged</c>: a count and the cut-off, never
@@ -62,14 +63,23 @@ public sealed class ContentVault : IDisposable
     private static readonly int HeaderSize = Magic.Length + TimeSize + NonceSize + TagSize;
 
     private readonly byte[] _key;
+    private readonly IRecordShelf _answers;
     private readonly TimeProvider _clock;
     private bool _disposed;
 
     /// <summary>A vault in <paramref name="folder"/> (created on first write) under a copy of the 32-byte <paramref name="key"/>.</summary>
     /// <exception cref="ArgumentException">The key is not 32 bytes, or the retention is outside 0 to <see cref="MaxRetentionDays"/>.</exception>
     public ContentVault(string folder, ReadOnlySpan<byte> key, int retentionDays, TimeProvider? clock = null)
+        : this(FolderShelves(folder), key, retentionDays, clock)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
+    }
+
+    /// <summary>A vault keeping answers and stored-response claims on the given shelves (a shared store's rows); as the other constructor.</summary>
+    /// <exception cref="ArgumentException">The key is not 32 bytes, or the retention is outside 0 to <see cref="MaxRetentionDays"/>.</exception>
+    public ContentVault((IRecordShelf Answers, IRecordShelf Claims) shelves, ReadOnlySpan<byte> key, int retentionDays, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(shelves.Answers);
+        ArgumentNullException.ThrowIfNull(shelves.Claims);
         if (key.Length != 32)
         {
             throw new ArgumentException($"the vault key is 32 bytes, not {key.Length}", nameof(key));
@@ -80,14 +90,22 @@ public sealed class ContentVault : IDisposable
             throw new ArgumentException($"the vault retention is 0 to {MaxRetentionDays} days (0 keeps nothing), not {retentionDays}", nameof(retentionDays));
         }
 
-        Folder = Path.GetFullPath(folder);
+        _answers = shelves.Answers;
+        Claims = shelves.Claims;
         _key = key.ToArray();
         RetentionDays = retentionDays;
         _clock = clock ?? TimeProvider.System;
     }
 
-    /// <summary>Where the vault files are.</summary>
-    public string Folder { get; }
+    /// <summary>Where the stored responses' owner claims are kept (see <see cref="StoredResponses"/>).</summary>
+    internal IRecordShelf Claims { get; }
+
+    /// <summary>The file shelves of a vault folder: answers in it, claims in its <c>responses</c> folder.</summary>
+    public static (IRecordShelf Answers, IRecordShelf Claims) FolderShelves(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        return (new FolderShelf(folder, Extension, Magic.Length + TimeSize, ReadKeptAt), new FolderShelf(Path.Combine(folder, "responses"), ".owner", 0, _ => null));
+    }
 
     /// <summary>How many days content is kept; 0 keeps nothing.</summary>
     public int RetentionDays { get; }
@@ -127,8 +145,7 @@ public sealed class ContentVault : IDisposable
         }
 
         CryptographicOperations.ZeroMemory(plain);
-        DurableFile.CreateDirectory(Folder);
-        DurableFile.Replace(Path.Combine(Folder, name + Extension), file);
+        _answers.Put(name, keptAt.ToUnixTimeMilliseconds(), file);
         return true;
     }
 
@@ -138,13 +155,8 @@ public sealed class ContentVault : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var name = FileName(entryId);
-        var path = Path.Combine(Folder, name + Extension);
-        byte[] file;
-        try
-        {
-            file = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        var path = _answers.Location(name);
+        if (_answers.Read(name) is not { } file)
         {
             return null;
         }
@@ -182,29 +194,7 @@ public sealed class ContentVault : IDisposable
     public IReadOnlyList<string> Expired()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!Directory.Exists(Folder))
-        {
-            return [];
-        }
-
-        var cutOff = CutOff.ToUnixTimeMilliseconds();
-        var expired = new List<(long KeptAt, string Id)>();
-        foreach (var path in Directory.EnumerateFiles(Folder, "*" + Extension))
-        {
-            var id = Path.GetFileNameWithoutExtension(path);
-            if (!Guid.TryParseExact(id, "D", out _) || ReadKeptAt(path) is not { } keptAt)
-            {
-                // Not a file this vault wrote: it is left for the operator to look at, never silently deleted.
-                continue;
-            }
-
-            if (keptAt < cutOff)
-            {
-                expired.Add((keptAt, id));
-            }
-        }
-
-        return [.. expired.OrderBy(e => e.KeptAt).Select(e => e.Id)];
+        return _answers.KeptBefore(CutOff.ToUnixTimeMilliseconds());
     }
 
     /// <summary>
@@ -226,7 +216,7 @@ public sealed class ContentVault : IDisposable
         await seal(entry, cancellationToken).ConfigureAwait(false);
         foreach (var id in expired)
         {
-            File.Delete(Path.Combine(Folder, id + Extension));
+            _answers.Delete(id);
         }
 
         return new VaultPurge(expired.Count, cutOff);
@@ -264,19 +254,7 @@ public sealed class ContentVault : IDisposable
         return data;
     }
 
-    private static long? ReadKeptAt(string path)
-    {
-        Span<byte> header = stackalloc byte[16];
-        try
-        {
-            using var stream = File.OpenRead(path);
-            stream.ReadExactly(header);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        return header[..Magic.Length].SequenceEqual(Magic) ? BinaryPrimitives.ReadInt64BigEndian(header[Magic.Length..]) : null;
-    }
+    // Not a file this vault wrote (its magic is missing): left for the operator to look at, never silently deleted.
+    private static long? ReadKeptAt(ReadOnlySpan<byte> header) =>
+        header[..Magic.Length].SequenceEqual(Magic) ? BinaryPrimitives.ReadInt64BigEndian(header[Magic.Length..]) : null;
 }

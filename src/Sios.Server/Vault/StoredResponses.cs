@@ -1,24 +1,21 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Sios.Ledger.Durable;
 
 namespace Sios.Server.Vault;
 
 /// <summary>
 /// The Responses API's stored responses (<c>store: true</c>). Their content is the vault's own copy of the sealed
 /// exchange (request and response bytes, encrypted, under the operator's retention); what this adds is who may read
-/// it back: one small file per stored response, <c>responses/&lt;entry id&gt;.owner</c>, holding the owner key's id
+/// it back: one small record per stored response (a file <c>responses/&lt;entry id&gt;.owner</c>, or a shared store's row),
+/// holding the owner key's id
 /// and an HMAC over the entry id and that key id under a key of its own, so a local user who can write the data
 /// folder but holds no secret cannot hand a response to another key. Deleting a stored response removes only this
 /// claim: the exchange stays in the vault for the operator's disclosure until its retention ends, like every answer.
 /// </summary>
 internal sealed class StoredResponses(ContentVault vault, byte[] key)
 {
-    private const string Extension = ".owner";
     private const int MacSize = 32;
-
-    private string Folder => Path.Combine(vault.Folder, "responses");
 
     /// <summary>Whether responses can be stored at all (the vault keeps content).</summary>
     public bool IsStoring => vault.IsKeeping;
@@ -31,8 +28,7 @@ internal sealed class StoredResponses(ContentVault vault, byte[] key)
     {
         var name = Name(entryId);
         var owner = Encoding.UTF8.GetBytes(keyId);
-        DurableFile.CreateDirectory(Folder);
-        DurableFile.Replace(Path.Combine(Folder, name + Extension), [.. Mac(name, owner), .. owner]);
+        vault.Claims.Put(name, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), [.. Mac(name, owner), .. owner]);
     }
 
     /// <summary>
@@ -76,12 +72,7 @@ internal sealed class StoredResponses(ContentVault vault, byte[] key)
         }
 
         var name = Name(entryId);
-        byte[] file;
-        try
-        {
-            file = File.ReadAllBytes(Path.Combine(Folder, name + Extension));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        if (vault.Claims.Read(name) is not { } file)
         {
             return false;
         }
@@ -96,7 +87,7 @@ internal sealed class StoredResponses(ContentVault vault, byte[] key)
     {
         try
         {
-            File.Delete(Path.Combine(Folder, Name(entryId) + Extension));
+            vault.Claims.Delete(Name(entryId));
         }
         catch (IOException)
         {

@@ -49,7 +49,7 @@ public sealed class StoredResponsesTests : IDisposable
             var id = EntryJson.NewId(TimeProvider.System);
             vault.Keep(id, "{}"u8, "{}"u8);
             store.Claim(id, "alice");
-            var claim = Directory.GetFiles(Path.Combine(vault.Folder, "responses")).Single();
+            var claim = Directory.GetFiles(Path.Combine(_temp.File("vault"), "responses")).Single();
 
             // A local user rewrites the claim's key id to its own: the MAC no longer matches.
             var bytes = File.ReadAllBytes(claim);

@@ -10,13 +10,13 @@ namespace Sios.Ledger.Postgres.Tests;
 public sealed class PostgresStateDocumentConformanceTests(PostgresFixture postgres) : StateDocumentConformanceTests
 {
     private readonly string _schema = PostgresFixture.NewSchema();
-    private PostgresStateDocuments? _state;
+    private PostgresSharedState? _state;
 
     protected override IStateDocument Open(string name)
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         // One pool per node, as a node has; the handles still contend as two nodes' would, through the rows' locks.
-        _state ??= PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        _state ??= PostgresSharedState.Open(postgres.ConnectionString, _schema);
         return _state.Document(name);
     }
 
@@ -52,8 +52,8 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
     public async Task Two_nodes_share_a_document_and_see_each_others_changes_at_once()
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
-        using var first = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
-        using var second = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        using var first = PostgresSharedState.Open(postgres.ConnectionString, _schema);
+        using var second = PostgresSharedState.Open(postgres.ConnectionString, _schema);
         var seen = second.Document("api-keys").Read();
 
         await first.Document("api-keys").ChangeAsync((_, _) => Task.FromResult(new StateChange<bool>([1, 2, 3], true)));
@@ -68,7 +68,7 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         await using var log = PostgresLogStore.Open(postgres.ConnectionString, _schema);
-        using var state = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        using var state = PostgresSharedState.Open(postgres.ConnectionString, _schema);
 
         await state.Document("brains").ChangeAsync((_, _) => Task.FromResult(new StateChange<bool>([9], true)));
 
@@ -87,7 +87,7 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
 
         await postgres.ScalarAsync($"DROP TABLE {_schema}.state; UPDATE {_schema}.sios_meta SET version = 1;");
 
-        using var state = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        using var state = PostgresSharedState.Open(postgres.ConnectionString, _schema);
         await state.Document("api-keys").ChangeAsync((_, _) => Task.FromResult(new StateChange<bool>([4], true)));
 
         Assert.Equal(2, await postgres.ScalarAsync($"SELECT version FROM {_schema}.sios_meta;"));
@@ -98,7 +98,7 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
     public async Task A_database_that_fails_under_a_node_is_reported_as_unavailable_never_as_an_empty_document()
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
-        using var state = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        using var state = PostgresSharedState.Open(postgres.ConnectionString, _schema);
         var document = state.Document("api-keys");
         await document.ChangeAsync((_, _) => Task.FromResult(new StateChange<bool>([1], true)));
         var seen = document.Read();
@@ -118,7 +118,7 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         var closed = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { Port = 1, Timeout = 2 }.ConnectionString;
 
-        Assert.ThrowsAny<NpgsqlException>(() => PostgresStateDocuments.Open(closed, _schema));
+        Assert.ThrowsAny<NpgsqlException>(() => PostgresSharedState.Open(closed, _schema));
     }
 }
 
@@ -127,12 +127,12 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
 public sealed class PostgresRateBudgetsConformanceTests(PostgresFixture postgres) : Sios.Ledger.Tests.State.RateBudgetsConformanceTests, IDisposable
 {
     private readonly string _schema = PostgresFixture.NewSchema();
-    private readonly List<PostgresStateDocuments> _nodes = [];
+    private readonly List<PostgresSharedState> _nodes = [];
 
     protected override IRateBudgets Open()
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
-        var node = PostgresStateDocuments.Open(postgres.ConnectionString, _schema);
+        var node = PostgresSharedState.Open(postgres.ConnectionString, _schema);
         lock (_nodes)
         {
             _nodes.Add(node);
@@ -140,6 +140,37 @@ public sealed class PostgresRateBudgetsConformanceTests(PostgresFixture postgres
 
         return node.Budgets;
     }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+
+        if (postgres.Unavailable is null)
+        {
+            postgres.DropSchemaAsync(_schema).GetAwaiter().GetResult();
+        }
+    }
+}
+
+/// <summary>The shelves kept in PostgreSQL pass the record shelf conformance suite, each handle another node's pool.</summary>
+[Collection(PostgresTests.Name)]
+public sealed class PostgresRecordShelfConformanceTests(PostgresFixture postgres) : Sios.Ledger.Tests.State.RecordShelfConformanceTests, IDisposable
+{
+    private readonly string _schema = PostgresFixture.NewSchema();
+    private readonly List<PostgresSharedState> _nodes = [];
+
+    protected override IRecordShelf Open()
+    {
+        Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
+        var node = PostgresSharedState.Open(postgres.ConnectionString, _schema);
+        _nodes.Add(node);
+        return node.Shelf("vault");
+    }
+
+    protected override byte[] MakeRecord(long keptAt) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
 
     public void Dispose()
     {

@@ -5,21 +5,22 @@ using Sios.Ledger.State;
 namespace Sios.Ledger.Postgres;
 
 /// <summary>
-/// The operator's state documents (API keys, brain registry) as rows of the log's schema (<c>state</c>), so every node
+/// The state every node of a shared log reads and changes: the operator's state documents (API keys, brain registry)
+/// as rows of the log's schema (<c>state</c>), the keys' rate budgets and the vault's shelves of records. Every node
 /// serving the log reads and changes the same ones: a change runs in a transaction holding the row's lock
 /// (<c>SELECT … FOR UPDATE</c>) and bumps its version; a read by any node compares versions, one indexed row, so a
 /// revocation made on one node is refused by every node at its next request. The rows carry the documents exactly as
 /// the files would, MAC and all: someone who can write to the database but lacks the passphrase is caught as a hand
 /// edit of a file is.
 /// </summary>
-public sealed partial class PostgresStateDocuments : IDisposable
+public sealed partial class PostgresSharedState : IDisposable
 {
     private const int LockTimeoutSeconds = 10;
 
     private readonly NpgsqlDataSource _source;
     private readonly string _display;
 
-    private PostgresStateDocuments(NpgsqlDataSource source, string schema, string display)
+    private PostgresSharedState(NpgsqlDataSource source, string schema, string display)
     {
         _source = source;
         Schema = schema;
@@ -41,7 +42,7 @@ public sealed partial class PostgresStateDocuments : IDisposable
     /// <exception cref="NotSupportedException">The schema was written by a newer SIOS.</exception>
     /// <exception cref="InvalidDataException">The schema exists but is not a SIOS log.</exception>
     /// <exception cref="NpgsqlException">The database cannot be reached.</exception>
-    public static PostgresStateDocuments Open(string connectionString, string schema = "sios")
+    public static PostgresSharedState Open(string connectionString, string schema = "sios")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         if (!PostgresSchema.IsValidName(schema))
@@ -58,7 +59,7 @@ public sealed partial class PostgresStateDocuments : IDisposable
                 PostgresSchema.Ensure(connection, schema);
             }
 
-            return new PostgresStateDocuments(source, schema, $"PostgreSQL {settings.Host}:{settings.Port}/{settings.Database} schema {schema}");
+            return new PostgresSharedState(source, schema, $"PostgreSQL {settings.Host}:{settings.Port}/{settings.Database} schema {schema}");
         }
         catch
         {
@@ -78,6 +79,17 @@ public sealed partial class PostgresStateDocuments : IDisposable
         return new Row(this, name);
     }
 
+    /// <summary>The shelf of records named <paramref name="name"/> (as a document is named), shared by every node of the log.</summary>
+    public IRecordShelf Shelf(string name)
+    {
+        if (!ValidName().IsMatch(name))
+        {
+            throw new ArgumentException($"'{name}' is not a shelf name", nameof(name));
+        }
+
+        return new PostgresRecordShelf(_source, Schema, name, _display);
+    }
+
     /// <inheritdoc />
     public void Dispose() => _source.Dispose();
 
@@ -87,7 +99,7 @@ public sealed partial class PostgresStateDocuments : IDisposable
     [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex ValidName();
 
-    private sealed class Row(PostgresStateDocuments owner, string name) : IStateDocument
+    private sealed class Row(PostgresSharedState owner, string name) : IStateDocument
     {
         private string Table => owner.Schema + ".state";
 
