@@ -134,26 +134,26 @@ internal static partial class PostgresSchema
     // keys' rate budgets, which every node draws on (levels as of 'at', by the database's clock); and the shelves of
     // records that protect themselves (the vault's encrypted answers, the stored responses' claims).
     private static string StateTable(string s) => $"""
-        CREATE TABLE {s}.state(
+        CREATE TABLE IF NOT EXISTS {s}.state(
             name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 32 AND name ~ '^[a-z][a-z0-9-]*$'),
             version bigint NOT NULL CHECK (version >= 0),
             body bytea CHECK (length(body) <= 67108864)
         );
-        CREATE TABLE {s}.budgets(
+        CREATE TABLE IF NOT EXISTS {s}.budgets(
             key_id text PRIMARY KEY CHECK (length(key_id) BETWEEN 1 AND 64),
             requests double precision,
             tokens double precision,
             admitted boolean NOT NULL DEFAULT true,
             at timestamptz NOT NULL
         );
-        CREATE TABLE {s}.shelf(
+        CREATE TABLE IF NOT EXISTS {s}.shelf(
             shelf text NOT NULL CHECK (length(shelf) BETWEEN 1 AND 32),
             id text NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
             kept_at bigint NOT NULL,
             record bytea NOT NULL CHECK (length(record) <= 268435456),
             PRIMARY KEY (shelf, id)
         );
-        CREATE INDEX ON {s}.shelf(shelf, kept_at);
+        CREATE INDEX IF NOT EXISTS shelf_by_time ON {s}.shelf(shelf, kept_at);
         """;
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]

@@ -34,7 +34,7 @@ public sealed class PostgresStateDocumentConformanceTests(PostgresFixture postgr
 
 /// <summary>What only the PostgreSQL state rows do: share one schema with the log, and fail closed when the database does.</summary>
 [Collection(PostgresTests.Name)]
-public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class PostgresSharedStateTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private readonly string _schema = PostgresFixture.NewSchema();
 
@@ -78,20 +78,22 @@ public sealed class PostgresStateDocumentTests(PostgresFixture postgres) : IAsyn
     }
 
     [SkippableFact]
-    public async Task A_schema_of_the_first_version_gains_the_state_table_and_keeps_its_log()
+    public async Task A_schema_of_the_first_version_gains_the_shared_state_tables_and_keeps_its_log()
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         await using (PostgresLogStore.Open(postgres.ConnectionString, _schema))
         {
         }
 
-        await postgres.ScalarAsync($"DROP TABLE {_schema}.state; UPDATE {_schema}.sios_meta SET version = 1;");
+        await postgres.ScalarAsync($"DROP TABLE {_schema}.state, {_schema}.budgets, {_schema}.shelf; UPDATE {_schema}.sios_meta SET version = 1;");
 
         using var state = PostgresSharedState.Open(postgres.ConnectionString, _schema);
         await state.Document("api-keys").ChangeAsync((_, _) => Task.FromResult(new StateChange<bool>([4], true)));
+        state.Shelf("vault").Put(Guid.NewGuid().ToString("D"), 1, [5]);
 
         Assert.Equal(2, await postgres.ScalarAsync($"SELECT version FROM {_schema}.sios_meta;"));
         Assert.Equal([4], state.Document("api-keys").Read().Bytes);
+        Assert.Null(state.Budgets.Admit("k", 1, null));
     }
 
     [SkippableFact]

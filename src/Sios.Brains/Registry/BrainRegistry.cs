@@ -32,6 +32,7 @@ public sealed class BrainRegistry
     private readonly Lock _checkedLock = new();
     private (byte[] Digest, List<BrainManifest> Trusted)? _checked;
     private readonly TimeProvider _clock;
+    private volatile Seen? _seen;
 
     /// <summary>
     /// Opens the registry of the data folder <paramref name="directory"/> (its <c>brains.json</c>). Without a
@@ -333,7 +334,20 @@ public sealed class BrainRegistry
     /// <summary>Whether the registry has ever been written.</summary>
     public bool Exists => _document.Read().Bytes is not null;
 
-    private List<BrainManifest> Read() => Read(_document.Read().Bytes);
+    // The gateway reads the registry on every request: while the document is unchanged (a stat, or one version query on
+    // a shared store) the brains last read from it are reused rather than fetched and parsed again.
+    private List<BrainManifest> Read()
+    {
+        if (_seen is { } seen && _document.IsCurrent(seen.Stamp))
+        {
+            return [.. seen.Brains];
+        }
+
+        var document = _document.Read();
+        var brains = Read(document.Bytes);
+        _seen = new Seen(document.Stamp, brains);
+        return [.. brains];
+    }
 
     private List<BrainManifest> Read(byte[]? bytes, bool check = true)
     {
@@ -408,6 +422,8 @@ public sealed class BrainRegistry
 
         return JsonSerializer.SerializeToUtf8Bytes(file, BrainsJson.Default.BrainsFile);
     }
+
+    private sealed record Seen(StateStamp Stamp, List<BrainManifest> Brains);
 
     /// <summary>Reports on the caller's thread, in order (unlike <see cref="Progress{T}"/>, which posts).</summary>
     private sealed class SyncProgress(Action<long> report) : IProgress<long>

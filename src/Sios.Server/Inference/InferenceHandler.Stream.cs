@@ -160,10 +160,7 @@ internal sealed partial class InferenceHandler
             return;
         }
 
-        if (Keep(record, tap.Bytes) && final is not null)
-        {
-            writer.Kept(record.Key);
-        }
+        Keep(record, tap.Bytes, final is null ? null : writer);
         metrics.Request(record.Api, outcome.Status);
         if (!aborted)
         {

@@ -168,10 +168,7 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
         var sealStarted = Stopwatch.GetTimestamp();
         var index = await sealer.SealAsync(record, response, outcome, CancellationToken.None).ConfigureAwait(false);
         var sealTime = Stopwatch.GetElapsedTime(sealStarted);
-        if (Keep(record, response))
-        {
-            writer.Kept(record.Key);
-        }
+        Keep(record, response, writer);
 
         metrics.Tokens(usage.PromptTokens, usage.CompletionTokens);
         await SendAsync(context, record, index, response, engineTime, sealTime).ConfigureAwait(false);
@@ -296,10 +293,11 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
     private bool Keeping => services.Vault is { IsKeeping: true };
 
     /// <summary>
-    /// Hands a sealed answer's exact bytes to the vault; true when they were kept. The seal already stands, so a vault
-    /// that cannot write costs only the later disclosure of this answer, never the answer itself.
+    /// Hands a sealed answer's exact bytes to the vault, and tells <paramref name="writer"/> once they are kept (a stored
+    /// response is claimed then); true when they were kept. The seal already stands, so a vault that cannot write costs
+    /// only the later disclosure (or reading back) of this answer, never the answer itself.
     /// </summary>
-    private bool Keep(InferenceRecord record, byte[]? response)
+    private bool Keep(InferenceRecord record, byte[]? response, IAnswerWriter? writer = null)
     {
         if (!Keeping || record.RequestBody is null || response is null)
         {
@@ -308,9 +306,15 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
 
         try
         {
-            return services.Vault!.Keep(record.Id, record.RequestBody, response);
+            if (!services.Vault!.Keep(record.Id, record.RequestBody, response))
+            {
+                return false;
+            }
+
+            writer?.Kept(record.Key);
+            return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or Ledger.State.StateUnavailableException)
         {
             LogVaultFailure(logger, record.Id, e);
             return false;
