@@ -13,10 +13,11 @@ using Sios.Verify.Entries;
 
 // Usage: dotnet run -c Release --project bench/Sios.Bench.Shared [-- --quick] [--seconds N] [--appenders-per-node N]
 // Nodes are in-process writers, each with its own store and PostgreSQL sessions (what separate hosts would have);
-// the server is a throwaway cluster on this machine (fsync on), or the one SIOS_BENCH_POSTGRES names.
+// the server is a throwaway cluster on this machine (fsync on), or the one SIOS_BENCH_POSTGRES names. 1,024 appenders
+// per node by default, so a node's batches can reach the baseline's 1,000 rows (closed-loop appenders bound a batch).
 var quick = args.Contains("--quick");
 var seconds = Option("--seconds", quick ? 2 : 10);
-var perNode = Option("--appenders-per-node", 256);
+var perNode = Option("--appenders-per-node", 1024);
 var entry = new OperatorNoteEntry(new string('x', 160)).Write();
 var tailKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 var seed65 = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
