@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Sios.Verify;
+using Sios.Verify.Notes;
+using Sios.Verify.Receipts;
+
+namespace Sios.Cli.Tests;
+
+/// <summary>
+/// The console's in-browser verifier (web/console/src/verify.js: @noble/post-quantum, WebCrypto, parsing by hand) and
+/// Sios.Verify must agree on every receipt: real ones from the sios program, and the same receipts mutated byte by byte
+/// and line by line. Neither is the other's oracle; a disagreement is a bug in one of them.
+/// </summary>
+public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<InitialisedLog>
+{
+    [ConsoleVerifierFact]
+    public async Task The_browser_verifier_and_Sios_Verify_agree_on_real_and_mutated_receipts()
+    {
+        var indices = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var note = await SiosProcess.RunAsync(["log", "note", $"cross-checked {i} <script>alert(1)</script>", "--data", log.Data]);
+            Assert.True(note.ExitCode == 0, note.Stderr);
+            indices.Add(long.Parse(note.Out.Trim(), CultureInfo.InvariantCulture));
+        }
+
+        var folder = Path.Combine(log.Root, "console-receipts-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var files = new List<string>();
+        var random = new Random(2026);
+        foreach (var index in new[] { indices[1], indices[4] })
+        {
+            var receipt = (await SiosProcess.RunAsync(["log", "receipt", index.ToString(CultureInfo.InvariantCulture), "--data", log.Data], passphrase: null)).Stdout;
+            foreach (var (name, bytes) in Mutations(receipt, random))
+            {
+                var file = Path.Combine(folder, $"{index}-{name}.tlog-proof");
+                await File.WriteAllBytesAsync(file, bytes);
+                files.Add(file);
+            }
+        }
+
+        var vkeysFile = Path.Combine(folder, "vkeys");
+        await File.WriteAllLinesAsync(vkeysFile, log.Vkeys);
+        var browser = await RunVerifierAsync(vkeysFile, files);
+        var verifier = new ReceiptVerifier([.. log.Vkeys.Select(VerifierKey.Parse)]);
+        var (accepted, rejected) = (0, 0);
+        foreach (var file in files)
+        {
+            string? dotnet = null;
+            try
+            {
+                verifier.Verify(await File.ReadAllBytesAsync(file));
+            }
+            catch (Exception e) when (e is VerificationException or FormatViolationException)
+            {
+                dotnet = e.Message;
+            }
+
+            var js = browser[file];
+            Assert.True(js.Ok == (dotnet is null), $"{Path.GetFileName(file)}: Sios.Verify says {dotnet ?? "valid"}; the browser verifier says {(js.Ok ? "valid" : js.Failed)}");
+            (accepted, rejected) = js.Ok ? (accepted + 1, rejected) : (accepted, rejected + 1);
+        }
+
+        // Both the genuine receipts pass, and most mutations are caught (a flip inside base64 padding bits changes nothing).
+        Assert.True(accepted >= 2, $"{accepted} accepted");
+        Assert.True(rejected > files.Count / 2, $"only {rejected} of {files.Count} rejected");
+    }
+
+    private static IEnumerable<(string Name, byte[] Bytes)> Mutations(byte[] receipt, Random random)
+    {
+        yield return ("genuine", receipt);
+        for (var i = 0; i < 40; i++)
+        {
+            var flipped = (byte[])receipt.Clone();
+            var at = random.Next(flipped.Length);
+            flipped[at] ^= (byte)(1 << random.Next(8));
+            yield return ($"flip-{at}", flipped);
+        }
+
+        var text = Encoding.UTF8.GetString(receipt);
+        var lines = text.Split('\n');
+        var blank = Array.IndexOf(lines, "");
+        yield return ("no-extra", Encoding.UTF8.GetBytes(string.Join('\n', lines.Where((_, n) => n != 1))));
+        var index = long.Parse(lines[2]["index ".Length..], CultureInfo.InvariantCulture);
+        yield return ("next-index", Encoding.UTF8.GetBytes(text.Replace(lines[2], $"index {index + 1}", StringComparison.Ordinal)));
+        if (blank > 4)
+        {
+            yield return ("proof-swapped", Encoding.UTF8.GetBytes(string.Join('\n', [.. lines[..3], lines[4], lines[3], .. lines[5..]])));
+        }
+
+        if (blank > 3)
+        {
+            yield return ("proof-dropped", Encoding.UTF8.GetBytes(string.Join('\n', lines.Where((_, n) => n != blank - 1))));
+        }
+
+        yield return ("signature-dropped", Encoding.UTF8.GetBytes(string.Join('\n', lines.Where((_, n) => n != lines.Length - 2))));
+        yield return ("foreign-line", Encoding.UTF8.GetBytes(text[..^1] + "\n\u2014 someone.else AAAAAAAAAAAAAAAAAAAAAA==\n"));
+        yield return ("truncated", receipt[..(receipt.Length / 2)]);
+    }
+
+    private static async Task<Dictionary<string, (bool Ok, string Failed)>> RunVerifierAsync(string vkeys, List<string> files)
+    {
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = ConsoleVerifier.Folder! };
+        info.ArgumentList.Add("test/verify-receipts.mjs");
+        info.ArgumentList.Add(vkeys);
+        foreach (var file in files)
+        {
+            info.ArgumentList.Add(file);
+        }
+
+        using var process = Process.Start(info)!;
+        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var stdout = process.StandardOutput.ReadToEndAsync(watchdog.Token);
+        var stderr = process.StandardError.ReadToEndAsync(watchdog.Token);
+        await process.WaitForExitAsync(watchdog.Token);
+        Assert.True(process.ExitCode == 0, await stderr);
+        var verdicts = new Dictionary<string, (bool, string)>(StringComparer.Ordinal);
+        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            verdicts[root.GetProperty("file").GetString()!] = (root.GetProperty("ok").GetBoolean(), string.Join("; ", root.GetProperty("failed").EnumerateArray().Select(f => f.GetString())));
+        }
+
+        Assert.Equal(files.Count, verdicts.Count);
+        return verdicts;
+    }
+}
+
+/// <summary>Finds web/console with its npm dependencies installed, and node on the PATH.</summary>
+internal static class ConsoleVerifier
+{
+    public static string? Folder { get; } = Find();
+
+    private static string? Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sios.sln")))
+            {
+                var folder = Path.Combine(dir.FullName, "web", "console");
+                var installed = Directory.Exists(Path.Combine(folder, "node_modules", "@noble", "post-quantum"));
+                var node = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(p => File.Exists(Path.Combine(p, "node")));
+                return installed && node ? folder : null;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A fact skipped, with the reason stated, when the console's verifier cannot run here.</summary>
+internal sealed class ConsoleVerifierFactAttribute : FactAttribute
+{
+    public ConsoleVerifierFactAttribute()
+    {
+        if (ConsoleVerifier.Folder is null)
+        {
+            Skip = "node or web/console/node_modules is missing: run 'npm install' in web/console (.ci/run does)";
+        }
+    }
+}
