@@ -139,6 +139,7 @@ public sealed class SiosServer : IAsyncDisposable
         app.MapOllama();
         app.MapLog();
         app.MapHealth();
+        Console.ConsoleEndpoints.MapConsole(app);
         app.MapControl();
         return server;
     }

@@ -28,6 +28,7 @@ internal static class LogEndpoints
     {
         var log = app.MapGroup("/log");
         log.MapGet("/checkpoint", CheckpointAsync);
+        log.MapGet("/vkeys", VkeysAsync);
         log.MapGet("/tile/{**path}", TileAsync);
         log.MapGet("/receipts/{index}", ReceiptAsync);
         log.MapGet("/timestamps/{size}", TimestampAsync);
@@ -39,6 +40,18 @@ internal static class LogEndpoints
         RequireAuditor(context, services, metrics);
         context.Response.Headers.CacheControl = "no-cache";
         return WriteAsync(context, "text/plain; charset=utf-8", services.Published.Note);
+    }
+
+    /// <summary>
+    /// The log's verifier keys, one vkey a line, for a console that is told to take the server's word for them (it says
+    /// so): a verifier that trusts no one gets them from elsewhere.
+    /// </summary>
+    private static Task VkeysAsync(HttpContext context, SiosServices services, SiosMetrics metrics)
+    {
+        RequireAuditor(context, services, metrics);
+        context.Response.Headers.CacheControl = "no-cache";
+        var text = string.Concat(services.Log.VerifierKeys.Select(k => k + "\n"));
+        return WriteAsync(context, "text/plain; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(text));
     }
 
     private static async Task TileAsync(HttpContext context, string path, SiosServices services, SiosMetrics metrics)

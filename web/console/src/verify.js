@@ -12,7 +12,7 @@ const MAX_PROOF_BYTES = 1 << 20;
 const MAX_PROOF_HASHES = 63;
 
 /** The kinds of key a vkey can name, by the signature type its key material starts with. */
-export const KeyKinds = Object.freeze({ mlDsa65: 'ML-DSA-65', mlDsa44Cosignature: 'ML-DSA-44 cosignature', ed25519: 'Ed25519', ed25519Cosignature: 'Ed25519 cosignature' });
+export const KeyKinds = Object.freeze({ mlDsa65: 'ML-DSA-65 signature', mlDsa44Cosignature: 'ML-DSA-44 cosignature', ed25519: 'Ed25519 signature', ed25519Cosignature: 'Ed25519 cosignature' });
 
 /** Parses a vkey `name+hex(keyID)+base64(type || key)`; throws a message naming what is wrong. */
 export function parseVkey(text) {
@@ -87,7 +87,7 @@ export async function verifyCheckpoint(noteBytes, vkeys) {
   }
   for (const vkey of vkeys) {
     const lines = note.signatures.filter((s) => s.name === vkey.name && equal(s.id, vkey.id));
-    const name = `${vkey.kind} signature by ${vkey.name}+${toHex(vkey.id)}`;
+    const name = `${vkey.kind} by ${vkey.name}+${toHex(vkey.id)}`;
     if (lines.length === 0) {
       checks.push(fail(name, 'the checkpoint carries no line by this key'));
       continue;

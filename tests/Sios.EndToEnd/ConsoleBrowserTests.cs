@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Sios.EndToEnd;
+
+/// <summary>
+/// The console in Debian's headless Chromium against a real <c>sios serve</c>: a key entered once, the server's keys
+/// taken (and marked as the server's word), the latest checkpoint's signatures verified in the page, a genuine receipt
+/// accepted and a tampered one rejected naming the check that failed, and a receipt of another log, checked with that
+/// log's pasted vkeys, whose entry carries markup that renders as inert text.
+/// </summary>
+public sealed class ConsoleBrowserTests : IAsyncLifetime
+{
+    private readonly ServedDemo _demo = new();
+    private readonly string _work = Path.Combine(Path.GetTempPath(), "sios-console-" + Guid.NewGuid().ToString("N"));
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_work);
+        await _demo.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _demo.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [ConsoleFact]
+    public async Task The_console_is_served_with_a_policy_that_runs_no_inline_script()
+    {
+        using var client = new HttpClient { BaseAddress = _demo.Url };
+        using var page = await client.GetAsync("/console/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var policy = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/console/api-keys.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/console/..%2Fsios.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/log/vkeys")).StatusCode);
+    }
+
+    [ConsoleFact(browser: true)]
+    public async Task A_regulators_browser_verifies_the_checkpoint_and_receipts_and_renders_entries_as_text()
+    {
+        using var client = _demo.Client();
+        using var answer = await client.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"demo","max_tokens":2,"messages":[{"role":"user","content":"hello console"}]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var index = long.Parse(answer.Headers.GetValues("Sios-Log-Index").Single(), CultureInfo.InvariantCulture);
+        var receipt = await client.GetByteArrayAsync($"/log/receipts/{index}");
+        var good = await WriteAsync("good.tlog-proof", receipt);
+        var text = Encoding.UTF8.GetString(receipt);
+        var tampered = await WriteAsync("tampered.tlog-proof", Encoding.UTF8.GetBytes(text.Replace($"\nindex {index}\n", $"\nindex {index + 1}\n", StringComparison.Ordinal)));
+
+        // Another log, whose operator note carries markup: checked with that log's vkeys, pasted into the page.
+        var foreign = Path.Combine(_work, "foreign");
+        var init = await SiosCli.RunAsync("init", "--origin", "foreign.sios.local/log", "--data", foreign);
+        Assert.True(init.ExitCode == 0, init.Err);
+        var note = await SiosCli.RunAsync("log", "note", "<script>window.__sios_xss=1</script><img src=x onerror=\"window.__sios_xss=2\">", "--data", foreign);
+        Assert.True(note.ExitCode == 0, note.Err);
+        var foreignReceipt = await SiosCli.RunAsync("log", "receipt", note.Out.Trim(), "--data", foreign);
+        var foreignFile = await WriteAsync("foreign.tlog-proof", Encoding.UTF8.GetBytes(foreignReceipt.Out));
+
+        var report = await RunBrowserAsync(new Dictionary<string, string>
+        {
+            ["RECEIPT_GOOD"] = good,
+            ["RECEIPT_TAMPERED"] = tampered,
+            ["FOREIGN_RECEIPT"] = foreignFile,
+            ["FOREIGN_VKEYS"] = init.Out,
+        });
+        var root = report.RootElement;
+
+        var checkpoint = root.GetProperty("checkpoint");
+        Assert.Equal("true", checkpoint.GetProperty("ok").GetString());
+        var checks = checkpoint.GetProperty("checks").EnumerateArray().ToList();
+        Assert.Contains(checks, c => c.GetProperty("ok").GetBoolean() && c.GetProperty("text").GetString()!.StartsWith("ML-DSA-65 signature by demo.sios.local/log+", StringComparison.Ordinal));
+        Assert.Contains(checks, c => c.GetProperty("ok").GetBoolean() && c.GetProperty("text").GetString()!.StartsWith("ML-DSA-44 cosignature by demo.sios.local/log+", StringComparison.Ordinal));
+        Assert.Equal("demo.sios.local/log", checkpoint.GetProperty("origin").GetString());
+        Assert.Contains("this server offered", checkpoint.GetProperty("trust").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal("true", root.GetProperty("good").GetProperty("ok").GetString());
+        Assert.Contains("\"type\": \"inference\"", root.GetProperty("good").GetProperty("entry").GetString(), StringComparison.Ordinal);
+        var rejected = root.GetProperty("tampered");
+        Assert.Equal("false", rejected.GetProperty("ok").GetString());
+        Assert.Equal(["entry inclusion"], rejected.GetProperty("failed").EnumerateArray().Select(f => f.GetString()));
+        Assert.Contains("rejected (entry inclusion", rejected.GetProperty("verdict").GetString(), StringComparison.Ordinal);
+
+        var inert = root.GetProperty("foreign");
+        Assert.Equal("true", inert.GetProperty("ok").GetString());
+        Assert.Contains("<script>window.__sios_xss=1</script>", inert.GetProperty("entry").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, inert.GetProperty("scripts").GetInt32());
+        Assert.Equal(0, inert.GetProperty("images").GetInt32());
+        Assert.Equal(JsonValueKind.Null, inert.GetProperty("xss").ValueKind);
+        Assert.Empty(root.GetProperty("dialogs").EnumerateArray());
+        Assert.Empty(root.GetProperty("errors").EnumerateArray());
+
+        Assert.Equal("A key is in use in this tab.", root.GetProperty("afterReload").GetString());
+        Assert.Equal("No key yet.", root.GetProperty("otherTab").GetString());
+    }
+
+    private async Task<string> WriteAsync(string name, byte[] bytes)
+    {
+        var path = Path.Combine(_work, name);
+        await File.WriteAllBytesAsync(path, bytes);
+        return path;
+    }
+
+    private async Task<JsonDocument> RunBrowserAsync(Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NpmClient.Folder! };
+        info.ArgumentList.Add("console-e2e.mjs");
+        info.Environment["SIOS_URL"] = _demo.Url.ToString();
+        info.Environment["SIOS_KEY"] = _demo.AdminKey;
+        info.Environment["CHROMIUM"] = Chromium.Path!;
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var stdout = process.StandardOutput.ReadToEndAsync(watchdog.Token);
+        var stderr = process.StandardError.ReadToEndAsync(watchdog.Token);
+        try
+        {
+            await process.WaitForExitAsync(watchdog.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        Assert.True(process.ExitCode == 0, await stderr);
+        return JsonDocument.Parse(await stdout);
+    }
+}
+
+/// <summary>
+/// Skips, saying why, where the server was built without its console (web/console's npm packages absent) or, for a
+/// browser test, where there is no system Chromium or no playwright-core.
+/// </summary>
+public sealed class ConsoleFactAttribute : FactAttribute
+{
+    private static readonly string? Missing = Find();
+
+    /// <summary>A console test; with <paramref name="browser"/>, one that drives Chromium too.</summary>
+    public ConsoleFactAttribute(bool browser = false)
+    {
+        Skip = Missing ?? (browser ? new ChromiumFactAttribute().Skip : null);
+    }
+
+    private static string? Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sios.sln")))
+            {
+                return Directory.Exists(Path.Combine(dir.FullName, "web", "console", "node_modules", "esbuild"))
+                    ? null
+                    : "the server is built without its console: run 'npm install' in web/console before building (.ci/run does)";
+            }
+        }
+
+        return "the repository's root (Sios.sln) was not found above the test assembly";
+    }
+}

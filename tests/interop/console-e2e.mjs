@@ -1,0 +1,66 @@
+// The console in a real browser: headless Chromium (the system's, at CHROMIUM; never a downloaded build) opens
+// SIOS_URL/console/, enters SIOS_KEY, takes the server's verifier keys and checks the latest checkpoint; then checks
+// the receipt files RECEIPT_GOOD and RECEIPT_TAMPERED, and, with FOREIGN_VKEYS pasted, FOREIGN_RECEIPT (whose entry
+// carries markup that must stay text). Prints what the page showed as JSON on stdout.
+import { chromium } from 'playwright-core';
+
+const watchdog = setTimeout(() => {
+  process.stderr.write('console-e2e: no result after 120 s, giving up\n');
+  process.exit(3);
+}, 120_000);
+
+const env = (name) => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
+const browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
+const report = { dialogs: [], errors: [] };
+try {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on('dialog', async (dialog) => { report.dialogs.push(dialog.message()); await dialog.dismiss(); });
+  page.on('console', (message) => { if (message.type() === 'error') report.errors.push(message.text()); });
+  page.on('pageerror', (error) => report.errors.push(String(error)));
+
+  await page.goto(new URL('console/', env('SIOS_URL')).href);
+  await page.fill('#key', env('SIOS_KEY'));
+  await page.click('#key-form button[type=submit]');
+  await page.click('#offered-vkeys');
+  await page.waitForFunction(() => document.getElementById('checkpoint-checks').dataset.ok !== undefined && document.getElementById('checkpoint-checks').dataset.ok !== '');
+  report.checkpoint = {
+    ok: await page.$eval('#checkpoint-checks', (e) => e.dataset.ok),
+    checks: await page.$$eval('#checkpoint-checks li', (items) => items.map((i) => ({ ok: i.className === 'ok', text: i.textContent }))),
+    origin: await page.textContent('#checkpoint-origin'),
+    size: await page.textContent('#checkpoint-size'),
+    trust: await page.textContent('#vkeys-state'),
+  };
+
+  const check = async (file) => {
+    await page.$eval('#receipt-verdict', (e) => { e.dataset.ok = ''; });
+    await page.setInputFiles('#receipt-file', file);
+    await page.waitForFunction(() => document.getElementById('receipt-verdict').dataset.ok);
+    return {
+      ok: await page.$eval('#receipt-verdict', (e) => e.dataset.ok),
+      verdict: await page.textContent('#receipt-verdict'),
+      failed: await page.$$eval('#receipt-checks li.bad', (items) => items.map((i) => i.dataset.check)),
+      entry: await page.textContent('#receipt-entry'),
+    };
+  };
+  report.good = await check(env('RECEIPT_GOOD'));
+  report.tampered = await check(env('RECEIPT_TAMPERED'));
+
+  await page.fill('#vkeys', env('FOREIGN_VKEYS'));
+  await page.click('#use-vkeys');
+  report.foreign = await check(env('FOREIGN_RECEIPT'));
+  report.foreign.scripts = await page.$$eval('script', (s) => s.length);
+  report.foreign.images = await page.$$eval('img', (s) => s.length);
+  report.foreign.xss = await page.evaluate(() => window.__sios_xss ?? null);
+
+  // The key stays for the tab's life, not beyond it.
+  await page.reload();
+  report.afterReload = await page.textContent('#key-state');
+  const other = await (await browser.newContext()).newPage();
+  await other.goto(new URL('console/', env('SIOS_URL')).href);
+  report.otherTab = await other.textContent('#key-state');
+} finally {
+  await browser.close();
+  clearTimeout(watchdog);
+}
+console.log(JSON.stringify(report));

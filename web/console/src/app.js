@@ -1,0 +1,165 @@
+// The console page. It only ever writes text into the page (textContent, never HTML): entries are attacker-influenced
+// data, and the server's Content-Security-Policy allows no inline script either way. The API key and the verifier keys
+// live in sessionStorage: gone when the tab closes.
+import { parseVkey, toHex, verifyCheckpoint, verifyReceipt } from './verify.js';
+
+const $ = (id) => document.getElementById(id);
+const KEY = 'sios-console-key';
+const VKEYS = 'sios-console-vkeys';
+const OFFERED = 'sios-console-vkeys-offered';
+
+function say(element, text, ok) {
+  element.textContent = text;
+  element.dataset.ok = ok === undefined ? '' : String(ok);
+  element.className = ok === false ? 'bad' : '';
+}
+
+function showChecks(list, checks) {
+  list.replaceChildren(...checks.map((check) => {
+    const item = document.createElement('li');
+    item.className = check.ok ? 'ok' : 'bad';
+    item.dataset.check = check.name;
+    item.textContent = `${check.name}: ${check.detail}`;
+    return item;
+  }));
+}
+
+async function api(path) {
+  const key = sessionStorage.getItem(KEY);
+  if (!key) throw new Error('enter an auditor or admin key first');
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' });
+  if (!response.ok) {
+    let message = `${response.status}`;
+    try {
+      message += `: ${(await response.json()).error.message}`;
+    } catch {
+      // Not an error object: the status says enough.
+    }
+    throw new Error(message);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function vkeys() {
+  const text = sessionStorage.getItem(VKEYS) ?? '';
+  return text.split('\n').map((line) => line.trim()).filter((line) => line.length > 0).map(parseVkey);
+}
+
+async function loadCheckpoint() {
+  const facts = $('checkpoint-facts');
+  const list = $('checkpoint-checks');
+  let keys;
+  try {
+    keys = vkeys();
+  } catch (e) {
+    say($('vkeys-state'), `These verifier keys cannot be used: ${e.message}`, false);
+    return;
+  }
+  if (keys.length === 0 || !sessionStorage.getItem(KEY)) return;
+  try {
+    const note = await api('/log/checkpoint');
+    const result = await verifyCheckpoint(note, keys);
+    facts.replaceChildren();
+    if (result.checkpoint) {
+      for (const [term, value] of [['origin', result.checkpoint.origin], ['size', String(result.checkpoint.size)], ['root', toHex(result.checkpoint.root)]]) {
+        const dt = document.createElement('dt');
+        dt.textContent = term;
+        const dd = document.createElement('dd');
+        dd.textContent = value;
+        dd.id = `checkpoint-${term}`;
+        facts.append(dt, dd);
+      }
+    }
+    showChecks(list, result.checks);
+    list.dataset.ok = String(result.ok);
+  } catch (e) {
+    showChecks(list, [{ name: 'checkpoint', ok: false, detail: e.message }]);
+    list.dataset.ok = 'false';
+  }
+}
+
+async function checkReceipt(file) {
+  const verdict = $('receipt-verdict');
+  const entry = $('receipt-entry');
+  entry.textContent = '';
+  let keys;
+  try {
+    keys = vkeys();
+    if (keys.length === 0) throw new Error('no verifier keys given');
+  } catch (e) {
+    say(verdict, `Cannot check: ${e.message}`, false);
+    return;
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const result = await verifyReceipt(bytes, keys);
+  showChecks($('receipt-checks'), result.checks);
+  const failed = result.checks.find((c) => !c.ok);
+  say(verdict, failed ? `${file.name}: rejected (${failed.name}: ${failed.detail})` : `${file.name}: valid, entry ${result.index} of ${result.checkpoint.origin}`, !failed);
+  if (result.entry) {
+    const text = new TextDecoder().decode(result.entry);
+    try {
+      entry.textContent = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      entry.textContent = text;
+    }
+  }
+}
+
+function start() {
+  const keyState = $('key-state');
+  const vkeysState = $('vkeys-state');
+  $('vkeys').value = sessionStorage.getItem(VKEYS) ?? '';
+  if (sessionStorage.getItem(OFFERED) === 'true') say(vkeysState, 'These are the keys this server offered: check them against a copy you trust.');
+  say(keyState, sessionStorage.getItem(KEY) ? 'A key is in use in this tab.' : 'No key yet.');
+
+  $('key-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const key = $('key').value.trim();
+    $('key').value = '';
+    if (!key) return;
+    sessionStorage.setItem(KEY, key);
+    say(keyState, 'A key is in use in this tab.');
+    loadCheckpoint();
+  });
+  $('forget').addEventListener('click', () => {
+    sessionStorage.removeItem(KEY);
+    say(keyState, 'No key yet.');
+  });
+  $('use-vkeys').addEventListener('click', () => {
+    sessionStorage.setItem(VKEYS, $('vkeys').value);
+    sessionStorage.setItem(OFFERED, 'false');
+    say(vkeysState, 'Checking with the keys you gave.');
+    loadCheckpoint();
+  });
+  $('offered-vkeys').addEventListener('click', async () => {
+    try {
+      const text = new TextDecoder().decode(await api('/log/vkeys'));
+      $('vkeys').value = text;
+      sessionStorage.setItem(VKEYS, text);
+      sessionStorage.setItem(OFFERED, 'true');
+      vkeysState.className = 'offered';
+      say(vkeysState, 'These are the keys this server offered: check them against a copy you trust.');
+      vkeysState.className = 'offered';
+      await loadCheckpoint();
+    } catch (e) {
+      say(vkeysState, `The server's keys could not be read: ${e.message}`, false);
+    }
+  });
+
+  const drop = $('drop');
+  $('receipt-file').addEventListener('change', (event) => {
+    const [file] = event.target.files;
+    if (file) checkReceipt(file);
+  });
+  drop.addEventListener('dragover', (event) => { event.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    const [file] = event.dataTransfer.files;
+    if (file) checkReceipt(file);
+  });
+  loadCheckpoint();
+}
+
+start();
