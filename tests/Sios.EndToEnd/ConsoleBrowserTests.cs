@@ -8,7 +8,8 @@ namespace Sios.EndToEnd;
 
 /// <summary>
 /// The console in Debian's headless Chromium against a real <c>sios serve</c>: a key entered once, the server's keys
-/// taken (and marked as the server's word), the latest checkpoint's signatures verified in the page, a genuine receipt
+/// taken (and marked as the server's word), the latest checkpoint's signatures verified in the page, the record read
+/// from the entry bundles with an answer's inclusion checked in the page, a genuine receipt
 /// accepted and a tampered one rejected naming the check that failed, and a receipt of another log, checked with that
 /// log's pasted vkeys, whose entry carries markup that renders as inert text.
 /// </summary>
@@ -78,6 +79,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             ["RECEIPT_TAMPERED"] = tampered,
             ["FOREIGN_RECEIPT"] = foreignFile,
             ["FOREIGN_VKEYS"] = init.Out,
+            ["RECORD_INDEX"] = index.ToString(CultureInfo.InvariantCulture),
         });
         var root = report.RootElement;
 
@@ -88,6 +90,16 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.Contains(checks, c => c.GetProperty("ok").GetBoolean() && c.GetProperty("text").GetString()!.StartsWith("ML-DSA-44 cosignature by demo.sios.local/log+", StringComparison.Ordinal));
         Assert.Equal("demo.sios.local/log", checkpoint.GetProperty("origin").GetString());
         Assert.Contains("this server offered", checkpoint.GetProperty("trust").GetString(), StringComparison.Ordinal);
+
+        // The record from the tiles: filtered to answers, the answer opened, its inclusion checked against the very bytes
+        // its entry bundle holds.
+        var record = root.GetProperty("record");
+        Assert.NotEmpty(record.GetProperty("inferenceRows").EnumerateArray());
+        Assert.All(record.GetProperty("inferenceRows").EnumerateArray(), row => Assert.Contains(" inference ", row.GetString(), StringComparison.Ordinal));
+        Assert.Equal("true", record.GetProperty("ok").GetString());
+        Assert.Contains(record.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "entry inclusion" && c.GetProperty("ok").GetBoolean());
+        Assert.Contains(record.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "same entry as the tiles" && c.GetProperty("ok").GetBoolean());
+        Assert.Contains("\"type\": \"inference\"", record.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         Assert.Equal("true", root.GetProperty("good").GetProperty("ok").GetString());
         Assert.Contains("\"type\": \"inference\"", root.GetProperty("good").GetProperty("entry").GetString(), StringComparison.Ordinal);

@@ -1,7 +1,9 @@
 // The console in a real browser: headless Chromium (the system's, at CHROMIUM; never a downloaded build) opens
-// SIOS_URL/console/, enters SIOS_KEY, takes the server's verifier keys and checks the latest checkpoint; then checks
+// SIOS_URL/console/, enters SIOS_KEY, takes the server's verifier keys and checks the latest checkpoint, opens entry
+// RECORD_INDEX of the record and checks its inclusion; then checks
 // the receipt files RECEIPT_GOOD and RECEIPT_TAMPERED, and, with FOREIGN_VKEYS pasted, FOREIGN_RECEIPT (whose entry
-// carries markup that must stay text). Prints what the page showed as JSON on stdout.
+// carries markup that must stay text). Prints what the page showed as JSON on stdout; with SIOS_CONSOLE_SCREENSHOTS
+// set to a folder, also saves screenshots of the page there.
 import { chromium } from 'playwright-core';
 
 const watchdog = setTimeout(() => {
@@ -32,6 +34,23 @@ try {
     trust: await page.textContent('#vkeys-state'),
   };
 
+  // The record, read from the entry bundles: the answer's entry opened and its inclusion checked in the page.
+  await page.waitForSelector(`#record-list li[data-index="${env('RECORD_INDEX')}"]`);
+  await page.selectOption('#record-type', 'inference');
+  const inferenceRows = await page.$$eval('#record-list li button', (rows) => rows.map((r) => r.textContent));
+  await page.click(`#record-list li[data-index="${env('RECORD_INDEX')}"] button`);
+  await page.waitForFunction(() => document.getElementById('record-checks').dataset.ok);
+  report.record = {
+    inferenceRows,
+    ok: await page.$eval('#record-checks', (e) => e.dataset.ok),
+    checks: await page.$$eval('#record-checks li', (items) => items.map((i) => ({ ok: i.className === 'ok', name: i.dataset.check }))),
+    detail: await page.textContent('#record-detail'),
+    status: await page.textContent('#record-status'),
+  };
+  if (process.env.SIOS_CONSOLE_SCREENSHOTS) {
+    await page.screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-overview.png`, fullPage: true });
+  }
+
   const check = async (file) => {
     await page.$eval('#receipt-verdict', (e) => { e.dataset.ok = ''; });
     await page.setInputFiles('#receipt-file', file);
@@ -52,6 +71,9 @@ try {
   report.foreign.scripts = await page.$$eval('script', (s) => s.length);
   report.foreign.images = await page.$$eval('img', (s) => s.length);
   report.foreign.xss = await page.evaluate(() => window.__sios_xss ?? null);
+  if (process.env.SIOS_CONSOLE_SCREENSHOTS) {
+    await page.screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-receipt.png`, fullPage: true });
+  }
 
   // The key stays for the tab's life, not beyond it.
   await page.reload();

@@ -1,6 +1,7 @@
 // The console page. It only ever writes text into the page (textContent, never HTML): entries are attacker-influenced
 // data, and the server's Content-Security-Policy allows no inline script either way. The API key and the verifier keys
 // live in sessionStorage: gone when the tab closes.
+import { showRecord } from './explorer.js';
 import { parseVkey, toHex, verifyCheckpoint, verifyReceipt } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
@@ -72,6 +73,10 @@ async function loadCheckpoint() {
     }
     showChecks(list, result.checks);
     list.dataset.ok = String(result.ok);
+    // The record is shown only under a checkpoint that verified: its size bounds what the tiles are read for.
+    if (result.ok) {
+      await showRecord($('record'), { size: result.checkpoint.size, fetchLog: (path) => api(`/log/${path}`), vkeys });
+    }
   } catch (e) {
     showChecks(list, [{ name: 'checkpoint', ok: false, detail: e.message }]);
     list.dataset.ok = 'false';
