@@ -48,9 +48,15 @@ internal static class LogStores
         }
 
         var postgres = ParsePostgres(store);
+        return Reaching(postgres, () => PostgresLogStore.Open(postgres.ConnectionString, postgres.Schema));
+    }
+
+    /// <summary>Opens something of the store <paramref name="postgres"/>, saying which store when it cannot be reached or is not a log.</summary>
+    private static T Reaching<T>(PostgresStore postgres, Func<T> open)
+    {
         try
         {
-            return PostgresLogStore.Open(postgres.ConnectionString, postgres.Schema);
+            return open();
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
@@ -75,10 +81,11 @@ internal static class LogStores
     /// <summary>The keys' rate budgets kept in the shared store <paramref name="store"/>, one budget per key across every node.</summary>
     public static IRateBudgets SharedBudgets(string store) => State(store).Budgets;
 
+    // One pool per store for the life of the process: a pool per request would defeat its purpose.
     private static PostgresSharedState State(string store)
     {
         var postgres = ParsePostgres(store);
-        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresSharedState>(() => OpenState(postgres)));
+        var state = SharedStates.GetOrAdd(store, _ => new Lazy<PostgresSharedState>(() => Reaching(postgres, () => PostgresSharedState.Open(postgres.ConnectionString, postgres.Schema))));
         try
         {
             return state.Value;
@@ -88,23 +95,6 @@ internal static class LogStores
             // A store that could not be reached is tried again next time, not remembered as unreachable.
             SharedStates.TryRemove(KeyValuePair.Create(store, state));
             throw;
-        }
-    }
-
-    // One pool per store for the life of the process: a pool per request would defeat its purpose.
-    private static PostgresSharedState OpenState(PostgresStore postgres)
-    {
-        try
-        {
-            return PostgresSharedState.Open(postgres.ConnectionString, postgres.Schema);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            throw new NodeException($"the store {postgres.Display} cannot be reached: {e.Message}", NodeFailure.CouldNotRun, e);
-        }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
-        {
-            throw new NodeException($"the store {postgres.Display}: {e.Message}", NodeFailure.Integrity, e);
         }
     }
 

@@ -132,23 +132,7 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
 /// <summary>Finds web/console with its npm dependencies installed, and node on the PATH.</summary>
 internal static class ConsoleVerifier
 {
-    public static string? Folder { get; } = Find();
-
-    private static string? Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Sios.sln")))
-            {
-                var folder = Path.Combine(dir.FullName, "web", "console");
-                var installed = Directory.Exists(Path.Combine(folder, "node_modules", "@noble", "post-quantum"));
-                var node = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(p => File.Exists(Path.Combine(p, "node")));
-                return installed && node ? folder : null;
-            }
-        }
-
-        return null;
-    }
+    public static string? Folder { get; } = Interop.NodeFolder("web/console");
 }
 
 /// <summary>A fact skipped, with the reason stated, when the console's verifier cannot run here.</summary>

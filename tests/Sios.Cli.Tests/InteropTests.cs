@@ -44,17 +44,18 @@ public sealed class InteropTests(InitialisedLog log) : IClassFixture<Initialised
 /// <summary>Finds tests/interop with its npm dependencies installed, and node on the PATH.</summary>
 internal static class Interop
 {
-    public static string? Folder { get; } = Find();
+    public static string? Folder { get; } = NodeFolder("tests/interop");
 
     public const string AbsentReason = "node or tests/interop/node_modules is missing: run 'npm install' in tests/interop (.ci/run does)";
 
-    private static string? Find()
+    /// <summary>The folder <paramref name="relative"/> to the repository, when its @noble/post-quantum is installed and node is on the PATH.</summary>
+    public static string? NodeFolder(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Sios.sln")))
             {
-                var folder = Path.Combine(dir.FullName, "tests", "interop");
+                var folder = Path.Combine(dir.FullName, relative);
                 var installed = Directory.Exists(Path.Combine(folder, "node_modules", "@noble", "post-quantum"));
                 var node = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(p => File.Exists(Path.Combine(p, "node")));
                 return installed && node ? folder : null;

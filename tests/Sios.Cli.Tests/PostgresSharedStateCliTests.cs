@@ -1,58 +1,35 @@
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using Sios.Tests.Postgres;
 
 namespace Sios.Cli.Tests;
 
-/// <summary>
-/// The API keys of a log on PostgreSQL live in its database, not in a folder: made on one node they work on every node,
-/// revoked on one they are revoked on all; and a database user without the passphrase can neither add a key nor undo a
-/// revocation by editing the row.
-/// </summary>
-[Collection(PostgresTests.Name)]
-public sealed class PostgresSharedStateCliTests(PostgresFixture postgres) : IAsyncLifetime
+// The API keys of a log on PostgreSQL live in its database, not in a folder: made on one node they work on every node,
+// revoked on one they are revoked on all; and a database user without the passphrase can neither add a key nor undo a
+// revocation by editing the row.
+public sealed partial class PostgresStoreCliTests
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "sios-pgstate-" + Guid.NewGuid().ToString("N"));
-    private readonly string _schema = PostgresFixture.NewSchema();
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_root);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        Directory.Delete(_root, recursive: true);
-        if (postgres.Unavailable is null)
-        {
-            await postgres.DropSchemaAsync(_schema);
-        }
-    }
-
     [SkippableFact]
     public async Task Keys_made_on_one_node_work_on_another_and_a_revocation_on_either_holds_on_both_whatever_the_database_says()
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
-        var settings = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
-        var url = $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?schema={_schema}";
+        var url = Url(_schema);
         var a = Path.Combine(_root, "node-a");
         var b = Path.Combine(_root, "node-b");
-        await OkAsync(["init", "--origin", "pg.sios.local/state", "--store", url, "--data", a]);
+        await SucceedAsync(["init", "--origin", "pg.sios.local/state", "--store", url, "--data", a]);
         // The operator copies the folder (its encrypted key files) to the second node; the keys' record is not in it.
         CopyFolder(a, b);
 
-        var secret = (await OkAsync(["key", "create", "shared-app", "--brains", "*", "--data", a])).Out.Trim();
+        var secret = (await SucceedAsync(["key", "create", "shared-app", "--brains", "*", "--data", a])).Out.Trim();
         Assert.False(File.Exists(Path.Combine(a, "keys", "api-keys.json")), "the API keys went to a file, not the store");
-        var listed = await OkAsync(["key", "list", "--json", "--data", b]);
+        var listed = await SucceedAsync(["key", "list", "--json", "--data", b]);
         var key = Single(listed.Stdout, "shared-app");
         Assert.Equal(JsonValueKind.Null, key.GetProperty("revoked").ValueKind);
         Assert.DoesNotContain(secret, listed.Out, StringComparison.Ordinal);
         var beforeRevocation = (byte[])(await postgres.ScalarAsync($"SELECT body FROM {_schema}.state WHERE name = 'api-keys';"))!;
 
-        await OkAsync(["key", "revoke", "shared-app", "--data", b]);
-        Assert.NotEqual(JsonValueKind.Null, Single((await OkAsync(["key", "list", "--json", "--data", a])).Stdout, "shared-app").GetProperty("revoked").ValueKind);
+        await SucceedAsync(["key", "revoke", "shared-app", "--data", b]);
+        Assert.NotEqual(JsonValueKind.Null, Single((await SucceedAsync(["key", "list", "--json", "--data", a])).Stdout, "shared-app").GetProperty("revoked").ValueKind);
 
         // A database user puts the row back as it was before the revocation: its MAC is genuine, but the log sealed
         // the revocation after it was written, so the key stays revoked, and sios says why.
@@ -60,7 +37,7 @@ public sealed class PostgresSharedStateCliTests(PostgresFixture postgres) : IAsy
         var check = await SiosProcess.RunAsync(["state", "check", "--data", a]);
         Assert.True(check.ExitCode == 0, check.Stderr);
         Assert.Contains("treated as revoked", check.Stderr, StringComparison.Ordinal);
-        Assert.NotEqual(JsonValueKind.Null, Single((await OkAsync(["key", "list", "--json", "--data", b])).Stdout, "shared-app").GetProperty("revoked").ValueKind);
+        Assert.NotEqual(JsonValueKind.Null, Single((await SucceedAsync(["key", "list", "--json", "--data", b])).Stdout, "shared-app").GetProperty("revoked").ValueKind);
 
         // A key added to the row by hand fails the MAC: nothing in the row is trusted, on any node.
         var forged = Encoding.UTF8.GetString(beforeRevocation).Replace("\"shared-app\"", "\"forged-app\"", StringComparison.Ordinal);
@@ -86,7 +63,7 @@ public sealed class PostgresSharedStateCliTests(PostgresFixture postgres) : IAsy
         Assert.Equal(1, await update.ExecuteNonQueryAsync());
     }
 
-    private static async Task<SiosRun> OkAsync(string[] args)
+    private static async Task<SiosRun> SucceedAsync(string[] args)
     {
         var run = await SiosProcess.RunAsync(args);
         Assert.True(run.ExitCode == 0, $"{string.Join(' ', args)}: exit {run.ExitCode}: {run.Stderr}");

@@ -11,7 +11,7 @@ namespace Sios.Cli.Tests;
 /// store URLs refused before anything is made (a password is never echoed).
 /// </summary>
 [Collection(PostgresTests.Name)]
-public sealed class PostgresStoreCliTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed partial class PostgresStoreCliTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sios-pgcli-" + Guid.NewGuid().ToString("N"));
     private readonly string _schema = PostgresFixture.NewSchema();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -73,8 +72,9 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         var foreignReceipt = await SiosCli.RunAsync("log", "receipt", note.Out.Trim(), "--data", foreign);
         var foreignFile = await WriteAsync("foreign.tlog-proof", Encoding.UTF8.GetBytes(foreignReceipt.Out));
 
-        var report = await RunBrowserAsync(new Dictionary<string, string>
+        var report = await NpmScripts.RunAsync(_demo, "console-e2e.mjs", environment: new Dictionary<string, string>
         {
+            ["CHROMIUM"] = Chromium.Path!,
             ["RECEIPT_GOOD"] = good,
             ["RECEIPT_TAMPERED"] = tampered,
             ["FOREIGN_RECEIPT"] = foreignFile,
@@ -126,36 +126,6 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         var path = Path.Combine(_work, name);
         await File.WriteAllBytesAsync(path, bytes);
         return path;
-    }
-
-    private async Task<JsonDocument> RunBrowserAsync(Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NpmClient.Folder! };
-        info.ArgumentList.Add("console-e2e.mjs");
-        info.Environment["SIOS_URL"] = _demo.Url.ToString();
-        info.Environment["SIOS_KEY"] = _demo.AdminKey;
-        info.Environment["CHROMIUM"] = Chromium.Path!;
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var stdout = process.StandardOutput.ReadToEndAsync(watchdog.Token);
-        var stderr = process.StandardError.ReadToEndAsync(watchdog.Token);
-        try
-        {
-            await process.WaitForExitAsync(watchdog.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        Assert.True(process.ExitCode == 0, await stderr);
-        return JsonDocument.Parse(await stdout);
     }
 }
 

@@ -128,10 +128,33 @@ public sealed class PostgresSharedStateTests(PostgresFixture postgres) : IAsyncL
 [Collection(PostgresTests.Name)]
 public sealed class PostgresRateBudgetsConformanceTests(PostgresFixture postgres) : Sios.Ledger.Tests.State.RateBudgetsConformanceTests, IDisposable
 {
+    private readonly SharedStateNodes _nodes = new(postgres);
+
+    protected override IRateBudgets Open() => _nodes.Open().Budgets;
+
+    public void Dispose() => _nodes.Dispose();
+}
+
+/// <summary>The shelves kept in PostgreSQL pass the record shelf conformance suite, each handle another node's pool.</summary>
+[Collection(PostgresTests.Name)]
+public sealed class PostgresRecordShelfConformanceTests(PostgresFixture postgres) : Sios.Ledger.Tests.State.RecordShelfConformanceTests, IDisposable
+{
+    private readonly SharedStateNodes _nodes = new(postgres);
+
+    protected override IRecordShelf Open() => _nodes.Open().Shelf("vault");
+
+    protected override byte[] MakeRecord(long keptAt) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
+
+    public void Dispose() => _nodes.Dispose();
+}
+
+/// <summary>Opens the shared state of one schema as many nodes would (each its own pool), and drops it all at the end.</summary>
+internal sealed class SharedStateNodes(PostgresFixture postgres) : IDisposable
+{
     private readonly string _schema = PostgresFixture.NewSchema();
     private readonly List<PostgresSharedState> _nodes = [];
 
-    protected override IRateBudgets Open()
+    public PostgresSharedState Open()
     {
         Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
         var node = PostgresSharedState.Open(postgres.ConnectionString, _schema);
@@ -140,39 +163,8 @@ public sealed class PostgresRateBudgetsConformanceTests(PostgresFixture postgres
             _nodes.Add(node);
         }
 
-        return node.Budgets;
+        return node;
     }
-
-    public void Dispose()
-    {
-        foreach (var node in _nodes)
-        {
-            node.Dispose();
-        }
-
-        if (postgres.Unavailable is null)
-        {
-            postgres.DropSchemaAsync(_schema).GetAwaiter().GetResult();
-        }
-    }
-}
-
-/// <summary>The shelves kept in PostgreSQL pass the record shelf conformance suite, each handle another node's pool.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class PostgresRecordShelfConformanceTests(PostgresFixture postgres) : Sios.Ledger.Tests.State.RecordShelfConformanceTests, IDisposable
-{
-    private readonly string _schema = PostgresFixture.NewSchema();
-    private readonly List<PostgresSharedState> _nodes = [];
-
-    protected override IRecordShelf Open()
-    {
-        Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
-        var node = PostgresSharedState.Open(postgres.ConnectionString, _schema);
-        _nodes.Add(node);
-        return node.Shelf("vault");
-    }
-
-    protected override byte[] MakeRecord(long keptAt) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@
 // data, and the server's Content-Security-Policy allows no inline script either way. The API key and the verifier keys
 // live in sessionStorage: gone when the tab closes.
 import { showRecord } from './explorer.js';
+import { showChecks } from './view.js';
 import { parseVkey, toHex, verifyCheckpoint, verifyReceipt } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,16 +14,6 @@ function say(element, text, ok) {
   element.textContent = text;
   element.dataset.ok = ok === undefined ? '' : String(ok);
   element.className = ok === false ? 'bad' : '';
-}
-
-function showChecks(list, checks) {
-  list.replaceChildren(...checks.map((check) => {
-    const item = document.createElement('li');
-    item.className = check.ok ? 'ok' : 'bad';
-    item.dataset.check = check.name;
-    item.textContent = `${check.name}: ${check.detail}`;
-    return item;
-  }));
 }
 
 async function api(path) {
@@ -72,14 +63,12 @@ async function loadCheckpoint() {
       }
     }
     showChecks(list, result.checks);
-    list.dataset.ok = String(result.ok);
     // The record is shown only under a checkpoint that verified: its size bounds what the tiles are read for.
     if (result.ok) {
       await showRecord($('record'), { size: result.checkpoint.size, fetchLog: (path) => api(`/log/${path}`), vkeys });
     }
   } catch (e) {
     showChecks(list, [{ name: 'checkpoint', ok: false, detail: e.message }]);
-    list.dataset.ok = 'false';
   }
 }
 

@@ -3,6 +3,7 @@
 // here from its receipt. Entries are attacker-influenced: they are only ever written into the page as text.
 import { bundlePath, parseBundle } from './tiles.js';
 import { verifyReceipt } from './verify.js';
+import { showChecks } from './view.js';
 
 const PAGE = 50;
 const decoder = new TextDecoder();
@@ -83,14 +84,7 @@ export function showRecord(root, { size, fetchLog, vkeys }) {
     const all = [...result.checks, same
       ? { name: 'same entry as the tiles', ok: true, detail: 'the receipt carries the bytes the entry bundle holds' }
       : { name: 'same entry as the tiles', ok: false, detail: 'the receipt carries other bytes than the entry bundle' }];
-    checks.replaceChildren(...all.map((check) => {
-      const item = document.createElement('li');
-      item.className = check.ok ? 'ok' : 'bad';
-      item.dataset.check = check.name;
-      item.textContent = `${check.name}: ${check.detail}`;
-      return item;
-    }));
-    checks.dataset.ok = String(all.every((c) => c.ok));
+    showChecks(checks, all);
   }
 
   type.onchange = render;
