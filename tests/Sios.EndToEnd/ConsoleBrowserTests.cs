@@ -9,8 +9,9 @@ namespace Sios.EndToEnd;
 /// The console in Debian's headless Chromium against a real <c>sios serve</c>: a key entered once, the server's keys
 /// taken (and marked as the server's word), the latest checkpoint's signatures verified in the page, the record read
 /// from the entry bundles with an answer's inclusion checked in the page, a genuine receipt
-/// accepted and a tampered one rejected naming the check that failed, and a receipt of another log, checked with that
-/// log's pasted vkeys, whose entry carries markup that renders as inert text.
+/// accepted and a tampered one rejected naming the check that failed, a receipt of another log, checked with that
+/// log's pasted vkeys, whose entry carries markup that renders as inert text, and the answer's disclosure accepted while
+/// a copy with one byte of its response changed is rejected at the response commitment.
 /// </summary>
 public sealed class ConsoleBrowserTests : IAsyncLifetime
 {
@@ -72,6 +73,21 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         var foreignReceipt = await SiosCli.RunAsync("log", "receipt", note.Out.Trim(), "--data", foreign);
         var foreignFile = await WriteAsync("foreign.tlog-proof", Encoding.UTF8.GetBytes(foreignReceipt.Out));
 
+        // The answer's disclosure, and a copy whose response was altered by one byte.
+        var disclosure = Path.Combine(_work, "disclosure");
+        var disclosed = await SiosCli.RunAsync("log", "disclose", index.ToString(CultureInfo.InvariantCulture), "--out", disclosure, "--data", _demo.Data);
+        Assert.True(disclosed.ExitCode == 0, disclosed.Err);
+        var altered = Path.Combine(_work, "altered");
+        Directory.CreateDirectory(altered);
+        foreach (var file in Directory.GetFiles(disclosure))
+        {
+            File.Copy(file, Path.Combine(altered, Path.GetFileName(file)));
+        }
+
+        var response = await File.ReadAllBytesAsync(Path.Combine(altered, "response.bin"));
+        response[^2] ^= 0x01;
+        await File.WriteAllBytesAsync(Path.Combine(altered, "response.bin"), response);
+
         var report = await NpmScripts.RunAsync(_demo, "console-e2e.mjs", environment: new Dictionary<string, string>
         {
             ["CHROMIUM"] = Chromium.Path!,
@@ -80,6 +96,8 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             ["FOREIGN_RECEIPT"] = foreignFile,
             ["FOREIGN_VKEYS"] = init.Out,
             ["RECORD_INDEX"] = index.ToString(CultureInfo.InvariantCulture),
+            ["DISCLOSURE_FILES"] = string.Join('\n', Directory.GetFiles(disclosure)),
+            ["DISCLOSURE_ALTERED"] = string.Join('\n', Directory.GetFiles(altered)),
         });
         var root = report.RootElement;
 
@@ -116,6 +134,11 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, inert.GetProperty("xss").ValueKind);
         Assert.Empty(root.GetProperty("dialogs").EnumerateArray());
         Assert.Empty(root.GetProperty("errors").EnumerateArray());
+
+        Assert.Equal("true", root.GetProperty("disclosure").GetProperty("ok").GetString());
+        Assert.Contains($"answer {index}", root.GetProperty("disclosure").GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        Assert.Equal("false", root.GetProperty("disclosureAltered").GetProperty("ok").GetString());
+        Assert.Equal(["response commitment"], root.GetProperty("disclosureAltered").GetProperty("failed").EnumerateArray().Select(f => f.GetString()));
 
         Assert.Equal("A key is in use in this tab.", root.GetProperty("afterReload").GetString());
         Assert.Equal("No key yet.", root.GetProperty("otherTab").GetString());

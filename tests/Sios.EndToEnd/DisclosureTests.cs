@@ -10,7 +10,7 @@ namespace Sios.EndToEnd;
 /// 'sios log disclose' takes one out, and a third party with only a copy of the folder and the vkeys checks it
 /// against the sealed commitments with 'sios verify disclosure'.
 /// </summary>
-public sealed class DisclosureTests(ServedDemo demo) : IClassFixture<ServedDemo>, IDisposable
+public sealed partial class DisclosureTests(ServedDemo demo) : IClassFixture<ServedDemo>, IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("sios-disclosure-").FullName;
 

@@ -123,15 +123,19 @@ public sealed class NpmFactAttribute : FactAttribute
 
 internal static class NpmClient
 {
-    public static string? Folder { get; } = Find();
+    public static string? Folder { get; } = FolderOf("tests/interop");
 
-    private static string? Find()
+    /// <summary>The console's folder (web/console) when node and its packages are there: its verifier is run from it.</summary>
+    public static string? ConsoleFolder { get; } = FolderOf("web/console");
+
+    /// <summary>The npm folder <paramref name="relative"/> to the repository when every dependency it lists is installed and node is on the PATH.</summary>
+    private static string? FolderOf(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Sios.sln")))
             {
-                var folder = Path.Combine(dir.FullName, "tests", "interop");
+                var folder = Path.Combine(dir.FullName, relative);
                 using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "package.json")));
                 var installed = manifest.RootElement.GetProperty("dependencies").EnumerateObject()
                     .All(d => Directory.Exists(Path.Combine(folder, "node_modules", d.Name)));

@@ -75,6 +75,22 @@ try {
     await page.screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-receipt.png`, fullPage: true });
   }
 
+  // A disclosure of the answer, checked with the log's keys again.
+  await page.click('#offered-vkeys');
+  const disclosed = env('DISCLOSURE_FILES').split('\n');
+  const disclose = async (files) => {
+    await page.$eval('#disclosure-verdict', (e) => { e.dataset.ok = ''; });
+    await page.setInputFiles('#disclosure-files', files);
+    await page.waitForFunction(() => document.getElementById('disclosure-verdict').dataset.ok);
+    return {
+      ok: await page.$eval('#disclosure-verdict', (e) => e.dataset.ok),
+      verdict: await page.textContent('#disclosure-verdict'),
+      failed: await page.$$eval('#disclosure-checks li.bad', (items) => items.map((i) => i.dataset.check)),
+    };
+  };
+  report.disclosure = await disclose(disclosed);
+  report.disclosureAltered = await disclose(env('DISCLOSURE_ALTERED').split('\n'));
+
   // The key stays for the tab's life, not beyond it.
   await page.reload();
   report.afterReload = await page.textContent('#key-state');

@@ -3,7 +3,7 @@
 // live in sessionStorage: gone when the tab closes.
 import { showRecord } from './explorer.js';
 import { showChecks } from './view.js';
-import { parseVkey, toHex, verifyCheckpoint, verifyReceipt } from './verify.js';
+import { parseVkey, toHex, verifyCheckpoint, verifyDisclosure, verifyReceipt } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'sios-console-key';
@@ -99,6 +99,24 @@ async function checkReceipt(file) {
   }
 }
 
+async function checkDisclosure(fileList) {
+  const verdict = $('disclosure-verdict');
+  let keys;
+  try {
+    keys = vkeys();
+    if (keys.length === 0) throw new Error('no verifier keys given');
+  } catch (e) {
+    say(verdict, `Cannot check: ${e.message}`, false);
+    return;
+  }
+  const files = {};
+  for (const file of fileList) files[file.name] = new Uint8Array(await file.arrayBuffer());
+  const result = await verifyDisclosure(files, keys);
+  showChecks($('disclosure-checks'), result.checks);
+  const failed = result.checks.find((c) => !c.ok);
+  say(verdict, failed ? `rejected (${failed.name}: ${failed.detail})` : `valid: these are the exact bytes of answer ${result.index}`, !failed);
+}
+
 function start() {
   const keyState = $('key-state');
   const vkeysState = $('vkeys-state');
@@ -140,6 +158,9 @@ function start() {
     }
   });
 
+  $('disclosure-files').addEventListener('change', (event) => {
+    if (event.target.files.length > 0) checkDisclosure(event.target.files);
+  });
   const drop = $('drop');
   $('receipt-file').addEventListener('change', (event) => {
     const [file] = event.target.files;

@@ -218,6 +218,72 @@ export async function verifyReceipt(bytes, vkeys) {
   return { ok: checks.every((c) => c.ok), index: receipt.index, entry: receipt.extra, checkpoint: signed.checkpoint, checks };
 }
 
+/** The files of a disclosure folder as `sios log disclose` writes it. */
+export const DisclosureFiles = Object.freeze({
+  request: 'request.bin', response: 'response.bin', requestNonce: 'request.nonce', responseNonce: 'response.nonce',
+  entry: 'entry.json', receipt: 'receipt.tlog-proof',
+});
+
+/**
+ * Checks a disclosure (SPEC §2): its receipt, that entry.json (when given) is the entry the receipt proves, that the
+ * entry is an inference entry, and that SHA-256(nonce || content) of the request and the response are the entry's
+ * commitments. <files> maps file names to their bytes. Resolves to { ok, index, entry, checks }.
+ */
+export async function verifyDisclosure(files, vkeys) {
+  const get = (name) => files[name] ?? null;
+  const missing = [DisclosureFiles.request, DisclosureFiles.response, DisclosureFiles.requestNonce, DisclosureFiles.responseNonce, DisclosureFiles.receipt]
+    .filter((name) => !get(name));
+  if (missing.length > 0) return { ok: false, checks: [fail('disclosure files', `missing ${missing.join(', ')}`)] };
+  const nonce = (name) => {
+    const bytes = base64(new TextDecoder().decode(get(name)).trim());
+    if (!bytes || bytes.length !== 32) throw new Error(`${name} is not 32 bytes of base64`);
+    return bytes;
+  };
+  let nonces;
+  try {
+    nonces = { request: nonce(DisclosureFiles.requestNonce), response: nonce(DisclosureFiles.responseNonce) };
+  } catch (e) {
+    return { ok: false, checks: [fail('disclosure files', e.message)] };
+  }
+  const receipt = await verifyReceipt(get(DisclosureFiles.receipt), vkeys);
+  const checks = [pass('disclosure files', 'request, response, both nonces and the receipt'), ...receipt.checks];
+  if (!receipt.entry) return { ok: false, checks };
+  if (get(DisclosureFiles.entry)) {
+    checks.push(equal(get(DisclosureFiles.entry), receipt.entry)
+      ? pass('entry file', `${DisclosureFiles.entry} is the entry the receipt proves`)
+      : fail('entry file', `${DisclosureFiles.entry} is not the entry the receipt proves`));
+  }
+  let entry = null;
+  try {
+    entry = JSON.parse(utf8(receipt.entry, 'the entry'));
+  } catch (e) {
+    checks.push(fail('inference entry', e.message));
+  }
+  if (entry) {
+    const commitments = typeof entry.request === 'string' && typeof entry.response === 'string';
+    checks.push(entry.type === 'inference' && commitments
+      ? pass('inference entry', `entry ${receipt.index} is an answer (${entry.id})`)
+      : fail('inference entry', entry.type === 'inference' ? `entry ${receipt.index} commits to no request or response` : `entry ${receipt.index} is a '${entry.type}' entry, not an answer`));
+    if (commitments) {
+      for (const [what, content, key] of [['request', get(DisclosureFiles.request), nonces.request], ['response', get(DisclosureFiles.response), nonces.response]]) {
+        const matches = commitment(key, content) === entry[what];
+        checks.push(matches
+          ? pass(`${what} commitment`, `SHA-256(nonce || ${what}.bin) is the entry's ${what} commitment`)
+          : fail(`${what} commitment`, `${what}.bin does not match the entry's ${what} commitment under ${what}.nonce`));
+      }
+    }
+  }
+  return { ok: checks.every((c) => c.ok), index: receipt.index, entry: receipt.entry, checks };
+}
+
+/** SPEC §2: base64(SHA-256(nonce || content)). */
+export function commitment(nonce, content) {
+  const digest = sha256(concat(nonce, content));
+  let binary = '';
+  for (const b of digest) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
 function pass(name, detail) { return { name, ok: true, detail }; }
 function fail(name, detail) { return { name, ok: false, detail }; }
 
