@@ -11,7 +11,8 @@ namespace Sios.EndToEnd;
 /// from the entry bundles with an answer's inclusion checked in the page, a genuine receipt
 /// accepted and a tampered one rejected naming the check that failed, a receipt of another log, checked with that
 /// log's pasted vkeys, whose entry carries markup that renders as inert text, and the answer's disclosure accepted while
-/// a copy with one byte of its response changed is rejected at the response commitment.
+/// a copy with one byte of its response changed is rejected at the response commitment; a user key is kept out of the
+/// log but opens and verifies the receipt of its own answer, and is refused another's.
 /// </summary>
 public sealed class ConsoleBrowserTests : IAsyncLifetime
 {
@@ -88,6 +89,14 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         response[^2] ^= 0x01;
         await File.WriteAllBytesAsync(Path.Combine(altered, "response.bin"), response);
 
+        // A user key, and one answer of its own.
+        var viewer = await SiosCli.RunAsync("key", "create", "console-viewer", "--role", "user", "--brains", "*", "--data", _demo.Data);
+        Assert.True(viewer.ExitCode == 0, viewer.Err);
+        using var userClient = _demo.Client(viewer.Out.Trim());
+        using var own = await userClient.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"demo","max_tokens":2,"messages":[{"role":"user","content":"mine"}]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+
         var report = await NpmScripts.RunAsync(_demo, "console-e2e.mjs", environment: new Dictionary<string, string>
         {
             ["CHROMIUM"] = Chromium.Path!,
@@ -96,6 +105,9 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             ["FOREIGN_RECEIPT"] = foreignFile,
             ["FOREIGN_VKEYS"] = init.Out,
             ["RECORD_INDEX"] = index.ToString(CultureInfo.InvariantCulture),
+            ["USER_KEY"] = viewer.Out.Trim(),
+            ["USER_INDEX"] = own.Headers.GetValues("Sios-Log-Index").Single(),
+            ["LOG_VKEYS"] = string.Join('\n', _demo.Vkeys.Select(k => k.ToString())),
             ["DISCLOSURE_FILES"] = string.Join('\n', Directory.GetFiles(disclosure)),
             ["DISCLOSURE_ALTERED"] = string.Join('\n', Directory.GetFiles(altered)),
         });
@@ -139,6 +151,13 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.Contains($"answer {index}", root.GetProperty("disclosure").GetProperty("verdict").GetString(), StringComparison.Ordinal);
         Assert.Equal("false", root.GetProperty("disclosureAltered").GetProperty("ok").GetString());
         Assert.Equal(["response commitment"], root.GetProperty("disclosureAltered").GetProperty("failed").EnumerateArray().Select(f => f.GetString()));
+
+        var user = root.GetProperty("user");
+        Assert.Contains("403", user.GetProperty("checkpoint").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, user.GetProperty("records").GetInt32());
+        Assert.Equal("true", user.GetProperty("own").GetProperty("ok").GetString());
+        Assert.Equal("false", user.GetProperty("other").GetProperty("ok").GetString());
+        Assert.Contains("only the receipts of its own answers", user.GetProperty("other").GetProperty("verdict").GetString(), StringComparison.Ordinal);
 
         Assert.Equal("A key is in use in this tab.", root.GetProperty("afterReload").GetString());
         Assert.Equal("No key yet.", root.GetProperty("otherTab").GetString());

@@ -91,6 +91,30 @@ try {
   report.disclosure = await disclose(disclosed);
   report.disclosureAltered = await disclose(env('DISCLOSURE_ALTERED').split('\n'));
 
+  // A user key: the log stays closed to it, the receipt of its own answer opens and verifies, another's is refused.
+  const user = await (await browser.newContext()).newPage();
+  user.setDefaultTimeout(30_000);
+  user.on('pageerror', (error) => report.errors.push(String(error)));
+  await user.goto(new URL('console/', env('SIOS_URL')).href);
+  await user.fill('#key', env('USER_KEY'));
+  await user.click('#key-form button[type=submit]');
+  await user.fill('#vkeys', env('LOG_VKEYS'));
+  await user.click('#use-vkeys');
+  await user.waitForFunction(() => document.getElementById('checkpoint-checks').dataset.ok === 'false');
+  const fetchReceipt = async (index) => {
+    await user.$eval('#receipt-verdict', (e) => { e.dataset.ok = ''; });
+    await user.fill('#receipt-index', index);
+    await user.click('#receipt-fetch button[type=submit]');
+    await user.waitForFunction(() => document.getElementById('receipt-verdict').dataset.ok);
+    return { ok: await user.$eval('#receipt-verdict', (e) => e.dataset.ok), verdict: await user.textContent('#receipt-verdict') };
+  };
+  report.user = {
+    checkpoint: await user.textContent('#checkpoint-checks'),
+    records: await user.$$eval('#record-list li', (items) => items.length),
+    own: await fetchReceipt(env('USER_INDEX')),
+    other: await fetchReceipt(env('RECORD_INDEX')),
+  };
+
   // The key stays for the tab's life, not beyond it.
   await page.reload();
   report.afterReload = await page.textContent('#key-state');

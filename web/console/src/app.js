@@ -68,11 +68,12 @@ async function loadCheckpoint() {
       await showRecord($('record'), { size: result.checkpoint.size, fetchLog: (path) => api(`/log/${path}`), vkeys });
     }
   } catch (e) {
-    showChecks(list, [{ name: 'checkpoint', ok: false, detail: e.message }]);
+    const userKey = e.message.startsWith('403');
+    showChecks(list, [{ name: 'checkpoint', ok: false, detail: userKey ? `${e.message} This key may fetch the receipts of its own answers below.` : e.message }]);
   }
 }
 
-async function checkReceipt(file) {
+async function checkReceipt(name, bytes) {
   const verdict = $('receipt-verdict');
   const entry = $('receipt-entry');
   entry.textContent = '';
@@ -84,11 +85,10 @@ async function checkReceipt(file) {
     say(verdict, `Cannot check: ${e.message}`, false);
     return;
   }
-  const bytes = new Uint8Array(await file.arrayBuffer());
   const result = await verifyReceipt(bytes, keys);
   showChecks($('receipt-checks'), result.checks);
   const failed = result.checks.find((c) => !c.ok);
-  say(verdict, failed ? `${file.name}: rejected (${failed.name}: ${failed.detail})` : `${file.name}: valid, entry ${result.index} of ${result.checkpoint.origin}`, !failed);
+  say(verdict, failed ? `${name}: rejected (${failed.name}: ${failed.detail})` : `${name}: valid, entry ${result.index} of ${result.checkpoint.origin}`, !failed);
   if (result.entry) {
     const text = new TextDecoder().decode(result.entry);
     try {
@@ -162,9 +162,22 @@ function start() {
     if (event.target.files.length > 0) checkDisclosure(event.target.files);
   });
   const drop = $('drop');
+  const checkFile = async (file) => checkReceipt(file.name, new Uint8Array(await file.arrayBuffer()));
   $('receipt-file').addEventListener('change', (event) => {
     const [file] = event.target.files;
-    if (file) checkReceipt(file);
+    if (file) checkFile(file);
+  });
+  // A user key may fetch the receipts of its own answers only: the server refuses the others, and says so.
+  $('receipt-fetch').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const index = $('receipt-index').value.trim();
+    if (!/^[0-9]+$/.test(index)) return;
+    try {
+      await checkReceipt(`receipt ${index}`, await api(`/log/receipts/${index}`));
+    } catch (e) {
+      $('receipt-checks').replaceChildren();
+      say($('receipt-verdict'), `The receipt of entry ${index} could not be fetched: ${e.message}`, false);
+    }
   });
   drop.addEventListener('dragover', (event) => { event.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
@@ -172,7 +185,7 @@ function start() {
     event.preventDefault();
     drop.classList.remove('over');
     const [file] = event.dataTransfer.files;
-    if (file) checkReceipt(file);
+    if (file) checkFile(file);
   });
   loadCheckpoint();
 }
