@@ -130,6 +130,10 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.Contains(record.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "entry inclusion" && c.GetProperty("ok").GetBoolean());
         Assert.Contains(record.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "same entry as the tiles" && c.GetProperty("ok").GetBoolean());
         Assert.Contains("\"type\": \"inference\"", record.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(record.GetProperty("links").EnumerateArray(), l => l.GetString()!.StartsWith("the load of brain demo: #", StringComparison.Ordinal));
+        Assert.Contains("\"type\": \"brain.loaded\"", record.GetProperty("loaded").GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("true", record.GetProperty("loaded").GetProperty("ok").GetString());
+        Assert.NotEmpty(record.GetProperty("brainRows").EnumerateArray());
 
         Assert.Equal("true", root.GetProperty("good").GetProperty("ok").GetString());
         Assert.Contains("\"type\": \"inference\"", root.GetProperty("good").GetProperty("entry").GetString(), StringComparison.Ordinal);

@@ -47,9 +47,18 @@ try {
     detail: await page.textContent('#record-detail'),
     status: await page.textContent('#record-status'),
   };
+  report.record.links = await page.$$eval('#record-links button', (items) => items.map((i) => i.textContent));
   if (process.env.SIOS_CONSOLE_SCREENSHOTS) {
     await page.screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-overview.png`, fullPage: true });
   }
+  // Following the answer to the load of its brain.
+  await page.$eval('#record-checks', (e) => { e.dataset.ok = ''; });
+  await page.click('#record-links button[data-link^="the load of brain"]');
+  await page.waitForFunction(() => document.getElementById('record-checks').dataset.ok);
+  report.record.loaded = { detail: await page.textContent('#record-detail'), ok: await page.$eval('#record-checks', (e) => e.dataset.ok) };
+  await page.selectOption('#record-type', '');
+  await page.selectOption('#record-brain', 'demo');
+  report.record.brainRows = await page.$$eval('#record-list li button', (rows) => rows.map((r) => r.textContent));
 
   const check = async (file) => {
     await page.$eval('#receipt-verdict', (e) => { e.dataset.ok = ''; });

@@ -13,9 +13,10 @@ export function describe(bytes) {
   const text = decoder.decode(bytes);
   try {
     const json = JSON.parse(text);
-    return { text, json, type: String(json.type ?? '?'), actor: String(json.actor ?? ''), time: String(json.time ?? '') };
+    const brain = typeof json.brain === 'string' ? json.brain : (typeof json.name === 'string' && String(json.type).startsWith('brain.') ? json.name : '');
+    return { text, json, type: String(json.type ?? '?'), actor: String(json.actor ?? ''), time: String(json.time ?? ''), brain };
   } catch {
-    return { text, json: null, type: '(not JSON)', actor: '', time: '' };
+    return { text, json: null, type: '(not JSON)', actor: '', time: '', brain: '' };
   }
 }
 
@@ -26,10 +27,14 @@ export function isRefusal(entry) {
 
 /** Shows the record of a tree of <size> entries in <root> (an element), reading through fetchLog(path) -> bytes. */
 export function showRecord(root, { size, fetchLog, vkeys }) {
-  const state = { end: size, rows: [], types: new Set() };
+  const state = { end: size, rows: [], types: new Set(), actors: new Set(), brains: new Set() };
   const list = root.querySelector('#record-list');
   const type = root.querySelector('#record-type');
   const text = root.querySelector('#record-text');
+  const actor = root.querySelector('#record-actor');
+  const brain = root.querySelector('#record-brain');
+  const since = root.querySelector('#record-since');
+  const links = root.querySelector('#record-links');
   const status = root.querySelector('#record-status');
   const detail = root.querySelector('#record-detail');
   const checks = root.querySelector('#record-checks');
@@ -46,18 +51,28 @@ export function showRecord(root, { size, fetchLog, vkeys }) {
         const entry = { index, bytes: entries[i], ...describe(entries[i]) };
         state.rows.push(entry);
         state.types.add(entry.type);
+        if (entry.actor) state.actors.add(entry.actor);
+        if (entry.brain) state.brains.add(entry.brain);
       }
     }
     state.end = from;
     render();
   }
 
+  function choices(select, values, every) {
+    const chosen = select.value;
+    select.replaceChildren(new Option(every, ''), ...[...values].sort().map((v) => new Option(v, v)));
+    select.value = values.has(chosen) ? chosen : '';
+  }
+
   function render() {
-    const chosen = type.value;
-    type.replaceChildren(new Option('every type', ''), ...[...state.types].sort().map((t) => new Option(t, t)));
-    type.value = state.types.has(chosen) ? chosen : '';
+    choices(type, state.types, 'every type');
+    choices(actor, state.actors, 'every actor');
+    choices(brain, state.brains, 'every brain');
     const needle = text.value.trim();
-    const shown = state.rows.filter((r) => (!type.value || r.type === type.value) && (!needle || r.text.includes(needle)));
+    const from = since.value.trim();
+    const shown = state.rows.filter((r) => (!type.value || r.type === type.value) && (!actor.value || r.actor === actor.value)
+      && (!brain.value || r.brain === brain.value) && (!from || r.time >= from) && (!needle || r.text.includes(needle)));
     list.replaceChildren(...shown.map((entry) => {
       const row = document.createElement('li');
       row.dataset.index = String(entry.index);
@@ -73,8 +88,35 @@ export function showRecord(root, { size, fetchLog, vkeys }) {
     root.querySelector('#record-more').hidden = state.end === 0n;
   }
 
+  // What an answer points at: its stream's inference.begin, the load of its brain, and the attestation then in force.
+  function related(entry) {
+    const before = (predicate) => state.rows.find((r) => r.index < entry.index && predicate(r));
+    const found = [];
+    if (typeof entry.json?.begin === 'number') {
+      found.push(['its inference.begin', state.rows.find((r) => r.index === BigInt(entry.json.begin))]);
+    }
+    if (entry.type === 'inference' || entry.type === 'inference.begin') {
+      found.push([`the load of brain ${entry.brain}`, before((r) => r.type === 'brain.loaded' && r.brain === entry.brain)]);
+      found.push(['the attestation in force', before((r) => r.type === 'attestation')]);
+    }
+    return found;
+  }
+
   async function open(entry) {
     detail.textContent = entry.json ? JSON.stringify(entry.json, null, 2) : entry.text;
+    links.replaceChildren(...related(entry).map(([what, target]) => {
+      const link = document.createElement('button');
+      link.type = 'button';
+      link.dataset.link = what;
+      if (target) {
+        link.textContent = `${what}: #${target.index}`;
+        link.addEventListener('click', () => open(target));
+      } else {
+        link.textContent = `${what}: not among the entries read (read older ones)`;
+        link.disabled = true;
+      }
+      return link;
+    }));
     detail.dataset.index = String(entry.index);
     checks.replaceChildren();
     checks.dataset.ok = '';
@@ -88,6 +130,9 @@ export function showRecord(root, { size, fetchLog, vkeys }) {
   }
 
   type.onchange = render;
+  actor.onchange = render;
+  brain.onchange = render;
+  since.oninput = render;
   text.oninput = render;
   root.querySelector('#record-more').onclick = () => loadPage().catch((e) => { status.textContent = `The record could not be read: ${e.message}`; });
   return loadPage().catch((e) => { status.textContent = `The record could not be read: ${e.message}`; });
