@@ -68,6 +68,59 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
         Assert.True(rejected > files.Count / 2, $"only {rejected} of {files.Count} rejected");
     }
 
+    [ConsoleVerifierFact]
+    public async Task The_browser_verifier_and_Sios_Verify_agree_on_real_and_mutated_attestations()
+    {
+        var attested = await SiosProcess.RunAsync(["attest", "--data", log.Data]);
+        Assert.True(attested.ExitCode == 0, attested.Stderr);
+        var folder = Path.Combine(log.Root, "console-attestations-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var files = new List<string>();
+        var random = new Random(7);
+        var text = Encoding.UTF8.GetString(attested.Stdout);
+        var variants = new List<(string, byte[])> { ("genuine", attested.Stdout) };
+        for (var i = 0; i < 30; i++)
+        {
+            var flipped = (byte[])attested.Stdout.Clone();
+            var at = random.Next(flipped.Length);
+            flipped[at] ^= (byte)(1 << random.Next(8));
+            variants.Add(($"flip-{at}", flipped));
+        }
+
+        variants.Add(("egress-widened", Encoding.UTF8.GetBytes(text.Replace("egress none", "egress example.com", StringComparison.Ordinal))));
+        variants.Add(("unsigned", Encoding.UTF8.GetBytes(text[..(text.LastIndexOf("\n\n", StringComparison.Ordinal) + 2)])));
+        foreach (var (name, bytes) in variants)
+        {
+            var file = Path.Combine(folder, name + ".attestation");
+            await File.WriteAllBytesAsync(file, bytes);
+            files.Add(file);
+        }
+
+        var vkeysFile = Path.Combine(folder, "vkeys");
+        await File.WriteAllLinesAsync(vkeysFile, log.Vkeys);
+        var browser = await RunVerifierAsync(vkeysFile, files);
+        var verifier = new Sios.Verify.Attestations.AttestationVerifier(VerifierKey.Parse(log.Vkeys[0]));
+        var accepted = 0;
+        foreach (var file in files)
+        {
+            string? dotnet = null;
+            try
+            {
+                verifier.Verify(await File.ReadAllBytesAsync(file));
+            }
+            catch (Exception e) when (e is VerificationException or FormatViolationException)
+            {
+                dotnet = e.Message;
+            }
+
+            var js = browser[file];
+            Assert.True(js.Ok == (dotnet is null), $"{Path.GetFileName(file)}: Sios.Verify says {dotnet ?? "valid"}; the browser verifier says {(js.Ok ? "valid" : js.Failed)}");
+            accepted += js.Ok ? 1 : 0;
+        }
+
+        Assert.InRange(accepted, 1, 3);
+    }
+
     private static IEnumerable<(string Name, byte[] Bytes)> Mutations(byte[] receipt, Random random)
     {
         yield return ("genuine", receipt);

@@ -105,6 +105,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             ["FOREIGN_RECEIPT"] = foreignFile,
             ["FOREIGN_VKEYS"] = init.Out,
             ["RECORD_INDEX"] = index.ToString(CultureInfo.InvariantCulture),
+            ["ATTESTATION"] = Directory.GetFiles(Path.Combine(_demo.Data, "attestations"), "*.attestation").Order(StringComparer.Ordinal).Last(),
             ["USER_KEY"] = viewer.Out.Trim(),
             ["USER_INDEX"] = own.Headers.GetValues("Sios-Log-Index").Single(),
             ["LOG_VKEYS"] = string.Join('\n', _demo.Vkeys.Select(k => k.ToString())),
@@ -141,6 +142,10 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.Equal("false", rejected.GetProperty("ok").GetString());
         Assert.Equal(["entry inclusion"], rejected.GetProperty("failed").EnumerateArray().Select(f => f.GetString()));
         Assert.Contains("rejected (entry inclusion", rejected.GetProperty("verdict").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal("true", root.GetProperty("attestation").GetProperty("ok").GetString());
+        Assert.Contains("a valid attestation, statement sha256:", root.GetProperty("attestation").GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        Assert.Contains("sios-attestation/v1", root.GetProperty("attestation").GetProperty("entry").GetString(), StringComparison.Ordinal);
 
         var inert = root.GetProperty("foreign");
         Assert.Equal("true", inert.GetProperty("ok").GetString());

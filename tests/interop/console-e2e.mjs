@@ -73,6 +73,7 @@ try {
   };
   report.good = await check(env('RECEIPT_GOOD'));
   report.tampered = await check(env('RECEIPT_TAMPERED'));
+  report.attestation = await check(env('ATTESTATION'));
 
   await page.fill('#vkeys', env('FOREIGN_VKEYS'));
   await page.click('#use-vkeys');

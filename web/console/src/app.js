@@ -3,7 +3,7 @@
 // live in sessionStorage: gone when the tab closes.
 import { showRecord } from './explorer.js';
 import { showChecks } from './view.js';
-import { parseVkey, toHex, verifyCheckpoint, verifyDisclosure, verifyReceipt } from './verify.js';
+import { parseVkey, toHex, verifyAttestation, verifyCheckpoint, verifyDisclosure, verifyReceipt } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'sios-console-key';
@@ -85,6 +85,15 @@ async function checkReceipt(name, bytes) {
     say(verdict, `Cannot check: ${e.message}`, false);
     return;
   }
+  // One place to drop things: an attestation is told from a receipt by its first line.
+  if (startsWithText(bytes, 'sios-attestation/v1\n')) {
+    const attested = await verifyAttestation(bytes, keys);
+    showChecks($('receipt-checks'), attested.checks);
+    const wrong = attested.checks.find((c) => !c.ok);
+    say(verdict, wrong ? `${name}: rejected (${wrong.name}: ${wrong.detail})` : `${name}: a valid attestation, statement ${attested.statement}`, !wrong);
+    entry.textContent = (attested.lines ?? []).map(([keyword, value]) => `${keyword} ${value}`).join('\n');
+    return;
+  }
   const result = await verifyReceipt(bytes, keys);
   showChecks($('receipt-checks'), result.checks);
   const failed = result.checks.find((c) => !c.ok);
@@ -115,6 +124,11 @@ async function checkDisclosure(fileList) {
   showChecks($('disclosure-checks'), result.checks);
   const failed = result.checks.find((c) => !c.ok);
   say(verdict, failed ? `rejected (${failed.name}: ${failed.detail})` : `valid: these are the exact bytes of answer ${result.index}`, !failed);
+}
+
+function startsWithText(bytes, text) {
+  const prefix = new TextEncoder().encode(text);
+  return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
 }
 
 function start() {

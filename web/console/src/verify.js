@@ -218,6 +218,47 @@ export async function verifyReceipt(bytes, vkeys) {
   return { ok: checks.every((c) => c.ok), index: receipt.index, entry: receipt.extra, checkpoint: signed.checkpoint, checks };
 }
 
+/**
+ * Checks a sios-attestation/v1 statement: a signed note whose text starts with that line and names the origin, signed
+ * by the log's ML-DSA-65 key (one of the vkeys given), which the statement lists among its signers. Resolves to
+ * { ok, lines (keyword, value), statement ('sha256:' + hex of the signed text, as its attestation entry records it),
+ * checks }.
+ */
+export async function verifyAttestation(bytes, vkeys) {
+  let note;
+  try {
+    note = parseNote(bytes);
+  } catch (e) {
+    return { ok: false, checks: [fail('attestation format', e.message)] };
+  }
+  const lines = note.body.slice(0, -1).split('\n').map((line) => {
+    const space = line.indexOf(' ');
+    return space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
+  });
+  const statement = `sha256:${toHex(sha256(encoder.encode(note.body)))}`;
+  if (lines[0]?.[0] !== 'sios-attestation/v1' || lines[1]?.[0] !== 'origin') {
+    return { ok: false, lines, statement, checks: [fail('attestation format', 'the text does not start with sios-attestation/v1 and an origin line')] };
+  }
+  const origin = lines[1][1];
+  const checks = [pass('attestation format', `a statement by ${origin}`)];
+  const keys = vkeys.filter((k) => k.kind === KeyKinds.mlDsa65 && k.name === origin);
+  if (keys.length === 0) {
+    checks.push(fail('ML-DSA-65 signature', `no ML-DSA-65 verifier key of ${origin} was given`));
+  }
+  for (const vkey of keys) {
+    const name = `${vkey.kind} by ${vkey.name}+${toHex(vkey.id)}`;
+    const signed = note.signatures.filter((line) => line.name === vkey.name && equal(line.id, vkey.id));
+    let verified = false;
+    for (const line of signed) {
+      verified ||= line.signature.length === 3309 && ml_dsa65.verify(line.signature, encoder.encode(note.body), vkey.key);
+    }
+    checks.push(verified ? pass(name, 'verified') : fail(name, signed.length === 0 ? 'the statement carries no line by this key' : 'the signature does not verify'));
+    const listed = lines.some(([keyword, value]) => keyword === 'signer' && value === `ml-dsa-65 ${vkey.text}`);
+    checks.push(listed ? pass('signer listed', 'the statement names the key that signed it') : fail('signer listed', 'the statement does not name the key that signed it'));
+  }
+  return { ok: checks.every((c) => c.ok), lines, statement, checks };
+}
+
 /** The files of a disclosure folder as `sios log disclose` writes it. */
 export const DisclosureFiles = Object.freeze({
   request: 'request.bin', response: 'response.bin', requestNonce: 'request.nonce', responseNonce: 'response.nonce',
