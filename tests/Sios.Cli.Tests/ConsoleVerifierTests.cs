@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Sios.Tests.Shared;
 using Sios.Verify;
 using Sios.Verify.Notes;
 using Sios.Verify.Receipts;
@@ -41,27 +41,20 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
             }
         }
 
-        var vkeysFile = Path.Combine(folder, "vkeys");
-        await File.WriteAllLinesAsync(vkeysFile, log.Vkeys);
-        var browser = await RunVerifierAsync(vkeysFile, files);
         var verifier = new ReceiptVerifier([.. log.Vkeys.Select(VerifierKey.Parse)]);
-        var (accepted, rejected) = (0, 0);
-        foreach (var file in files)
+        var accepted = await CrossCheckAsync(folder, files, async file =>
         {
-            string? dotnet = null;
             try
             {
                 verifier.Verify(await File.ReadAllBytesAsync(file));
+                return null;
             }
             catch (Exception e) when (e is VerificationException or FormatViolationException)
             {
-                dotnet = e.Message;
+                return e.Message;
             }
-
-            var js = browser[file];
-            Assert.True(js.Ok == (dotnet is null), $"{Path.GetFileName(file)}: Sios.Verify says {dotnet ?? "valid"}; the browser verifier says {(js.Ok ? "valid" : js.Failed)}");
-            (accepted, rejected) = js.Ok ? (accepted + 1, rejected) : (accepted, rejected + 1);
-        }
+        });
+        var rejected = files.Count - accepted;
 
         // Both the genuine receipts pass, and most mutations are caught (a flip inside base64 padding bits changes nothing).
         Assert.True(accepted >= 2, $"{accepted} accepted");
@@ -96,27 +89,19 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
             files.Add(file);
         }
 
-        var vkeysFile = Path.Combine(folder, "vkeys");
-        await File.WriteAllLinesAsync(vkeysFile, log.Vkeys);
-        var browser = await RunVerifierAsync(vkeysFile, files);
         var verifier = new Sios.Verify.Attestations.AttestationVerifier(VerifierKey.Parse(log.Vkeys[0]));
-        var accepted = 0;
-        foreach (var file in files)
+        var accepted = await CrossCheckAsync(folder, files, async file =>
         {
-            string? dotnet = null;
             try
             {
                 verifier.Verify(await File.ReadAllBytesAsync(file));
+                return null;
             }
             catch (Exception e) when (e is VerificationException or FormatViolationException)
             {
-                dotnet = e.Message;
+                return e.Message;
             }
-
-            var js = browser[file];
-            Assert.True(js.Ok == (dotnet is null), $"{Path.GetFileName(file)}: Sios.Verify says {dotnet ?? "valid"}; the browser verifier says {(js.Ok ? "valid" : js.Failed)}");
-            accepted += js.Ok ? 1 : 0;
-        }
+        });
 
         Assert.InRange(accepted, 1, 3);
     }
@@ -153,32 +138,12 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
         yield return ("truncated", receipt[..(receipt.Length / 2)]);
     }
 
-    private static async Task<Dictionary<string, (bool Ok, string Failed)>> RunVerifierAsync(string vkeys, List<string> files)
+    /// <summary>Runs the console's verifier over <paramref name="files"/> and asserts it agrees with <paramref name="dotnet"/>; returns how many both accepted.</summary>
+    private async Task<int> CrossCheckAsync(string folder, List<string> files, Func<string, Task<string?>> dotnet)
     {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = ConsoleVerifier.Folder! };
-        info.ArgumentList.Add("test/verify-receipts.mjs");
-        info.ArgumentList.Add(vkeys);
-        foreach (var file in files)
-        {
-            info.ArgumentList.Add(file);
-        }
-
-        using var process = Process.Start(info)!;
-        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var stdout = process.StandardOutput.ReadToEndAsync(watchdog.Token);
-        var stderr = process.StandardError.ReadToEndAsync(watchdog.Token);
-        await process.WaitForExitAsync(watchdog.Token);
-        Assert.True(process.ExitCode == 0, await stderr);
-        var verdicts = new Dictionary<string, (bool, string)>(StringComparer.Ordinal);
-        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using var json = JsonDocument.Parse(line);
-            var root = json.RootElement;
-            verdicts[root.GetProperty("file").GetString()!] = (root.GetProperty("ok").GetBoolean(), string.Join("; ", root.GetProperty("failed").EnumerateArray().Select(f => f.GetString())));
-        }
-
-        Assert.Equal(files.Count, verdicts.Count);
-        return verdicts;
+        var vkeys = Path.Combine(folder, "vkeys");
+        await File.WriteAllLinesAsync(vkeys, log.Vkeys);
+        return await ConsoleVerdicts.AssertAgreeAsync(await ConsoleVerdicts.RunAsync(ConsoleVerifier.Folder!, "test/verify-receipts.mjs", vkeys, files), dotnet);
     }
 }
 

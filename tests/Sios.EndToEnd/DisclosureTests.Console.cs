@@ -1,6 +1,4 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
+using Sios.Tests.Shared;
 using Sios.Verify;
 using Sios.Verify.Disclosure;
 
@@ -24,27 +22,22 @@ public sealed partial class DisclosureTests
 
         var vkeys = Path.Combine(_work, "console-vkeys");
         await File.WriteAllLinesAsync(vkeys, demo.Vkeys.Select(k => k.ToString()));
-        var verdicts = await RunConsoleVerifierAsync(vkeys, folders);
         var verifier = new DisclosureVerifier(demo.Vkeys);
-        var rejected = 0;
-        foreach (var folder in folders)
+        var verdicts = await ConsoleVerdicts.RunAsync(NpmClient.ConsoleFolder!, "test/verify-disclosures.mjs", vkeys, folders);
+        var accepted = await ConsoleVerdicts.AssertAgreeAsync(verdicts, async folder =>
         {
-            string? dotnet = null;
             try
             {
                 verifier.Verify(await File.ReadAllBytesAsync(Path.Combine(folder, DisclosedContent.ReceiptFile)), DisclosedContent.ReadFolder(folder));
+                return null;
             }
             catch (Exception e) when (e is VerificationException or FormatViolationException or FileNotFoundException)
             {
-                dotnet = e.Message;
+                return e.Message;
             }
+        });
 
-            var (ok, failed) = verdicts[folder];
-            Assert.True(ok == (dotnet is null), $"{Path.GetFileName(folder)}: Sios.Verify says {dotnet ?? "valid"}; the browser verifier says {(ok ? "valid" : failed)}");
-            rejected += ok ? 0 : 1;
-        }
-
-        Assert.Equal(folders.Count - 2, rejected);
+        Assert.Equal(2, accepted);
     }
 
     /// <summary>Copies of a genuine disclosure, each changed in one way that must make it fail.</summary>
@@ -77,33 +70,6 @@ public sealed partial class DisclosureTests
         yield return Variant("entry-file-other", f => Flip(f, DisclosedContent.EntryFile, 30));
         yield return Variant("receipt-missing", f => File.Delete(Path.Combine(f, DisclosedContent.ReceiptFile)));
         yield return Variant("receipt-byte", f => Flip(f, DisclosedContent.ReceiptFile, 200));
-    }
-
-    private static async Task<Dictionary<string, (bool Ok, string Failed)>> RunConsoleVerifierAsync(string vkeys, List<string> folders)
-    {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = NpmClient.ConsoleFolder! };
-        info.ArgumentList.Add("test/verify-disclosures.mjs");
-        info.ArgumentList.Add(vkeys);
-        foreach (var folder in folders)
-        {
-            info.ArgumentList.Add(folder);
-        }
-
-        using var process = Process.Start(info)!;
-        using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var stdout = process.StandardOutput.ReadToEndAsync(watchdog.Token);
-        var stderr = process.StandardError.ReadToEndAsync(watchdog.Token);
-        await process.WaitForExitAsync(watchdog.Token);
-        Assert.True(process.ExitCode == 0, await stderr);
-        var verdicts = new Dictionary<string, (bool, string)>(StringComparer.Ordinal);
-        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using var json = JsonDocument.Parse(line);
-            verdicts[json.RootElement.GetProperty("folder").GetString()!] = (json.RootElement.GetProperty("ok").GetBoolean(),
-                string.Join("; ", json.RootElement.GetProperty("failed").EnumerateArray().Select(f => f.GetString())));
-        }
-
-        return verdicts;
     }
 }
 

@@ -73,18 +73,24 @@ async function loadCheckpoint() {
   }
 }
 
+/** The verifier keys given, or null after saying in <verdict> why there are none to check with. */
+function keysFor(verdict) {
+  try {
+    const keys = vkeys();
+    if (keys.length === 0) throw new Error('no verifier keys given');
+    return keys;
+  } catch (e) {
+    say(verdict, `Cannot check: ${e.message}`, false);
+    return null;
+  }
+}
+
 async function checkReceipt(name, bytes) {
   const verdict = $('receipt-verdict');
   const entry = $('receipt-entry');
   entry.textContent = '';
-  let keys;
-  try {
-    keys = vkeys();
-    if (keys.length === 0) throw new Error('no verifier keys given');
-  } catch (e) {
-    say(verdict, `Cannot check: ${e.message}`, false);
-    return;
-  }
+  const keys = keysFor(verdict);
+  if (!keys) return;
   // One place to drop things: an attestation is told from a receipt by its first line.
   if (startsWithText(bytes, 'sios-attestation/v1\n')) {
     const attested = await verifyAttestation(bytes, keys);
@@ -110,14 +116,8 @@ async function checkReceipt(name, bytes) {
 
 async function checkDisclosure(fileList) {
   const verdict = $('disclosure-verdict');
-  let keys;
-  try {
-    keys = vkeys();
-    if (keys.length === 0) throw new Error('no verifier keys given');
-  } catch (e) {
-    say(verdict, `Cannot check: ${e.message}`, false);
-    return;
-  }
+  const keys = keysFor(verdict);
+  if (!keys) return;
   const files = {};
   for (const file of fileList) files[file.name] = new Uint8Array(await file.arrayBuffer());
   const result = await verifyDisclosure(files, keys);

@@ -1,6 +1,6 @@
 // Runs the console's verifier over disclosure folders, for the cross-check against Sios.Verify (Sios.EndToEnd).
 // Usage: node test/verify-disclosures.mjs VKEYS_FILE FOLDER... ; prints one JSON line per folder:
-// {"folder":…,"ok":true|false,"failed":[the failed checks]}.
+// {"file":…,"ok":true|false,"failed":[the failed checks]} (file: the folder).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseVkey, verifyDisclosure } from '../src/verify.js';
@@ -10,5 +10,5 @@ const vkeys = readFileSync(vkeysFile, 'utf8').split('\n').filter((l) => l.trim()
 for (const folder of folders) {
   const files = Object.fromEntries(readdirSync(folder).map((name) => [name, new Uint8Array(readFileSync(path.join(folder, name)))]));
   const result = await verifyDisclosure(files, vkeys);
-  console.log(JSON.stringify({ folder, ok: result.ok, failed: result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`) }));
+  console.log(JSON.stringify({ file: folder, ok: result.ok, failed: result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`) }));
 }
