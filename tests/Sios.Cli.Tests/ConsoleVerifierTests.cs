@@ -42,18 +42,7 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
         }
 
         var verifier = new ReceiptVerifier([.. log.Vkeys.Select(VerifierKey.Parse)]);
-        var accepted = await CrossCheckAsync(folder, files, async file =>
-        {
-            try
-            {
-                verifier.Verify(await File.ReadAllBytesAsync(file));
-                return null;
-            }
-            catch (Exception e) when (e is VerificationException or FormatViolationException)
-            {
-                return e.Message;
-            }
-        });
+        var accepted = await CrossCheckAsync(folder, files, bytes => verifier.Verify(bytes));
         var rejected = files.Count - accepted;
 
         // Both the genuine receipts pass, and most mutations are caught (a flip inside base64 padding bits changes nothing).
@@ -90,18 +79,7 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
         }
 
         var verifier = new Sios.Verify.Attestations.AttestationVerifier(VerifierKey.Parse(log.Vkeys[0]));
-        var accepted = await CrossCheckAsync(folder, files, async file =>
-        {
-            try
-            {
-                verifier.Verify(await File.ReadAllBytesAsync(file));
-                return null;
-            }
-            catch (Exception e) when (e is VerificationException or FormatViolationException)
-            {
-                return e.Message;
-            }
-        });
+        var accepted = await CrossCheckAsync(folder, files, bytes => verifier.Verify(bytes));
 
         Assert.InRange(accepted, 1, 3);
     }
@@ -138,12 +116,24 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
         yield return ("truncated", receipt[..(receipt.Length / 2)]);
     }
 
-    /// <summary>Runs the console's verifier over <paramref name="files"/> and asserts it agrees with <paramref name="dotnet"/>; returns how many both accepted.</summary>
-    private async Task<int> CrossCheckAsync(string folder, List<string> files, Func<string, Task<string?>> dotnet)
+    /// <summary>Runs the console's verifier over <paramref name="files"/> and asserts it agrees with <paramref name="verify"/> (throwing: invalid); returns how many both accepted.</summary>
+    private async Task<int> CrossCheckAsync(string folder, List<string> files, Action<byte[]> verify)
     {
         var vkeys = Path.Combine(folder, "vkeys");
         await File.WriteAllLinesAsync(vkeys, log.Vkeys);
-        return await ConsoleVerdicts.AssertAgreeAsync(await ConsoleVerdicts.RunAsync(ConsoleVerifier.Folder!, "test/verify-receipts.mjs", vkeys, files), dotnet);
+        var console = await ConsoleVerdicts.RunAsync(ConsoleVerifier.Folder!, "test/verify-receipts.mjs", vkeys, files);
+        return await ConsoleVerdicts.AssertAgreeAsync(console, async file =>
+        {
+            try
+            {
+                verify(await File.ReadAllBytesAsync(file));
+                return null;
+            }
+            catch (Exception e) when (e is VerificationException or FormatViolationException)
+            {
+                return e.Message;
+            }
+        });
     }
 }
 
