@@ -76,7 +76,11 @@ internal static class LogStores
     public static IStateDocument SharedState(string store, string name) => State(store).Document(name);
 
     /// <summary>The vault's shelves (kept answers, stored-response claims) in the shared store <paramref name="store"/>.</summary>
-    public static (IRecordShelf Answers, IRecordShelf Claims) SharedShelves(string store) => (State(store).Shelf("vault"), State(store).Shelf("responses"));
+    public static (IRecordShelf Answers, IRecordShelf Claims) SharedShelves(string store)
+    {
+        var state = State(store);
+        return (state.Shelf("vault"), state.Shelf("responses"));
+    }
 
     /// <summary>The keys' rate budgets kept in the shared store <paramref name="store"/>, one budget per key across every node.</summary>
     public static IRateBudgets SharedBudgets(string store) => State(store).Budgets;

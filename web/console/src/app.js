@@ -126,6 +126,12 @@ async function checkDisclosure(fileList) {
   say(verdict, failed ? `rejected (${failed.name}: ${failed.detail})` : `valid: these are the exact bytes of answer ${result.index}`, !failed);
 }
 
+/** Marks the verifier keys as the server's own word, not an independent source. */
+function sayOffered(element) {
+  say(element, 'These are the keys this server offered: check them against a copy you trust.');
+  element.className = 'offered';
+}
+
 function startsWithText(bytes, text) {
   const prefix = new TextEncoder().encode(text);
   return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
@@ -135,7 +141,7 @@ function start() {
   const keyState = $('key-state');
   const vkeysState = $('vkeys-state');
   $('vkeys').value = sessionStorage.getItem(VKEYS) ?? '';
-  if (sessionStorage.getItem(OFFERED) === 'true') say(vkeysState, 'These are the keys this server offered: check them against a copy you trust.');
+  if (sessionStorage.getItem(OFFERED) === 'true') sayOffered(vkeysState);
   say(keyState, sessionStorage.getItem(KEY) ? 'A key is in use in this tab.' : 'No key yet.');
 
   $('key-form').addEventListener('submit', (event) => {
@@ -163,9 +169,7 @@ function start() {
       $('vkeys').value = text;
       sessionStorage.setItem(VKEYS, text);
       sessionStorage.setItem(OFFERED, 'true');
-      vkeysState.className = 'offered';
-      say(vkeysState, 'These are the keys this server offered: check them against a copy you trust.');
-      vkeysState.className = 'offered';
+      sayOffered(vkeysState);
       await loadCheckpoint();
     } catch (e) {
       say(vkeysState, `The server's keys could not be read: ${e.message}`, false);
