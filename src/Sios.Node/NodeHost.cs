@@ -117,6 +117,8 @@ internal static class NodeHost
                         Timestamping = timestamping,
                         Timestamps = NodeTimestamping.Folder(data),
                         Budgets = data.Config.Store is { } shared ? LogStores.SharedBudgets(shared) : null,
+                        LatestAttestation = () => Sovereignty.Attestations.ReadLatest(data),
+                        Signers = RotationHistory.Serving(log.Reader, data.KeyFiles.ReadOriginalVerifierKeys()),
                     };
                     timestamping?.Start();
                     var server = SiosServer.Create(effective.Server, services, effective.LogLevel);

@@ -58,4 +58,46 @@ internal static class RotationHistory
 
         return chain;
     }
+
+    /// <summary>
+    /// The signer history a serving node offers at /log/signers: followed from the original keys on first use, then
+    /// only through checkpoints stored since, one reader at a time (a failed read is not kept).
+    /// </summary>
+    public static Func<CancellationToken, Task<Server.Hosting.SignerHistory>> Serving(ILogReader store, IReadOnlyList<VerifierKey> original)
+    {
+        var gate = new SemaphoreSlim(1, 1);
+        SignerKeyChain? chain = null;
+        long followed = 0;
+        return async ct =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var next = chain ?? new SignerKeyChain(original);
+                var previous = followed;
+                await foreach (var stored in store.ReadCheckpointsAsync(previous + 1, ct).ConfigureAwait(false))
+                {
+                    await FollowAsync(store, next, stored, previous, ct).ConfigureAwait(false);
+                    previous = stored.Size;
+                }
+
+                (chain, followed) = (next, previous);
+                return new Server.Hosting.SignerHistory(
+                    [.. next.OriginalKeys.Select(k => k.ToString())],
+                    [.. next.SigningKeys.Select(k => k.ToString())],
+                    [.. next.Statements.Select(st => (st.Index, st.Receipt))],
+                    [.. next.AddedSigners.Select(a => (a.FromSize, a.Key.ToString()))]);
+            }
+            catch
+            {
+                // A chain left half-followed would refuse the statements it already took: start over next time.
+                (chain, followed) = (null, 0);
+                throw;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        };
+    }
 }

@@ -136,6 +136,57 @@ internal sealed class WitnessRecord : IDisposable
         return (notes, position);
     }
 
+    /// <summary>
+    /// Up to <paramref name="maxRecords"/> complete records (at most about <paramref name="maxBytes"/> of notes) from byte
+    /// <paramref name="offset"/> of the record at <paramref name="path"/>, each with its offset, and the offset after the
+    /// last one read, for a reader paging through while the witness appends. An offset that is not a record's start, or
+    /// a record that does not hash to its header, throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static (List<(long Offset, byte[] Note)> Records, long Next) ReadPage(string path, long offset, int maxRecords, int maxBytes)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var records = new List<(long, byte[])>();
+        var position = offset;
+        var read = 0;
+        var header = new byte[Magic.Length + 1 + 20 + 1 + 64 + 1];
+        while (records.Count < maxRecords && read < maxBytes && position < file.Length)
+        {
+            file.Position = position;
+            var got = file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+            var newline = header.AsSpan(0, got).IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                break;
+            }
+
+            var fields = Encoding.ASCII.GetString(header, 0, newline).Split(' ');
+            if (fields.Length != 3 || !string.Equals(fields[0], Magic, StringComparison.Ordinal)
+                || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > 1 << 20)
+            {
+                throw new InvalidDataException($"byte {position} of the witness record is not the start of a record");
+            }
+
+            if (position + newline + 1 + length > file.Length)
+            {
+                break;
+            }
+
+            var note = new byte[length];
+            file.Position = position + newline + 1;
+            file.ReadExactly(note);
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(note)), fields[2], StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"the record at byte {position} of the witness record does not match its hash");
+            }
+
+            records.Add((position, note));
+            position += newline + 1 + length;
+            read += length;
+        }
+
+        return (records, position);
+    }
+
     /// <summary>Closes the file.</summary>
     public void Dispose() => _file.Dispose();
 }

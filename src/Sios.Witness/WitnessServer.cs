@@ -23,11 +23,18 @@ public sealed record WitnessServerOptions
 
     /// <summary>Longest a client may take to send a request's headers and its body.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Serves the console's file (second argument) at <c>/console/</c>, given by the host that embeds the console; null
+    /// serves none. The witness's page is <c>witness.html</c>.
+    /// </summary>
+    public Func<HttpContext, string, Task>? Console { get; init; }
 }
 
 /// <summary>
 /// The witness over HTTP (c2sp.org/tlog-witness, submission and monitoring prefix both the root):
-/// <c>POST /add-checkpoint</c> and <c>GET /HEX(SHA-256(origin))/checkpoint</c>, the latest cosigned note of a log.
+/// <c>POST /add-checkpoint</c> and <c>GET /HEX(SHA-256(origin))/checkpoint</c>, the latest cosigned note of a log; and,
+/// when asked, its console at <c>/console/</c> with what that reads under <c>/witness/</c>.
 /// </summary>
 public sealed class WitnessServer : IAsyncDisposable
 {
@@ -39,8 +46,11 @@ public sealed class WitnessServer : IAsyncDisposable
     public IReadOnlyList<string> Addresses =>
         [.. _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
 
-    /// <summary>Builds the server; nothing listens until <see cref="StartAsync"/>.</summary>
-    public static WitnessServer Create(WitnessServerOptions options, AddCheckpointHandler handler)
+    /// <summary>
+    /// Builds the server; nothing listens until <see cref="StartAsync"/>. With <paramref name="pages"/> (the folder and
+    /// its state) it also serves what the console reads (<see cref="WitnessPages"/>).
+    /// </summary>
+    public static WitnessServer Create(WitnessServerOptions options, AddCheckpointHandler handler, (WitnessFolder Folder, WitnessState State)? pages = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
@@ -101,6 +111,25 @@ public sealed class WitnessServer : IAsyncDisposable
             WriteAsync(context, handler.LatestCheckpoint(originHash) is { } note
                 ? new WitnessResponse(200, "text/plain; charset=utf-8", note)
                 : WitnessResponse.Text(404, "this witness has cosigned no checkpoint of that log")));
+        if (pages is { } shown)
+        {
+            app.MapWitnessPages(shown.Folder, shown.State);
+        }
+
+        if (options.Console is { } console)
+        {
+            app.MapGet("/console/{file?}", (HttpContext context, string? file) =>
+            {
+                if (file is null && !context.Request.Path.Value!.EndsWith('/'))
+                {
+                    context.Response.Redirect("/console/");
+                    return Task.CompletedTask;
+                }
+
+                return console(context, file ?? "witness.html");
+            });
+        }
+
         return new WitnessServer(app);
     }
 

@@ -13,12 +13,26 @@ internal static class ConsoleVerdicts
     /// <summary>The verdict on each of <paramref name="inputs"/> by <paramref name="script"/> run in <paramref name="folder"/> with the vkeys file <paramref name="vkeys"/>.</summary>
     public static async Task<Dictionary<string, (bool Ok, string Failed)>> RunAsync(string folder, string script, string vkeys, IReadOnlyCollection<string> inputs)
     {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
-        info.ArgumentList.Add(script);
-        info.ArgumentList.Add(vkeys);
-        foreach (var input in inputs)
+        var stdout = await RunScriptAsync(folder, [script, vkeys, .. inputs]);
+        var verdicts = new Dictionary<string, (bool, string)>(StringComparer.Ordinal);
+        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            info.ArgumentList.Add(input);
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            verdicts[root.GetProperty("file").GetString()!] = (root.GetProperty("ok").GetBoolean(), string.Join("; ", root.GetProperty("failed").EnumerateArray().Select(f => f.GetString())));
+        }
+
+        Assert.Equal(inputs.Count, verdicts.Count);
+        return verdicts;
+    }
+
+    /// <summary>Runs node with <paramref name="arguments"/> in <paramref name="folder"/> under a watchdog; asserts it exits 0 and returns its stdout.</summary>
+    public static async Task<string> RunScriptAsync(string folder, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
         }
 
         using var process = Process.Start(info)!;
@@ -36,16 +50,7 @@ internal static class ConsoleVerdicts
         }
 
         Assert.True(process.ExitCode == 0, await stderr);
-        var verdicts = new Dictionary<string, (bool, string)>(StringComparer.Ordinal);
-        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using var json = JsonDocument.Parse(line);
-            var root = json.RootElement;
-            verdicts[root.GetProperty("file").GetString()!] = (root.GetProperty("ok").GetBoolean(), string.Join("; ", root.GetProperty("failed").EnumerateArray().Select(f => f.GetString())));
-        }
-
-        Assert.Equal(inputs.Count, verdicts.Count);
-        return verdicts;
+        return await stdout;
     }
 
     /// <summary>

@@ -51,6 +51,13 @@ public sealed class ConsoleVerifierTests(InitialisedLog log) : IClassFixture<Ini
     }
 
     [ConsoleVerifierFact]
+    public async Task The_console_charts_write_text_only_and_read_metrics_and_entries_as_given()
+    {
+        // test/charts.mjs asserts on its own (a fake DOM that refuses innerHTML and style attributes) and exits non-zero on a failure.
+        Assert.Contains("charts: ok", await ConsoleVerdicts.RunScriptAsync(ConsoleVerifier.Folder!, ["test/charts.mjs"]), StringComparison.Ordinal);
+    }
+
+    [ConsoleVerifierFact]
     public async Task The_browser_verifier_and_Sios_Verify_agree_on_real_and_mutated_attestations()
     {
         var attested = await SiosProcess.RunAsync(["attest", "--data", log.Data]);

@@ -67,6 +67,14 @@ internal sealed class ServedWitness : IAsyncDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync());
     }
 
+    /// <summary>GET <paramref name="path"/>: its status, content type, Content-Security-Policy (or null) and body.</summary>
+    public async Task<(int Status, string? ContentType, string? Policy, string Body)> GetAsync(string path)
+    {
+        using var response = await _http.GetAsync(path);
+        var policy = response.Headers.TryGetValues("Content-Security-Policy", out var values) ? string.Join(";", values) : null;
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, policy, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>The exit code, once the process has exited by itself (at a fault point).</summary>
     public async Task<int> ExitCodeAsync()
     {

@@ -5,6 +5,7 @@
 // carries markup that must stay text). Prints what the page showed as JSON on stdout; with SIOS_CONSOLE_SCREENSHOTS
 // set to a folder, also saves screenshots of the page there.
 import { chromium } from 'playwright-core';
+import { openConsole, watchedPage } from './console-page.mjs';
 
 const watchdog = setTimeout(() => {
   process.stderr.write('console-e2e: no result after 120 s, giving up\n');
@@ -15,17 +16,8 @@ const env = (name) => process.env[name] ?? (() => { throw new Error(`${name} is 
 const browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
 const report = { dialogs: [], errors: [] };
 try {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('dialog', async (dialog) => { report.dialogs.push(dialog.message()); await dialog.dismiss(); });
-  page.on('console', (message) => { if (message.type() === 'error') report.errors.push(message.text()); });
-  page.on('pageerror', (error) => report.errors.push(String(error)));
-
-  await page.goto(new URL('console/', env('SIOS_URL')).href);
-  await page.fill('#key', env('SIOS_KEY'));
-  await page.click('#key-form button[type=submit]');
-  await page.click('#offered-vkeys');
-  await page.waitForFunction(() => document.getElementById('checkpoint-checks').dataset.ok !== undefined && document.getElementById('checkpoint-checks').dataset.ok !== '');
+  const page = await watchedPage(browser, report);
+  await openConsole(page, env('SIOS_URL'), env('SIOS_KEY'));
   report.checkpoint = {
     ok: await page.$eval('#checkpoint-checks', (e) => e.dataset.ok),
     checks: await page.$$eval('#checkpoint-checks li', (items) => items.map((i) => ({ ok: i.className === 'ok', text: i.textContent }))),
@@ -49,7 +41,7 @@ try {
   };
   report.record.links = await page.$$eval('#record-links button', (items) => items.map((i) => i.textContent));
   if (process.env.SIOS_CONSOLE_SCREENSHOTS) {
-    await page.screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-overview.png`, fullPage: true });
+    await page.locator('#record').screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-record.png` });
   }
   // Following the answer to the load of its brain.
   await page.$eval('#record-checks', (e) => { e.dataset.ok = ''; });
@@ -82,7 +74,7 @@ try {
   report.foreign.images = await page.$$eval('img', (s) => s.length);
   report.foreign.xss = await page.evaluate(() => window.__sios_xss ?? null);
   if (process.env.SIOS_CONSOLE_SCREENSHOTS) {
-    await page.screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-receipt.png`, fullPage: true });
+    await page.locator('#verify').screenshot({ path: `${process.env.SIOS_CONSOLE_SCREENSHOTS}/console-receipt.png` });
   }
 
   // A disclosure of the answer, checked with the log's keys again.

@@ -82,8 +82,9 @@ internal static class WitnessCommands
         var timeout = new Option<int?>("--request-timeout") { Description = "Longest a client may take to send a request, in seconds (default 10)", HelpName = "SECONDS" };
         var command = new Command("serve", """
             Serve the witness: POST /add-checkpoint (c2sp.org/tlog-witness) and GET /<hex SHA-256 of the origin>/checkpoint,
-            the latest cosigned checkpoint of a log. Needs SIOS_KEY_PASSPHRASE. Every cosignature is fsynced to the
-            folder's record before it is answered. Prints the bound address(es) on stdout once serving; stops on
+            the latest cosigned checkpoint of a log; and its console at /console/, where anyone can see and check in a
+            browser what it cosigned (read from GET /witness/logs and /witness/record). Needs SIOS_KEY_PASSPHRASE. Every
+            cosignature is fsynced to the folder's record before it is answered. Prints the bound address(es) on stdout once serving; stops on
             Ctrl+C / SIGTERM. One process serves a folder at a time (exit 4).
             """) { urls, maxBody, timeout };
         command.SetAction(async (parse, ct) =>
@@ -96,10 +97,11 @@ internal static class WitnessCommands
                 Urls = ServeCommand.Split(parse.GetValue(urls)) is { Count: > 0 } list ? list : defaults.Urls,
                 MaxRequestBodyBytes = parse.GetValue(maxBody) ?? defaults.MaxRequestBodyBytes,
                 RequestTimeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.RequestTimeout,
+                Console = Sios.Server.Console.ConsoleEndpoints.ServePlainAsync,
             };
             using var cosigner = folder.LoadCosigner(passphrase);
             using var state = Run(() => WitnessState.Open(folder.Path));
-            var server = Run(() => WitnessServer.Create(options, new AddCheckpointHandler(state, cosigner, folder.Config.Logs)));
+            var server = Run(() => WitnessServer.Create(options, new AddCheckpointHandler(state, cosigner, folder.Config.Logs), (folder, state)));
             await using (server.ConfigureAwait(false))
             {
                 await server.StartAsync(ct).ConfigureAwait(false);

@@ -57,6 +57,19 @@ internal static class Attestations
             .FirstOrDefault();
     }
 
+    /// <summary>The newest attestation kept in the data folder with the index of its entry, or null (also when it cannot be read).</summary>
+    public static (long Index, byte[] Note)? ReadLatest(DataFolder data)
+    {
+        try
+        {
+            return Latest(data) is { } file ? (long.Parse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture), File.ReadAllBytes(file)) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The facts a stand-alone command states: serve's defaults, or the given addresses, egress hosts, CORS origins and witnessing.</summary>
     public static GatewayFacts StandAlone(DataFolder data, IReadOnlyList<string> urls, IReadOnlyList<string> egress, IReadOnlyList<string> corsOrigins, WitnessSettings? witnessing = null)
     {

@@ -9,14 +9,14 @@ namespace Sios.Server.Access;
 /// </summary>
 public static class ApiKeyEntries
 {
-    /// <summary>The actor of key changes: the operator, whether through the CLI or the control socket.</summary>
+    /// <summary>The actor of key changes made through the CLI or the control socket: the operator.</summary>
     public const string Actor = EntryActors.Operator;
 
-    /// <summary><c>key.created</c>: key_id, name, role, brains, and rpm/tpm when set.</summary>
-    public static byte[] Created(ApiKeyRecord key, TimeProvider? clock = null) => new KeyCreatedEntry(Scope(key)).Write(clock);
+    /// <summary><c>key.created</c>: key_id, name, role, brains, and rpm/tpm when set; by <paramref name="actor"/> (an admin key's <c>key:ID</c> over HTTP).</summary>
+    public static byte[] Created(ApiKeyRecord key, TimeProvider? clock = null, string actor = Actor) => new KeyCreatedEntry(Scope(key)) { Actor = actor }.Write(clock);
 
     /// <summary><c>key.revoked</c>: the same members, naming the scope that stops working.</summary>
-    public static byte[] Revoked(ApiKeyRecord key, TimeProvider? clock = null) => new KeyRevokedEntry(Scope(key)).Write(clock);
+    public static byte[] Revoked(ApiKeyRecord key, TimeProvider? clock = null, string actor = Actor) => new KeyRevokedEntry(Scope(key)) { Actor = actor }.Write(clock);
 
     /// <summary>How the log names <paramref name="key"/>: everything but its secret.</summary>
     public static KeyScope Scope(ApiKeyRecord key)

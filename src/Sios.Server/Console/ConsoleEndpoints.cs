@@ -45,14 +45,37 @@ internal static class ConsoleEndpoints
     {
         if (!IsBuilt)
         {
-            throw new ApiException(503, "This server was built without its console: run 'npm install' in web/console, then build again.", ApiException.ServerError, code: "console_not_built");
+            throw new ApiException(503, NotBuilt, ApiException.ServerError, code: "console_not_built");
         }
 
-        if (!Assets.TryGetValue(file, out var asset))
+        return Assets.TryGetValue(file, out var asset)
+            ? WriteAsync(context, asset)
+            : throw new ApiException(404, $"The console has no '{file}'.", code: "not_found");
+    }
+
+    /// <summary>
+    /// Serves the console's <paramref name="file"/> for a host without the gateway's error shapes (<c>sios witness
+    /// serve</c>): a missing file is a plain-text 404, a console left out of the build a plain-text 503.
+    /// </summary>
+    public static Task ServePlainAsync(HttpContext context, string file)
+    {
+        if (IsBuilt && Assets.TryGetValue(file, out var asset))
         {
-            throw new ApiException(404, $"The console has no '{file}'.", code: "not_found");
+            return WriteAsync(context, asset);
         }
 
+        var body = System.Text.Encoding.UTF8.GetBytes((IsBuilt ? $"The console has no '{file}'." : NotBuilt) + "\n");
+        context.Response.StatusCode = IsBuilt ? 404 : 503;
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private const string NotBuilt = "This server was built without its console: run 'npm install' in web/console, then build again.";
+
+    private static Task WriteAsync(HttpContext context, (string Type, byte[] Bytes) asset)
+    {
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";

@@ -15,7 +15,7 @@ namespace Sios.Server.Control;
 
 /// <summary>
 /// Operator commands while the server holds the log's writer lock (<c>sios key create|revoke</c>, <c>sios brain
-/// add|remove</c> from the CLI).
+/// add|remove</c> from the CLI). Key changes are also open to admin keys over HTTP (<see cref="AdminEndpoints"/>).
 /// Answered only on the control Unix socket, whose folder only the operator's account can enter: file permissions
 /// are the authentication, and nothing of this is reachable over TCP (a 404 there).
 /// </summary>
@@ -32,8 +32,7 @@ internal static partial class ControlEndpoints
                 ? await next(context).ConfigureAwait(false)
                 : throw new ApiException(404, $"There is no '{context.HttpContext.Request.Path}' here.", code: "not_found");
         });
-        control.MapPost("/keys", CreateKeyAsync);
-        control.MapPost("/keys/{name}/revoke", RevokeKeyAsync);
+        control.MapKeyChanges(_ => ApiKeyEntries.Actor);
         control.MapPost("/brains", AddBrainAsync);
         control.MapPost("/brains/{name}/remove", RemoveBrainAsync);
         return control;
@@ -127,73 +126,7 @@ internal static partial class ControlEndpoints
         }
     }
 
-    private static async Task CreateKeyAsync(HttpContext context, SiosServices services)
-    {
-        var body = await RequestBody.ReadJsonAsync(context, 64 << 10).ConfigureAwait(false);
-        string name;
-        ApiKeyRole role;
-        List<string> brains;
-        int? rpm;
-        int? tpm;
-        using (var doc = JsonFields.ParseObject(body))
-        {
-            var root = doc.RootElement;
-            name = JsonFields.RequiredString(root, "name");
-            var roleName = JsonFields.OptionalString(root, "role") ?? "user";
-            if (!Enum.TryParse(roleName, ignoreCase: true, out role) || !Enum.IsDefined(role) || roleName.Any(char.IsDigit))
-            {
-                throw JsonFields.Invalid("role", $"'role' must be user, auditor or admin (got '{roleName}').");
-            }
-
-            brains = [.. JsonFields.OptionalStrings(root, "brains", 4096) ?? throw JsonFields.Invalid("brains", "'brains' is required: brain names, or [\"*\"] for all.")];
-            rpm = (int?)JsonFields.OptionalInteger(root, "rpm", 1, int.MaxValue);
-            tpm = (int?)JsonFields.OptionalInteger(root, "tpm", 1, int.MaxValue);
-        }
-
-        var unknown = brains.Where(b => b != "*" && services.Brains.Find(b) is null).ToList();
-        if (unknown.Count > 0)
-        {
-            throw JsonFields.Invalid("brains", $"No brain is registered as {string.Join(", ", unknown.Select(u => $"'{u}'"))}.");
-        }
-
-        var created = await Guard(() => new OperatorActions(services.Log, services.Keys, services.Clock).CreateKeyAsync(name, role, brains, rpm, tpm, context.RequestAborted)).ConfigureAwait(false);
-        await WriteJsonAsync(context, json =>
-        {
-            json.WriteString("id", created.Key.Id);
-            json.WriteString("name", created.Key.Name);
-            json.WriteString("secret", created.Secret);
-        }).ConfigureAwait(false);
-    }
-
-    private static async Task RevokeKeyAsync(HttpContext context, string name, SiosServices services)
-    {
-        var (revoked, _) = await Guard(() => new OperatorActions(services.Log, services.Keys, services.Clock).RevokeKeyAsync(name, context.RequestAborted)).ConfigureAwait(false);
-        await WriteJsonAsync(context, json =>
-        {
-            json.WriteString("id", revoked.Id);
-            json.WriteString("name", revoked.Name);
-        }).ConfigureAwait(false);
-    }
-
-    private static async Task<T> Guard<T>(Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (ApiKeyException e)
-        {
-            var (status, code) = e.Error switch
-            {
-                ApiKeyError.Conflict => (409, "conflict"),
-                ApiKeyError.NotFound => (404, "not_found"),
-                _ => (400, "invalid_value"),
-            };
-            throw new ApiException(status, e.Message, code: code, inner: e);
-        }
-    }
-
-    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
+    internal static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))

@@ -16,12 +16,12 @@ public sealed class OperatorActions(TransparencyLog log, ApiKeyStore keys, TimeP
 
     /// <summary>
     /// Makes a key: validates it (<see cref="ApiKeyException"/> for a bad name, scope or taken name, nothing sealed),
-    /// seals <c>key.created</c>, stores it. Returns the record, its secret (shown once) and the entry's index.
+    /// seals <c>key.created</c> by <paramref name="actor"/>, stores it. Returns the record, its secret (shown once) and the entry's index.
     /// </summary>
-    public async Task<CreatedKey> CreateKeyAsync(string name, ApiKeyRole role, IReadOnlyList<string> brains, int? rpm, int? tpm, CancellationToken ct)
+    public async Task<CreatedKey> CreateKeyAsync(string name, ApiKeyRole role, IReadOnlyList<string> brains, int? rpm, int? tpm, CancellationToken ct, string actor = ApiKeyEntries.Actor)
     {
         var record = keys.Prepare(name, role, brains, out var secret, rpm, tpm);
-        var sealedAt = await log.AppendAsync(ApiKeyEntries.Created(record, _clock), ct).ConfigureAwait(false);
+        var sealedAt = await log.AppendAsync(ApiKeyEntries.Created(record, _clock, actor), ct).ConfigureAwait(false);
         try
         {
             keys.Add(record);
@@ -36,13 +36,13 @@ public sealed class OperatorActions(TransparencyLog log, ApiKeyStore keys, TimeP
 
     /// <summary>
     /// Revokes the live key named <paramref name="name"/> (<see cref="ApiKeyException"/> NotFound when there is none):
-    /// seals <c>key.revoked</c>, then marks it revoked. Should the store fail after the seal, the key is still treated as
+    /// seals <c>key.revoked</c> by <paramref name="actor"/>, then marks it revoked. Should the store fail after the seal, the key is still treated as
     /// revoked wherever the file is checked against the log, and running this again finishes it.
     /// </summary>
-    public async Task<(ApiKeyRecord Key, long Index)> RevokeKeyAsync(string name, CancellationToken ct)
+    public async Task<(ApiKeyRecord Key, long Index)> RevokeKeyAsync(string name, CancellationToken ct, string actor = ApiKeyEntries.Actor)
     {
         var live = keys.Find(name) ?? throw new ApiKeyException($"no live API key is named '{name}'", ApiKeyError.NotFound);
-        var sealedAt = await log.AppendAsync(ApiKeyEntries.Revoked(live with { Revoked = _clock.GetUtcNow() }, _clock), ct).ConfigureAwait(false);
+        var sealedAt = await log.AppendAsync(ApiKeyEntries.Revoked(live with { Revoked = _clock.GetUtcNow() }, _clock, actor), ct).ConfigureAwait(false);
         try
         {
             return (keys.Revoke(name, live.Id), sealedAt.Index);

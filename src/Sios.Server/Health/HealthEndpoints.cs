@@ -67,7 +67,7 @@ internal static class HealthEndpoints
 
     // Names, sizes, counts and states only, as for witnesses: the TSA's own words (a failure's text names URLs and
     // errors) stay in the server log, and its name was cut to scheme, host and port by the host.
-    private static void WriteTimestamping(Utf8JsonWriter json, Ledger.Publication.TimestampProgress progress)
+    internal static void WriteTimestamping(Utf8JsonWriter json, Ledger.Publication.TimestampProgress progress)
     {
         json.WriteStartObject("timestamping");
         json.WriteString("tsa", progress.Tsa);
@@ -98,7 +98,7 @@ internal static class HealthEndpoints
     }
 
     // Names, sizes and statuses only: what a witness answered in words stays in the server log and the sealed entry.
-    private static void WriteWitnessing(Utf8JsonWriter json, Ledger.Publication.CheckpointWitnessing witnessing)
+    internal static void WriteWitnessing(Utf8JsonWriter json, Ledger.Publication.CheckpointWitnessing witnessing)
     {
         json.WriteStartObject("witnessing");
         json.WriteString("quorum", witnessing.Policy.QuorumName);

@@ -139,6 +139,8 @@ public sealed class SiosServer : IAsyncDisposable
         app.MapOllama();
         app.MapLog();
         app.MapHealth();
+        app.MapStatus();
+        app.MapAdmin();
         Console.ConsoleEndpoints.MapConsole(app);
         app.MapControl();
         return server;

@@ -34,9 +34,25 @@ public sealed record SiosServices(TransparencyLog Log, BrainRegistry Brains, Bra
     /// <summary>Where the RFC 3161 tokens over published checkpoints are kept (served at /log/timestamps/SIZE), or null for none.</summary>
     public Ledger.Publication.TimestampFolder? Timestamps { get; init; }
 
+    /// <summary>The newest attestation this node sealed (the index of its entry and the signed statement), or null; served at /log/attestation.</summary>
+    public Func<(long Index, byte[] Note)?>? LatestAttestation { get; init; }
+
+    /// <summary>The log's signer history as the log records it, read on first use; served at /log/signers. Null: not offered.</summary>
+    public Func<CancellationToken, Task<SignerHistory>>? Signers { get; init; }
+
     /// <summary>
     /// The checkpoint the log publishes: with a witness policy, the newest one its quorum cosigned (with their lines);
     /// otherwise, or before the first is witnessed, the newest signed one.
     /// </summary>
     public PublishedCheckpoint Published => Witnessing?.Witnessed ?? Log.Latest;
 }
+
+/// <summary>
+/// How the log's signing keys came to be what they are: the original vkeys, each rotation's statement (the receipt of
+/// its <c>signer.rotated</c> entry under a checkpoint signed by the old and the new keys), and the Ed25519 keys added.
+/// </summary>
+/// <param name="Original">The vkeys the log started with.</param>
+/// <param name="Current">The vkeys that sign now (ML-DSA-65, the ML-DSA-44 cosignature key, then any Ed25519 key).</param>
+/// <param name="Rotations">Each rotation: the entry index and its receipt, oldest first.</param>
+/// <param name="Additions">Each added Ed25519 key and the tree size from which it signs.</param>
+public sealed record SignerHistory(IReadOnlyList<string> Original, IReadOnlyList<string> Current, IReadOnlyList<(long Index, byte[] Receipt)> Rotations, IReadOnlyList<(long FromSize, string Vkey)> Additions);

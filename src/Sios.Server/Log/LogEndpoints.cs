@@ -29,6 +29,8 @@ internal static class LogEndpoints
         var log = app.MapGroup("/log");
         log.MapGet("/checkpoint", CheckpointAsync);
         log.MapGet("/vkeys", VkeysAsync);
+        log.MapGet("/signers", SignersAsync);
+        log.MapGet("/attestation", AttestationAsync);
         log.MapGet("/tile/{**path}", TileAsync);
         log.MapGet("/receipts/{index}", ReceiptAsync);
         log.MapGet("/timestamps/{size}", TimestampAsync);
@@ -52,6 +54,78 @@ internal static class LogEndpoints
         context.Response.Headers.CacheControl = "no-cache";
         var text = string.Concat(services.Log.VerifierKeys.Select(k => k + "\n"));
         return WriteAsync(context, "text/plain; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>
+    /// The signer history (JSON): with it a verifier that trusts only the original vkeys follows every rotation itself,
+    /// each statement being checked under the keys it retires.
+    /// </summary>
+    private static async Task SignersAsync(HttpContext context, SiosServices services, SiosMetrics metrics)
+    {
+        RequireAuditor(context, services, metrics);
+        if (services.Signers is not { } read)
+        {
+            throw NotFound("this server does not offer its signer history; 'sios key export-public' prints it.");
+        }
+
+        var history = await read(context.RequestAborted).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            WriteStrings(json, "original", history.Original);
+            WriteStrings(json, "current", history.Current);
+            json.WriteStartArray("rotations");
+            foreach (var (index, receipt) in history.Rotations)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("index", index);
+                json.WriteString("receipt", System.Text.Encoding.UTF8.GetString(receipt));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("additions");
+            foreach (var (fromSize, vkey) in history.Additions)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("from_size", fromSize);
+                json.WriteString("vkey", vkey);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        context.Response.Headers.CacheControl = "no-cache";
+        await WriteAsync(context, "application/json", buffer.ToArray()).ConfigureAwait(false);
+    }
+
+    /// <summary>The newest attestation this node sealed, as signed (a <c>sios-attestation/v1</c> note); its entry's index in <c>Sios-Log-Index</c>.</summary>
+    private static Task AttestationAsync(HttpContext context, SiosServices services, SiosMetrics metrics)
+    {
+        RequireAuditor(context, services, metrics);
+        if (services.LatestAttestation?.Invoke() is not { } latest)
+        {
+            throw NotFound("this node has sealed no attestation yet ('sios attest' makes one).");
+        }
+
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["Sios-Log-Index"] = latest.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteAsync(context, "text/plain; charset=utf-8", latest.Note);
+    }
+
+    /// <summary>Writes <paramref name="values"/> as the array member <paramref name="name"/>.</summary>
+    internal static void WriteStrings(System.Text.Json.Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
     }
 
     private static async Task TileAsync(HttpContext context, string path, SiosServices services, SiosMetrics metrics)

@@ -25,10 +25,12 @@ public sealed class DirectoryLogSource(string root) : IPublishedLog
     /// <summary>Reads the first <paramref name="width"/> hashes of a tile, from its partial or its full file.</summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadTileAsync(int level, long index, int width, CancellationToken cancellationToken)
     {
-        var (bytes, _) = ReadTileFile(TilePath.Tile(level, index, width), TilePath.Tile(level, index, TilePath.FullWidth), width);
-        if (bytes.Length < width * Rfc6962.HashSize)
+        var (bytes, fromFull) = ReadTileFile(TilePath.Tile(level, index, width), TilePath.Tile(level, index, TilePath.FullWidth), width);
+        // A tile file holds exactly its hashes: bytes beyond them are no part of the log, and a log that carries them is not intact.
+        var expected = (fromFull ? TilePath.FullWidth : width) * Rfc6962.HashSize;
+        if (bytes.Length != expected)
         {
-            throw new VerificationException($"{TilePath.Tile(level, index, width)} holds {bytes.Length} bytes, fewer than {width * Rfc6962.HashSize}");
+            throw new VerificationException($"{(fromFull ? TilePath.Tile(level, index, TilePath.FullWidth) : TilePath.Tile(level, index, width))} holds {bytes.Length} bytes, not {expected}");
         }
 
         return ValueTask.FromResult<ReadOnlyMemory<byte>>(bytes.AsMemory(0, width * Rfc6962.HashSize));

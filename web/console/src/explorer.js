@@ -25,8 +25,8 @@ export function isRefusal(entry) {
   return /refus|denied|rejected/.test(entry.type) || (typeof entry.json?.status === 'number' && entry.json.status >= 400);
 }
 
-/** Shows the record of a tree of <size> entries in <root> (an element), reading through fetchLog(path) -> bytes. */
-export function showRecord(root, { size, fetchLog, vkeys }) {
+/** Shows the record of a tree of <size> entries in <root> (an element), reading through fetchLog(path) -> bytes; onRows(rows) after each page read. */
+export function showRecord(root, { size, fetchLog, vkeys, onRows }) {
   const state = { end: size, rows: [], types: new Set(), actors: new Set(), brains: new Set() };
   const list = root.querySelector('#record-list');
   const type = root.querySelector('#record-type');
@@ -57,6 +57,7 @@ export function showRecord(root, { size, fetchLog, vkeys }) {
     }
     state.end = from;
     render();
+    onRows?.(state.rows);
   }
 
   function choices(select, values, every) {
