@@ -19,6 +19,9 @@ public static class LlamaNative
     /// <summary>Receives llama.cpp's warning and error lines; null (the default) keeps them out of the console.</summary>
     public static Action<LLamaLogLevel, string>? LogSink { get; set; }
 
+    /// <summary>Sees every informational line while set (the quantizer reads its progress from them); null the rest of the time.</summary>
+    internal static Action<string>? InfoObserver { get; set; }
+
     /// <summary>Installs the log callback (once per process); called before any model is loaded.</summary>
     internal static void EnsureInstalled()
     {
@@ -32,6 +35,9 @@ public static class LlamaNative
             s_installed = true;
         }
 
+        // NativeApi's static constructor is what points the "llama" library at the right native build; a quantizer
+        // call reaches llama.cpp through another class first, so it is run here for every caller.
+        NativeApi.llama_empty_call();
         NativeLogConfig.llama_log_set(OnLog);
     }
 
@@ -66,6 +72,11 @@ public static class LlamaNative
         partial.Clear().Append(message);
         if (level is not (LLamaLogLevel.Warning or LLamaLogLevel.Error))
         {
+            if (level == LLamaLogLevel.Info)
+            {
+                InfoObserver?.Invoke(message);
+            }
+
             return;
         }
 

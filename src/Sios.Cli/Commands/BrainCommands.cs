@@ -21,7 +21,7 @@ internal static class BrainCommands
         (brain.registered, brain.removed); a local brain whose weights changed is refused.
         """)
     {
-        Add(), List(), Verify(), Remove(), BrainRunCommands.Synth(), BrainRunCommands.Run(), BrainRenderCommand.Create(),
+        Add(), List(), Verify(), Remove(), BrainRunCommands.Synth(), BrainQuantizeCommand.Create(), BrainRunCommands.Run(), BrainRenderCommand.Create(),
     };
 
     private static Argument<string> NameArgument(string description) => new("NAME") { Description = description };
