@@ -7,8 +7,9 @@ using Sios.Brains.Integrity;
 using Sios.Brains.Synth;
 
 // Usage: dotnet run -c Release --project bench/Sios.Bench.Brains [-- --quick] [--threads N] [--tokens N] [--rounds N]
-//        [--switches N] [--digest-mib N]
+//        [--switches N] [--digest-mib N] [--prompt-cache-only]
 var quick = args.Contains("--quick");
+var promptCacheOnly = args.Contains("--prompt-cache-only");
 var threads = Option("--threads", Environment.ProcessorCount);
 var tokens = Option("--tokens", quick ? 16 : 128);
 var rounds = Option("--rounds", quick ? 1 : 5);
@@ -53,6 +54,13 @@ try
         new("user", string.Concat(Enumerable.Repeat("Summarise the transparency log design and explain each part. ", quick ? 1 : 5))),
     ];
 
+    if (promptCacheOnly)
+    {
+        report["prompt_cache"] = await PromptCacheAsync();
+        Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
     await using (var engine = model.CreateEngine(options))
     {
         Log($"engine vs bare decode loop: {tokens} tokens, {rounds} round(s), {threads} thread(s) ...");
@@ -96,6 +104,8 @@ try
         };
     }
 
+    report["prompt_cache"] = await PromptCacheAsync();
+
     Log($"LoRA specialist switch: {switches} samples over {adapters.Length} adapters ...");
     var ready = await LlamaBench.SpecialistSwitchAsync(model, adapters, options with { MaxParallel = 1 }, switches);
     var (swap, still) = LlamaBench.ContextAdapterSwap(model, adapters, threads, switches);
@@ -112,6 +122,12 @@ try
     report["tool_call"] = await ToolCallBench.RunAsync(work, shape, threads, Math.Max(3, rounds));
 
     report["digest"] = await DigestAsync(Path.Combine(work, "digest.bin"));
+
+    Task<JsonObject> PromptCacheAsync()
+    {
+        Log($"prompt cache: a {(quick ? 6 : 10)}-turn conversation, time to first token with and without ...");
+        return PromptCacheBench.RunAsync(model, options with { ContextSize = shape.Context, MaxParallel = 1 }, quick ? 6 : 10, quick ? 8 : 24, quick ? 24 : 96);
+    }
 }
 finally
 {

@@ -55,6 +55,32 @@ public sealed class GatewayTests(ServedDemo demo) : IClassFixture<ServedDemo>
     }
 
     [Fact]
+    public async Task A_keys_repeated_prefix_is_served_from_its_prompt_cache_and_no_other_key_sees_it()
+    {
+        const string Ask = """{"model":"ledger","messages":[{"role":"user","content":"The same long question about the ledger, asked again."}],"max_tokens":4,"temperature":0}""";
+        async Task<(int Prompt, int Cached, string Text)> AskAsync(string? key)
+        {
+            var (response, request, body) = await PostAsync("/v1/chat/completions", Ask, key);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Receipts.VerifyAnswerAsync(demo, response.Headers, request, body);
+            using var answer = JsonDocument.Parse(body);
+            var usage = answer.RootElement.GetProperty("usage");
+            return (usage.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32(),
+                answer.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!);
+        }
+
+        var made = await SiosCli.RunAsync("key", "create", "cache-other", "--role", "user", "--brains", "ledger", "--data", demo.Data);
+        Assert.True(made.ExitCode == 0, made.Err);
+        var first = await AskAsync(null);
+        var again = await AskAsync(null);
+        var other = await AskAsync(made.Out.Trim());
+        Assert.Equal(first.Text, again.Text);
+        Assert.Equal(first.Text, other.Text);
+        Assert.Equal(again.Prompt - 1, again.Cached);
+        Assert.Equal(0, other.Cached);
+    }
+
+    [Fact]
     public async Task A_stream_seals_its_begin_before_the_first_byte_and_ends_with_the_receipt_comment()
     {
         var (response, request, body) = await PostAsync("/v1/chat/completions",

@@ -42,6 +42,12 @@ public sealed record ChatRequest
     /// <summary>Most tokens to generate; reaching it ends with <see cref="FinishReason.Length"/>.</summary>
     public int MaxTokens { get; init; } = 256;
 
+    /// <summary>
+    /// Whose cached prompt prefixes the request may reuse (and leave for the next): the gateway gives each API key its
+    /// own, so one key's prompts never speed up, or show through the timing of, another's. Null reuses and keeps none.
+    /// </summary>
+    public string? CacheScope { get; init; }
+
     /// <summary>Sampling temperature; 0 picks the most likely token every time.</summary>
     public float Temperature { get; init; } = 0.8f;
 
@@ -193,7 +199,8 @@ public enum FinishReason
 /// <summary>Token counts of one request.</summary>
 /// <param name="PromptTokens">Tokens of the templated prompt.</param>
 /// <param name="CompletionTokens">Tokens generated (the end-of-turn token is not counted).</param>
-public sealed record Usage(int PromptTokens, int CompletionTokens)
+/// <param name="CachedTokens">Prompt tokens whose KV was reused from an earlier request of the same scope, not decoded again.</param>
+public sealed record Usage(int PromptTokens, int CompletionTokens, int CachedTokens = 0)
 {
     /// <summary>Prompt plus completion tokens.</summary>
     public int TotalTokens => PromptTokens + CompletionTokens;

@@ -19,6 +19,9 @@ internal sealed class GenerationJob(LLamaToken[] prompt, int maxTokens, IReadOnl
 
     /// <summary>Control tokens shown as text (tool-call markers), or null to show none.</summary>
     public IReadOnlySet<int>? Visible { get; init; }
+
+    /// <summary>Whose cached prompt prefixes this job may reuse and leave behind; null reuses and leaves none.</summary>
+    public string? CacheScope { get; init; }
     public AnswerText Text { get; } = new(stops);
     public Channel<GenerationUpdate> Updates { get; } =
         Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -29,6 +32,10 @@ internal sealed class GenerationJob(LLamaToken[] prompt, int maxTokens, IReadOnl
     public void Cancel() => Interlocked.Exchange(ref _cancelled, 1);
 
     internal LLamaSeqId Sequence;
+    internal SequenceSlot? Slot;
+    internal int Cached;
+    internal bool KvLost;
+    internal readonly List<LLamaToken> Fed = [];
     internal int Position;
     internal int Prefilled;
     internal int Completion;
@@ -45,10 +52,29 @@ internal sealed class GenerationJob(LLamaToken[] prompt, int maxTokens, IReadOnl
 }
 
 /// <summary>
+/// A KV sequence of the context, and while it is free, what it still holds: the tokens at positions 0.. and the
+/// scope they belong to, so a later request of the same scope that starts with them decodes only the rest.
+/// </summary>
+internal sealed class SequenceSlot(int sequence)
+{
+    public LLamaSeqId Sequence { get; } = (LLamaSeqId)sequence;
+
+    public string? Scope { get; set; }
+
+    public List<LLamaToken> Tokens { get; } = [];
+
+    public long LastUsed { get; set; }
+}
+
+/// <summary>
 /// Continuous batching over one llama.cpp context: a dedicated thread owns the context and, at every step,
 /// decodes the next token of every running generation plus prompt chunks of new ones in a single llama_batch,
 /// then samples each generation from its own row of logits. Up to <c>maxParallel</c> requests run at once, each
 /// in its own KV sequence; the rest wait in FIFO order. With <c>maxParallel</c> = 1 this is a per-model queue.
+/// With prompt caching, a finished request's sequence keeps its tokens' KV: the next request of the same scope (the
+/// same API key) whose prompt starts with them is given that sequence and decodes only what differs, as llama-server's
+/// cache_prompt does per slot. Scopes never share: a prefix one key left cannot speed up, and so reveal itself to,
+/// another key's request.
 /// </summary>
 internal sealed class DecodeLoop : IDisposable
 {
@@ -56,19 +82,22 @@ internal sealed class DecodeLoop : IDisposable
     private readonly int _maxParallel;
     private readonly int _sequenceLength;
     private readonly int _batchSize;
+    private readonly bool _promptCache;
     private readonly Queue<GenerationJob> _waiting = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Thread _thread;
     private readonly Lock _gate = new();
     private bool _disposed;
+    private long _uses;
 
-    public DecodeLoop(SafeLLamaContextHandle ctx, int maxParallel, int sequenceLength, int batchSize, string name)
+    public DecodeLoop(SafeLLamaContextHandle ctx, int maxParallel, int sequenceLength, int batchSize, string name, bool promptCache = true)
     {
         _ctx = ctx;
         _maxParallel = maxParallel;
         _sequenceLength = sequenceLength;
         _batchSize = batchSize;
+        _promptCache = promptCache;
         _thread = new Thread(Run) { IsBackground = true, Name = "sios-decode " + name };
         _thread.Start();
     }
@@ -120,7 +149,7 @@ internal sealed class DecodeLoop : IDisposable
     private void Run()
     {
         var active = new List<GenerationJob>(_maxParallel);
-        var free = new Stack<int>(Enumerable.Range(0, _maxParallel).Reverse());
+        var free = Enumerable.Range(0, _maxParallel).Select(i => new SequenceSlot(i)).ToList();
         var batch = new LLamaBatch();
         try
         {
@@ -154,7 +183,7 @@ internal sealed class DecodeLoop : IDisposable
         FailWaiting(gone);
     }
 
-    private void Admit(List<GenerationJob> active, Stack<int> free)
+    private void Admit(List<GenerationJob> active, List<SequenceSlot> free)
     {
         lock (_gate)
         {
@@ -167,10 +196,73 @@ internal sealed class DecodeLoop : IDisposable
                     continue;
                 }
 
-                job.Sequence = (LLamaSeqId)free.Pop();
+                var slot = Choose(free, job);
+                free.Remove(slot);
+                Reuse(slot, job);
                 active.Add(job);
             }
         }
+    }
+
+    /// <summary>The free sequence holding the longest prefix of the job's prompt in its scope, else an empty one, else the least recently used.</summary>
+    private SequenceSlot Choose(List<SequenceSlot> free, GenerationJob job)
+    {
+        SequenceSlot? best = null;
+        var bestLength = 0;
+        if (_promptCache && job.CacheScope is { } scope)
+        {
+            foreach (var slot in free)
+            {
+                if (string.Equals(slot.Scope, scope, StringComparison.Ordinal) && CommonPrefix(slot.Tokens, job.Prompt) is var length && length > bestLength)
+                {
+                    (best, bestLength) = (slot, length);
+                }
+            }
+        }
+
+        return best ?? free.FirstOrDefault(s => s.Tokens.Count == 0) ?? free.MinBy(s => s.LastUsed)!;
+    }
+
+    /// <summary>Gives <paramref name="slot"/> to <paramref name="job"/>, keeping the KV of the prompt prefix it already holds for the job's scope.</summary>
+    private void Reuse(SequenceSlot slot, GenerationJob job)
+    {
+        var keep = 0;
+        if (_promptCache && job.CacheScope is { } scope && string.Equals(slot.Scope, scope, StringComparison.Ordinal))
+        {
+            // At least the prompt's last token is decoded again: its logits give the first token of the answer.
+            keep = Math.Min(CommonPrefix(slot.Tokens, job.Prompt), job.Prompt.Length - 1);
+        }
+
+        if (keep < slot.Tokens.Count)
+        {
+            _ctx.MemorySequenceRemove(slot.Sequence, keep, -1);
+            // A cache that cannot cut a sequence short (not one of llama's) keeps it whole: then nothing is reused.
+            if ((int)_ctx.MemorySequenceMaxPosition(slot.Sequence) >= keep)
+            {
+                _ctx.MemorySequenceRemove(slot.Sequence, -1, -1);
+                keep = 0;
+            }
+        }
+
+        slot.Tokens.Clear();
+        slot.Scope = null;
+        job.Slot = slot;
+        job.Sequence = slot.Sequence;
+        job.Cached = keep;
+        job.Prefilled = keep;
+        job.Position = keep;
+    }
+
+    private static int CommonPrefix(List<LLamaToken> cached, LLamaToken[] prompt)
+    {
+        var n = Math.Min(cached.Count, prompt.Length);
+        var i = 0;
+        while (i < n && cached[i] == prompt[i])
+        {
+            i++;
+        }
+
+        return i;
     }
 
     private void Step(List<GenerationJob> active, LLamaBatch batch)
@@ -182,6 +274,7 @@ internal sealed class DecodeLoop : IDisposable
             if (job.Prefilled == job.Prompt.Length)
             {
                 job.LogitIndex = batch.Add(job.Next, job.Position, job.Sequence, true);
+                job.Fed.Add(job.Next);
                 job.Position++;
                 budget--;
             }
@@ -220,6 +313,7 @@ internal sealed class DecodeLoop : IDisposable
             var error = new InferenceException($"llama.cpp could not decode the batch ({result}); the request was dropped.");
             foreach (var job in active)
             {
+                job.KvLost = true;
                 job.Complete(error);
             }
 
@@ -286,7 +380,7 @@ internal sealed class DecodeLoop : IDisposable
         if (text.Length > 0)
         {
             // The running usage rides on every piece, so a stream the client abandons is still charged what it cost.
-            job.Updates.Writer.TryWrite(new GenerationUpdate(text, null, new Usage(job.Prompt.Length, job.Completion)));
+            job.Updates.Writer.TryWrite(new GenerationUpdate(text, null, new Usage(job.Prompt.Length, job.Completion, job.Cached)));
         }
 
         if (job.Text.Stopped)
@@ -311,11 +405,11 @@ internal sealed class DecodeLoop : IDisposable
             job.Updates.Writer.TryWrite(new GenerationUpdate(rest));
         }
 
-        job.Updates.Writer.TryWrite(new GenerationUpdate(string.Empty, reason, new Usage(job.Prompt.Length, job.Completion)));
+        job.Updates.Writer.TryWrite(new GenerationUpdate(string.Empty, reason, new Usage(job.Prompt.Length, job.Completion, job.Cached)));
         job.Complete(null);
     }
 
-    private void Retire(List<GenerationJob> active, Stack<int> free, Func<GenerationJob, bool> done, Exception? error)
+    private void Retire(List<GenerationJob> active, List<SequenceSlot> free, Func<GenerationJob, bool> done, Exception? error)
     {
         for (var i = active.Count - 1; i >= 0; i--)
         {
@@ -326,9 +420,22 @@ internal sealed class DecodeLoop : IDisposable
             }
 
             job.Complete(error ?? (job.IsCancelled ? new OperationCanceledException() : null));
-            _ctx.MemorySequenceRemove(job.Sequence, -1, -1);
+            var slot = job.Slot!;
+            if (_promptCache && job.CacheScope is { } scope && error is null && !job.KvLost)
+            {
+                // What the sequence holds now: the prompt as far as it was decoded, then every token fed back.
+                slot.Scope = scope;
+                slot.Tokens.AddRange(job.Prompt.AsSpan(0, job.Prefilled));
+                slot.Tokens.AddRange(job.Fed);
+                slot.LastUsed = ++_uses;
+            }
+            else
+            {
+                _ctx.MemorySequenceRemove(job.Sequence, -1, -1);
+            }
+
             job.Sampler.Dispose();
-            free.Push((int)job.Sequence);
+            free.Add(slot);
             active.RemoveAt(i);
         }
     }

@@ -56,7 +56,7 @@ public sealed class LlamaEngine : IBrainEngine
         {
             ApplyAdapter(_context);
             _loop = new DecodeLoop(_context.NativeHandle, options.MaxParallel, ContextSize, options.BatchSize,
-                System.IO.Path.GetFileName(adapter?.Path ?? model.Path));
+                System.IO.Path.GetFileName(adapter?.Path ?? model.Path), options.PromptCache);
         }
         catch
         {
@@ -145,9 +145,10 @@ public sealed class LlamaEngine : IBrainEngine
 
         var calling = ToolCalling.For(request, _template?.ToolFormat);
         var job = calling is null
-            ? new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request, null))
+            ? new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request, null)) { CacheScope = request.CacheScope }
             : new GenerationJob(prompt, request.MaxTokens, request.Stop, CreateSampler(request, calling.CallsOnly ? calling.Grammar : null))
             {
+                CacheScope = request.CacheScope,
                 Lazy = calling.CallsOnly || request.ResponseFormat is not ResponseFormat.TextFormat
                     ? null
                     : new LazyGrammar(calling.Format.Marker, calling.Format.CallPrefix, calling.Format.AtStartOnly, () => CreateSampler(request, calling.Grammar)),

@@ -18,6 +18,12 @@ public sealed record LlamaEngineOptions
     /// <summary>Most tokens decoded in one llama.cpp call (prompt chunks are split to fit).</summary>
     public int BatchSize { get; init; } = 512;
 
+    /// <summary>
+    /// Whether a finished request's KV stays in its sequence for the next request of the same scope that starts with the
+    /// same tokens (multi-turn chats decode only their new turn). Off: every request decodes its whole prompt.
+    /// </summary>
+    public bool PromptCache { get; init; } = true;
+
     /// <summary>A LoRA adapter applied on top of the base weights, or null.</summary>
     public string? LoraAdapterPath { get; init; }
 

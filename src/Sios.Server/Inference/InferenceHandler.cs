@@ -45,7 +45,8 @@ internal sealed partial class InferenceHandler(SiosServices services, SiosServer
             record.Brain = brain;
             record.Stream = parsed.Stream;
             record.ToolsOffered = parsed.Tools.Tools.Count > 0 ? parsed.Tools.Tools.Count : null;
-            var request = parsed.ToEngineRequest(brain);
+            // Each key reuses only the prompt prefixes it left itself: a shared cache would time one key's prompts for another.
+            var request = parsed.ToEngineRequest(brain) with { CacheScope = principal.Actor };
             var writer = door.Writer(new AnswerContext(record.Id, brain.Name, services.Clock.GetUtcNow(), parsed) { Admitted = record.Started });
             using var note = inflight.Begin(record, services.Clock);
             if (parsed.Stream)

@@ -250,7 +250,7 @@ internal sealed class ResponsesAnswer(AnswerContext answer, StoredResponses? sto
             json.WriteStartObject("usage");
             json.WriteNumber("input_tokens", usage.PromptTokens);
             json.WriteStartObject("input_tokens_details");
-            json.WriteNumber("cached_tokens", 0);
+            json.WriteNumber("cached_tokens", usage.CachedTokens);
             json.WriteEndObject();
             json.WriteNumber("output_tokens", usage.CompletionTokens);
             json.WriteStartObject("output_tokens_details");
