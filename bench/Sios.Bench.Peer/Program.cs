@@ -26,6 +26,8 @@ var report = new JsonObject
     ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString() },
     ["threads"] = threads,
     ["runs"] = runs,
+    // Which llama.cpp build SIOS runs: the packaged one, or one made for this machine (tools/build-native-llama.sh).
+    ["sios_llama_build"] = LlamaNative.NativeFolder ?? "packaged (LLamaSharp.Backend.Cpu)",
 };
 try
 {
@@ -77,6 +79,9 @@ try
                         ["first_token_ms"] = Math.Round(one.FirstTokenMs, 1),
                         ["decode_tokens_per_second"] = Math.Round(one.DecodeTokensPerSecond, 2),
                         ["four_streams_tokens_per_second"] = Math.Round(four.Sum(f => f.CompletionTokens) / wall, 2),
+                        ["four_streams_completion_tokens"] = new JsonArray([.. four.Select(f => (JsonNode)f.CompletionTokens)]),
+                        ["four_streams_first_token_ms"] = new JsonArray([.. four.Select(f => (JsonNode)Math.Round(f.FirstTokenMs, 1))]),
+                        ["four_streams_seconds"] = Math.Round(wall, 2),
                     });
                 }
             }

@@ -299,9 +299,14 @@ public sealed class LlamaEngine : IBrainEngine
     {
         ContextSize = (uint)contextSize,
         BatchSize = (uint)batch,
-        UBatchSize = (uint)batch,
+        // As llama.cpp's defaults: one decode call takes up to the whole batch (every new prompt of a step together),
+        // computed in micro-batches of at most 512 tokens.
+        UBatchSize = (uint)Math.Min(batch, 512),
         SeqMax = (uint)sequences,
         KVUnified = false,
+        // llama.cpp's own default (llama-server's too): flash attention wherever the backend has it, which on a CPU
+        // speeds prompt processing and batched decoding alike. LLamaSharp would otherwise turn it off.
+        FlashAttention = true,
         Threads = _options.Threads,
         BatchThreads = _options.Threads,
         Embeddings = embeddings,

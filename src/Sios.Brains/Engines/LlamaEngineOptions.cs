@@ -16,7 +16,7 @@ public sealed record LlamaEngineOptions
     public int MaxParallel { get; init; } = 4;
 
     /// <summary>Most tokens decoded in one llama.cpp call (prompt chunks are split to fit).</summary>
-    public int BatchSize { get; init; } = 512;
+    public int BatchSize { get; init; } = 2048;
 
     /// <summary>
     /// Whether a finished request's KV stays in its sequence for the next request of the same scope that starts with the

@@ -22,6 +22,15 @@ public static class LlamaNative
     /// <summary>Sees every informational line while set (the quantizer reads its progress from them); null the rest of the time.</summary>
     internal static Action<string>? InfoObserver { get; set; }
 
+    /// <summary>
+    /// The environment variable naming a folder with a llama.cpp build made for this machine (tools/build-native-llama.sh:
+    /// the same llama.cpp commit as the packaged one, compiled for this CPU), used instead of the packaged build.
+    /// </summary>
+    public const string NativeFolderVariable = "SIOS_LLAMA_NATIVE";
+
+    /// <summary>The folder of the llama.cpp build in use when it is not the packaged one, else null.</summary>
+    public static string? NativeFolder => Environment.GetEnvironmentVariable(NativeFolderVariable) is { Length: > 0 } folder ? Path.GetFullPath(folder) : null;
+
     /// <summary>Installs the log callback (once per process); called before any model is loaded.</summary>
     internal static void EnsureInstalled()
     {
@@ -30,6 +39,18 @@ public static class LlamaNative
             if (s_installed)
             {
                 return;
+            }
+
+            if (NativeFolder is { } folder)
+            {
+                var library = Path.Combine(folder, "libllama.so");
+                if (!File.Exists(library))
+                {
+                    throw new ModelLoadException($"{NativeFolderVariable} names {folder}, which holds no libllama.so (tools/build-native-llama.sh builds one)");
+                }
+
+                // Must precede every native call: LLamaSharp resolves the library once, at the first.
+                NativeLibraryConfig.LLama.WithLibrary(library);
             }
 
             s_installed = true;

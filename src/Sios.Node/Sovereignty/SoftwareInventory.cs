@@ -8,7 +8,9 @@ namespace Sios.Node.Sovereignty;
 /// The files whose digests make up the attested software digest: <c>sios.dll</c> and every <c>Sios.*.dll</c> in the
 /// program's folder, plus the native llama.cpp libraries (file names containing <c>llama</c>, <c>ggml</c> or
 /// <c>mtmd</c>) beside them or under <c>runtimes/&lt;this platform's RID&gt;/native/</c>. Names are paths relative to
-/// the program's folder with '/' separators. Other assemblies (the .NET runtime, NuGet libraries) are not covered.
+/// the program's folder with '/' separators; with a machine-built llama.cpp in use (<c>SIOS_LLAMA_NATIVE</c>), its
+/// libraries too, named <c>SIOS_LLAMA_NATIVE/&lt;file&gt;</c>. Other assemblies (the .NET runtime, NuGet libraries) are
+/// not covered.
 /// </summary>
 internal static class SoftwareInventory
 {
@@ -29,9 +31,16 @@ internal static class SoftwareInventory
             files.AddRange(Directory.EnumerateFiles(native, "*", SearchOption.AllDirectories).Where(IsNative));
         }
 
-        return [.. files.Distinct(StringComparer.Ordinal)
-            .Select(f => new AttestedComponent(Path.GetRelativePath(folder, f).Replace('\\', '/'), Hash(f)))
-            .OrderBy(c => c.Name, StringComparer.Ordinal)];
+        var components = files.Distinct(StringComparer.Ordinal)
+            .Select(f => new AttestedComponent(Path.GetRelativePath(folder, f).Replace('\\', '/'), Hash(f)));
+        if (Brains.Engines.LlamaNative.NativeFolder is { } external && Directory.Exists(external))
+        {
+            // The code that runs the weights is what is attested, wherever it was loaded from.
+            components = components.Concat(Directory.EnumerateFiles(external).Where(IsNative)
+                .Select(f => new AttestedComponent(Brains.Engines.LlamaNative.NativeFolderVariable + "/" + Path.GetFileName(f), Hash(f))));
+        }
+
+        return [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)];
     }
 
     private static bool IsManaged(string name) =>
