@@ -304,8 +304,8 @@ public sealed class LlamaEngine : IBrainEngine
         UBatchSize = (uint)Math.Min(batch, 512),
         SeqMax = (uint)sequences,
         KVUnified = false,
-        // llama.cpp's own default (llama-server's too): flash attention wherever the backend has it, which on a CPU
-        // speeds prompt processing and batched decoding alike. LLamaSharp would otherwise turn it off.
+        // Flash attention, which llama-server's default ('auto') turns on wherever the backend has it, as a CPU does:
+        // set here so the engine runs what the peer it is measured against runs, whatever LLamaSharp's default is.
         FlashAttention = true,
         Threads = _options.Threads,
         BatchThreads = _options.Threads,
