@@ -113,6 +113,16 @@ try
         ["prompt_tokens_per_second"] = Math.Round(bare.PromptTokensPerSecond, 1),
         ["generation_tokens_per_second"] = Math.Round(bare.GenerationTokensPerSecond, 2),
     };
+
+    // The serving engine alone, four streams in this process: what the server adds is the difference.
+    await using var parallelEngine = loaded.CreateEngine(new LlamaEngineOptions { ContextSize = 1024, Threads = threads, MaxParallel = Streams, ModelDigest = "sha256:bench" });
+    var inProcess = new List<double>();
+    for (var run = 0; run < runs; run++)
+    {
+        inProcess.Add((await LlamaBench.ConcurrentAsync(parallelEngine, [new ChatMessage("user", Client.Prompt($"engine {run}", promptTokens))], Streams, tokens)).TokensPerSecond);
+    }
+
+    report["engine_in_process"] = new JsonObject { ["median_four_streams_tokens_per_second"] = Math.Round(inProcess.Order().ElementAt(inProcess.Count / 2), 2) };
 }
 finally
 {
