@@ -59,7 +59,8 @@ try
 
             foreach (var (server, k) in servers)
             {
-                await Client.StreamAsync(http, server, k, Client.Prompt("warm up", promptTokens), 4);
+                // A whole-length warm-up each, so neither server's first measured run pays for its own first use.
+                await Client.StreamAsync(http, server, k, Client.Prompt("warm up", promptTokens), tokens);
                 results[server.Name] = [];
             }
 

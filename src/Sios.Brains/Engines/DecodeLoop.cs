@@ -34,6 +34,7 @@ internal sealed class GenerationJob(LLamaToken[] prompt, int maxTokens, IReadOnl
     internal LLamaSeqId Sequence;
     internal SequenceSlot? Slot;
     internal int Cached;
+    internal int Chunk;
     internal bool KvLost;
     internal readonly List<LLamaToken> Fed = [];
     internal int Position;
@@ -220,7 +221,8 @@ internal sealed class DecodeLoop : IDisposable
             }
         }
 
-        return best ?? free.FirstOrDefault(s => s.Tokens.Count == 0) ?? free.MinBy(s => s.LastUsed)!;
+        // Among empty ones the lowest-numbered, so running sequences stay contiguous (see Step).
+        return best ?? free.Where(s => s.Tokens.Count == 0).MinBy(s => (int)s.Sequence) ?? free.MinBy(s => s.LastUsed)!;
     }
 
     /// <summary>Gives <paramref name="slot"/> to <paramref name="job"/>, keeping the KV of the prompt prefix it already holds for the job's scope.</summary>
@@ -268,31 +270,30 @@ internal sealed class DecodeLoop : IDisposable
     private void Step(List<GenerationJob> active, LLamaBatch batch)
     {
         batch.Clear();
-        var budget = _batchSize;
+
+        // Prompt chunks are handed out first come, first served, after one token for every running generation...
+        var budget = _batchSize - active.Count(j => j.Prefilled == j.Prompt.Length);
         foreach (var job in active)
+        {
+            job.Chunk = job.Prefilled < job.Prompt.Length ? Math.Min(budget, job.Prompt.Length - job.Prefilled) : 0;
+            budget -= job.Chunk;
+        }
+
+        // ...and laid out in sequence order: llama.cpp computes the sequences of one step together only when they come
+        // in order, and otherwise splits the step into one pass per sequence (measured: a third of the throughput lost
+        // at four streams when the order came reversed).
+        foreach (var job in active.OrderBy(j => (int)j.Sequence))
         {
             if (job.Prefilled == job.Prompt.Length)
             {
                 job.LogitIndex = batch.Add(job.Next, job.Position, job.Sequence, true);
                 job.Fed.Add(job.Next);
                 job.Position++;
-                budget--;
-            }
-            else
-            {
-                job.LogitIndex = -1;
-            }
-        }
-
-        foreach (var job in active)
-        {
-            if (budget == 0 || job.Prefilled == job.Prompt.Length)
-            {
                 continue;
             }
 
-            var n = Math.Min(budget, job.Prompt.Length - job.Prefilled);
-            for (var i = 0; i < n; i++)
+            job.LogitIndex = -1;
+            for (var i = 0; i < job.Chunk; i++)
             {
                 var last = job.Prefilled + i == job.Prompt.Length - 1;
                 var index = batch.Add(job.Prompt[job.Prefilled + i], job.Position + i, job.Sequence, last);
@@ -302,9 +303,8 @@ internal sealed class DecodeLoop : IDisposable
                 }
             }
 
-            job.Prefilled += n;
-            job.Position += n;
-            budget -= n;
+            job.Prefilled += job.Chunk;
+            job.Position += job.Chunk;
         }
 
         var result = _ctx.Decode(batch);
