@@ -48,9 +48,14 @@ internal static class JsonFields
         return doc;
     }
 
-    /// <summary>The field, or null when absent or JSON null.</summary>
+    /// <summary>
+    /// The field, or null when absent or JSON null. Reading a field of anything but an object is the client's mistake
+    /// (a 400 naming the field), never a 500: every door reads nested members through here.
+    /// </summary>
     public static JsonElement? Optional(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+        root.ValueKind != JsonValueKind.Object
+            ? throw Invalid(name, $"'{name}' is a member of an object, but a JSON {root.ValueKind.ToString().ToLowerInvariant()} was given where that object belongs.")
+            : root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
     public static string RequiredString(JsonElement root, string name)
     {

@@ -59,6 +59,24 @@ public sealed class DoorRequestFuzzTests(ITestOutputHelper output)
         Assert.Contains("surrogate", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>AFL++ found the first (CI, 2026-12-08): a member read from an array where an object belongs was a 500.</summary>
+    [Theory]
+    [InlineData("""{"modS^":"tiny","max_tokens":4,"temperature":0.5,"top_p":0.9,"stream":true,"thinking":[{"rolZ":"user","content":"hi"}]}""", "thinking")]
+    [InlineData("""{"model":"tiny","max_tokens":4,"thinking":"enabled","messages":[{"role":"user","content":"hi"}]}""", "thinking")]
+    [InlineData("""{"model":"tiny","max_tokens":4,"tool_choice":[{"type":"auto"}],"messages":[{"role":"user","content":"hi"}]}""", null)]
+    [InlineData("""{"model":"tiny","max_tokens":4,"messages":[{"role":"user","content":[["text"]]}]}""", null)]
+    [InlineData("""{"model":"tiny","max_tokens":4,"messages":[["user","hi"]]}""", null)]
+    public void A_member_of_a_non_object_is_the_client_s_400_not_a_500(string body, string? param)
+    {
+        using var doc = JsonFields.ParseObject(Encoding.UTF8.GetBytes(body));
+        var refused = Assert.Throws<ApiException>(() => Sios.Server.Doors.Anthropic.AnthropicRequests.Parse(doc.RootElement));
+        Assert.Equal(400, refused.Status);
+        if (param is not null)
+        {
+            Assert.Equal(param, refused.Param);
+        }
+    }
+
     [Fact]
     public void A_surrogate_pair_escape_still_parses()
     {

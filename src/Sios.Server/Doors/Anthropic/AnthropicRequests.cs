@@ -19,7 +19,7 @@ internal static class AnthropicRequests
         Unsupported(root, "top_k", "top_k sampling is not offered; use temperature or top_p.");
         Unsupported(root, "mcp_servers", "MCP servers are not reached from here: tools run on the client's side.");
         Unsupported(root, "container", "code-execution containers are not served.");
-        if (Optional(root, "thinking") is { } thinking && OptionalString(thinking, "type") != "disabled")
+        if (Optional(root, "thinking") is { } thinking && (thinking.ValueKind != JsonValueKind.Object || OptionalString(thinking, "type") != "disabled"))
         {
             throw Invalid("thinking", "extended thinking is not served; leave 'thinking' out or set {\"type\":\"disabled\"}.");
         }
