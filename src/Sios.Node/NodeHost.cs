@@ -203,10 +203,6 @@ internal static class NodeHost
         DurableFile.Replace(data.LastConfigDigestPath, Encoding.UTF8.GetBytes(digest + "\n"));
     }
 
-    /// <summary>The allowed egress addresses and host names, sorted ordinally, as the config digest and attestations list them.</summary>
-    internal static List<string> EgressHosts(EgressAllowList allow) =>
-        [.. allow.Addresses.Select(a => a.ToString()).Concat(allow.HostNames).Order(StringComparer.Ordinal)];
-
     /// <summary>The egress allow-list of <paramref name="hosts"/>, or a usage error naming the bad one.</summary>
     internal static EgressAllowList AllowList(IReadOnlyList<string> hosts) => AsUsage(() => new EgressAllowList(hosts));
 
@@ -253,7 +249,7 @@ internal static class NodeHost
             json.WriteNumber("max_loaded", settings.Pool.MaxLoaded);
             json.WriteNumber("memory_budget_bytes", settings.Pool.MemoryBudgetBytes);
             json.WriteNumber("parallel", settings.Pool.Engine.MaxParallel);
-            WriteSorted(json, "egress", EgressHosts(settings.Pool.Egress));
+            WriteSorted(json, "egress", settings.Pool.Egress.Listed);
             json.WriteNumber("vault_retention_days", data.Config.VaultRetentionDays);
             // Where the record is kept is part of what a node does; absent for the embedded store, whose digest stays as it was.
             if (data.Config.Store is { } store)

@@ -105,9 +105,7 @@ internal sealed class WitnessRecord : IDisposable
                 break;
             }
 
-            var fields = Encoding.ASCII.GetString(rest[..newline]).Split(' ');
-            if (fields.Length != 3 || !string.Equals(fields[0], Magic, StringComparison.Ordinal)
-                || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            if (!TryParseHeader(rest[..newline], out var length, out var sha256))
             {
                 throw new InvalidDataException($"the witness record {path} is damaged at byte {position}: not a record header");
             }
@@ -119,7 +117,7 @@ internal sealed class WitnessRecord : IDisposable
             }
 
             var note = body[..length];
-            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(note)), fields[2], StringComparison.Ordinal))
+            if (!Hashes(note, sha256))
             {
                 if (body.Length == length)
                 {
@@ -159,9 +157,7 @@ internal sealed class WitnessRecord : IDisposable
                 break;
             }
 
-            var fields = Encoding.ASCII.GetString(header, 0, newline).Split(' ');
-            if (fields.Length != 3 || !string.Equals(fields[0], Magic, StringComparison.Ordinal)
-                || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > 1 << 20)
+            if (!TryParseHeader(header.AsSpan(0, newline), out var length, out var sha256) || length > 1 << 20)
             {
                 throw new InvalidDataException($"byte {position} of the witness record is not the start of a record");
             }
@@ -174,7 +170,7 @@ internal sealed class WitnessRecord : IDisposable
             var note = new byte[length];
             file.Position = position + newline + 1;
             file.ReadExactly(note);
-            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(note)), fields[2], StringComparison.Ordinal))
+            if (!Hashes(note, sha256))
             {
                 throw new InvalidDataException($"the record at byte {position} of the witness record does not match its hash");
             }
@@ -186,6 +182,19 @@ internal sealed class WitnessRecord : IDisposable
 
         return (records, position);
     }
+
+    /// <summary>A header line (its newline excluded): the note's length and its SHA-256 in hex; false when it is none.</summary>
+    private static bool TryParseHeader(ReadOnlySpan<byte> line, out int length, out string sha256)
+    {
+        var fields = Encoding.ASCII.GetString(line).Split(' ');
+        sha256 = fields.Length == 3 ? fields[2] : "";
+        length = 0;
+        return fields.Length == 3 && string.Equals(fields[0], Magic, StringComparison.Ordinal)
+            && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out length);
+    }
+
+    private static bool Hashes(ReadOnlySpan<byte> note, string sha256) =>
+        string.Equals(Convert.ToHexStringLower(SHA256.HashData(note)), sha256, StringComparison.Ordinal);
 
     /// <summary>Closes the file.</summary>
     public void Dispose() => _file.Dispose();

@@ -89,6 +89,9 @@ internal sealed class DecodeLoop : IDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Thread _thread;
     private readonly Lock _gate = new();
+
+    /// <summary>The running jobs in sequence order, as each step lays them out (the loop thread's alone).</summary>
+    private readonly List<GenerationJob> _bySequence = [];
     private bool _disposed;
     private long _uses;
 
@@ -197,16 +200,21 @@ internal sealed class DecodeLoop : IDisposable
                     continue;
                 }
 
-                var slot = Choose(free, job);
+                var (slot, prefix) = Choose(free, job);
                 free.Remove(slot);
-                Reuse(slot, job);
+                Reuse(slot, job, prefix);
                 active.Add(job);
+                var at = _bySequence.FindIndex(j => (int)j.Sequence > (int)job.Sequence);
+                _bySequence.Insert(at < 0 ? _bySequence.Count : at, job);
             }
         }
     }
 
-    /// <summary>The free sequence holding the longest prefix of the job's prompt in its scope, else an empty one, else the least recently used.</summary>
-    private SequenceSlot Choose(List<SequenceSlot> free, GenerationJob job)
+    /// <summary>
+    /// The free sequence holding the longest prefix of the job's prompt in its scope (with that prefix's length), else
+    /// an empty one, else the least recently used (with 0).
+    /// </summary>
+    private (SequenceSlot Slot, int Prefix) Choose(List<SequenceSlot> free, GenerationJob job)
     {
         SequenceSlot? best = null;
         var bestLength = 0;
@@ -222,18 +230,19 @@ internal sealed class DecodeLoop : IDisposable
         }
 
         // Among empty ones the lowest-numbered, so running sequences stay contiguous (see Step).
-        return best ?? free.Where(s => s.Tokens.Count == 0).MinBy(s => (int)s.Sequence) ?? free.MinBy(s => s.LastUsed)!;
+        return best is not null
+            ? (best, bestLength)
+            : (free.Where(s => s.Tokens.Count == 0).MinBy(s => (int)s.Sequence) ?? free.MinBy(s => s.LastUsed)!, 0);
     }
 
-    /// <summary>Gives <paramref name="slot"/> to <paramref name="job"/>, keeping the KV of the prompt prefix it already holds for the job's scope.</summary>
-    private void Reuse(SequenceSlot slot, GenerationJob job)
+    /// <summary>
+    /// Gives <paramref name="slot"/> to <paramref name="job"/>, keeping the KV of the first <paramref name="prefix"/>
+    /// prompt tokens it already holds for the job's scope and dropping the rest.
+    /// </summary>
+    private void Reuse(SequenceSlot slot, GenerationJob job, int prefix)
     {
-        var keep = 0;
-        if (_promptCache && job.CacheScope is { } scope && string.Equals(slot.Scope, scope, StringComparison.Ordinal))
-        {
-            // At least the prompt's last token is decoded again: its logits give the first token of the answer.
-            keep = Math.Min(CommonPrefix(slot.Tokens, job.Prompt), job.Prompt.Length - 1);
-        }
+        // At least the prompt's last token is decoded again: its logits give the first token of the answer.
+        var keep = Math.Min(prefix, job.Prompt.Length - 1);
 
         if (keep < slot.Tokens.Count)
         {
@@ -272,7 +281,12 @@ internal sealed class DecodeLoop : IDisposable
         batch.Clear();
 
         // Prompt chunks are handed out first come, first served, after one token for every running generation...
-        var budget = _batchSize - active.Count(j => j.Prefilled == j.Prompt.Length);
+        var budget = _batchSize;
+        foreach (var job in active)
+        {
+            budget -= job.Prefilled == job.Prompt.Length ? 1 : 0;
+        }
+
         foreach (var job in active)
         {
             job.Chunk = job.Prefilled < job.Prompt.Length ? Math.Min(budget, job.Prompt.Length - job.Prefilled) : 0;
@@ -282,7 +296,7 @@ internal sealed class DecodeLoop : IDisposable
         // ...and laid out in sequence order: with a KV cache per sequence, llama.cpp puts sequences in one micro-batch
         // only while their ids come in order, each the last plus one (llama_batch_allocr::split_equal), and otherwise
         // computes them pass by pass (measured: a third of the throughput lost at four streams in reverse order).
-        foreach (var job in active.OrderBy(j => (int)j.Sequence))
+        foreach (var job in _bySequence)
         {
             if (job.Prefilled == job.Prompt.Length)
             {
@@ -437,6 +451,7 @@ internal sealed class DecodeLoop : IDisposable
             job.Sampler.Dispose();
             free.Add(slot);
             active.RemoveAt(i);
+            _bySequence.Remove(job);
         }
     }
 

@@ -8,9 +8,10 @@ namespace Sios.Brains.Engines;
 
 /// <summary>
 /// Quantizes a GGUF model with llama.cpp's own quantizer (what <c>llama-quantize</c> runs), so a brain can be served in
-/// the formats real deployments use. The result is written beside the output under a temporary name and moved into
-/// place only once complete and on disk, so a crash or a failure never leaves a half-written model under the name asked
-/// for; its SHA-256 is what a brain pins.
+/// the formats real deployments use. The result is written beside the output under a temporary name and published
+/// (<see cref="DurableFile.TryPublish"/>) only once complete and on disk, so a crash or a failure never leaves a
+/// half-written model under the name asked for, nor replaces a file that appeared meanwhile; its SHA-256 is what a
+/// brain pins.
 /// </summary>
 public static partial class LlamaQuantizer
 {
@@ -81,24 +82,19 @@ public static partial class LlamaQuantizer
         var partial = target + ".partial";
         File.Delete(partial);
         LlamaNative.EnsureInstalled();
-        await Task.Run(() => Run(source, partial, ftype, threads, progress), cancellationToken).ConfigureAwait(false);
         try
         {
-            await using (var written = new FileStream(partial, FileMode.Open, FileAccess.ReadWrite))
-            {
-                written.Flush(flushToDisk: true);
-            }
-
-            File.Move(partial, target, overwrite: false);
-            DurableFile.SyncDirectory(Path.GetDirectoryName(target)!);
+            await Task.Run(() => Run(source, partial, ftype, threads, progress), cancellationToken).ConfigureAwait(false);
+            // The digest is of the bytes llama.cpp wrote, taken before any other process can see them under OUT.
+            var digest = await WeightDigest.ComputeAsync(partial, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return DurableFile.TryPublish(partial, target)
+                ? digest
+                : throw new ArgumentException($"{output} appeared while quantizing; the quantizer writes a new file only", nameof(output));
         }
-        catch
+        finally
         {
             File.Delete(partial);
-            throw;
         }
-
-        return await WeightDigest.ComputeAsync(target, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private static void Run(string source, string partial, LLamaFtype ftype, int threads, IProgress<(int Done, int Total)>? progress)
@@ -118,7 +114,6 @@ public static partial class LlamaQuantizer
             {
                 if (!LLamaQuantizer.Quantize(source, partial, ftype, threads, allowRequantize: true, quantizeOutputTensor: false))
                 {
-                    File.Delete(partial);
                     throw new ModelLoadException($"llama.cpp could not quantize {source}: {LlamaNative.ProblemsSince(mark)}");
                 }
             }

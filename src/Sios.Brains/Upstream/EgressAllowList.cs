@@ -60,6 +60,9 @@ public sealed class EgressAllowList
     /// <summary>The listed host names (lower case).</summary>
     public IReadOnlyList<string> HostNames => _hostNames;
 
+    /// <summary>Every listed address and host name, sorted ordinally: as config digests, attestations and /status list them.</summary>
+    public IReadOnlyList<string> Listed => [.. _addresses.Select(a => a.ToString()).Concat(_hostNames).Order(StringComparer.Ordinal)];
+
     /// <summary>Whether nothing at all may be reached (an empty list).</summary>
     public bool IsOffline => _addresses.Count == 0 && _hostNames.Length == 0;
 

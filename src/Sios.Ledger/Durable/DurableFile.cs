@@ -80,6 +80,29 @@ public static partial class DurableFile
         return true;
     }
 
+    /// <summary>
+    /// Gives the finished file <paramref name="written"/> (in the same folder) the name <paramref name="path"/> unless
+    /// that name exists (then returns false and leaves both alone): its bytes are synced first, and the name appears,
+    /// complete, at once and durably; <paramref name="written"/>'s own name is removed.
+    /// </summary>
+    public static bool TryPublish(string written, string path)
+    {
+        var (full, directory) = Locate(path);
+        using (var file = new FileStream(written, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            file.Flush(flushToDisk: true);
+        }
+
+        if (!LinkNew(written, full))
+        {
+            return false;
+        }
+
+        File.Delete(written);
+        SyncDirectory(directory);
+        return true;
+    }
+
     /// <summary>Creates <paramref name="path"/> and any missing parents with mode 0700 on Unix.</summary>
     public static void CreateDirectory(string path)
     {

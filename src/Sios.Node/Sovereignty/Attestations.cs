@@ -82,12 +82,12 @@ internal static class Attestations
         });
 
         var settings = new ServeSettings(server, new BrainPoolOptions { Egress = allow }, LogLevel.Warning) { Witnessing = witnessing };
-        return new GatewayFacts(NodeHost.ConfigDigest(data, settings), NodeHost.EgressHosts(allow), urls);
+        return new GatewayFacts(NodeHost.ConfigDigest(data, settings), allow.Listed, urls);
     }
 
     /// <summary>The facts of a running gateway.</summary>
     public static GatewayFacts Serving(ServeSettings effective, IReadOnlyList<string> addresses) =>
-        new(effective.Server.ConfigDigest, NodeHost.EgressHosts(effective.Pool.Egress), addresses);
+        new(effective.Server.ConfigDigest, effective.Pool.Egress.Listed, addresses);
 
     /// <summary>Describes this machine now: brains (re-hashed), software, keys, gateway facts and the given log state.</summary>
     public static async Task<AttestationStatement> DeriveAsync(DataFolder data, long logSize, byte[] logRoot, GatewayFacts gateway, CancellationToken ct)

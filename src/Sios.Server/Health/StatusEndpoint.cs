@@ -35,8 +35,7 @@ internal static class StatusEndpoint
                 json.WriteNumber("published_size", services.Published.Size);
                 json.WriteString("config", options.ConfigDigest);
                 json.WriteStartObject("egress");
-                var egress = services.Pool.Options.Egress;
-                var hosts = egress.Addresses.Select(a => a.ToString()).Concat(egress.HostNames).Order(StringComparer.Ordinal).ToList();
+                var hosts = services.Pool.Options.Egress.Listed;
                 json.WriteBoolean("offline", hosts.Count == 0);
                 Log.LogEndpoints.WriteStrings(json, "hosts", hosts);
                 json.WriteEndObject();

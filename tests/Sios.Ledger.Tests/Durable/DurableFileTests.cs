@@ -41,6 +41,21 @@ public sealed class DurableFileTests : IDisposable
     }
 
     [Fact]
+    public void TryPublish_gives_a_finished_file_a_new_name_and_never_overwrites()
+    {
+        var written = File("model.gguf.partial");
+        System.IO.File.WriteAllText(written, "quantized");
+        Assert.True(DurableFile.TryPublish(written, File("model.gguf")));
+        Assert.Equal("quantized", System.IO.File.ReadAllText(File("model.gguf")));
+        Assert.Equal([File("model.gguf")], Directory.GetFiles(_root));
+
+        System.IO.File.WriteAllText(written, "another");
+        Assert.False(DurableFile.TryPublish(written, File("model.gguf")));
+        Assert.Equal("quantized", System.IO.File.ReadAllText(File("model.gguf")));
+        Assert.Equal("another", System.IO.File.ReadAllText(written));
+    }
+
+    [Fact]
     public void Racing_creators_leave_exactly_one_winner_whose_content_is_whole()
     {
         for (var round = 0; round < 40; round++)
